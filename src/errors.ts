@@ -1,0 +1,25 @@
+/**
+ * Errors thrown by pureneuron. Shape and type problems are TypeError/RangeError (as the
+ * platform does); problems with the data or the fit carry a stable `code` so callers can
+ * branch on them without parsing messages.
+ */
+export type ErrorCode =
+  | 'BAD_SHAPE'
+  | 'BAD_VALUE'
+  | 'BAD_OPTION'
+  | 'TOO_FEW_SAMPLES'
+  | 'RANK_DEFICIENT'
+  | 'BAD_FILE'
+  | 'BAD_MODEL'
+  | 'BACKEND_UNAVAILABLE'
+  | 'NUMERICAL_FAILURE'
+  | 'ABORTED';
+
+export class PureneuronError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'PureneuronError';
+    this.code = code;
+  }
+}

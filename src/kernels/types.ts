@@ -1,0 +1,110 @@
+/**
+ * The one interface between the orchestration (src/) and the hot loops. Two implementations:
+ * `src/kernels/js/` (pure JS) and `src/kernels/wasm/` (AssemblyScript compiled to wasm SIMD,
+ * source in assembly/). The orchestration never branches on which one it holds.
+ *
+ * ## The accumulation contract (why both backends give bitwise-identical results)
+ * Every kernel below that "accumulates" follows one order, and no implementation may deviate:
+ * - The rows of a call are processed in consecutive batches of BATCH_ROWS rows (the last
+ *   batch may be shorter). Each call starts a fresh batch sequence.
+ * - Within a batch, each output element sums its per-row terms in increasing row order into a
+ *   scalar that starts at +0, using separate IEEE multiply and add (no fused multiply-add);
+ *   then that batch sum is added to the destination element once: dst = dst + s.
+ * - Every dot product (projections) sums its terms in increasing inner index order from +0.
+ * SIMD lanes must therefore run across *outputs* (columns, tiles, samples), never across the
+ * summation index. Register tiling and panel packing are free to do anything else.
+ *
+ * All matrices are Float64Array, row-major, dense, with the leading dimension equal to the
+ * column count unless stated.
+ */
+
+/** Rows per accumulation batch (see the contract above). */
+export const BATCH_ROWS = 256;
+
+/** √2, the weight of off-diagonal entries in symmetric-matrix coordinates. */
+export const SQRT2 = Math.SQRT2;
+
+/** Pass-1 sums (second moments). Sizes fixed by d and l. */
+export interface Moments1Sums {
+  /** d×d; only the upper triangle (j ≥ i) is accumulated; the lower triangle is untouched. */
+  xx: Float64Array;
+  /** l×d: Σ y xᵀ. */
+  yx: Float64Array;
+  /** l×l; upper triangle only, as xx. */
+  yy: Float64Array;
+  /** d: Σ x. */
+  xs: Float64Array;
+  /** l: Σ y. */
+  ys: Float64Array;
+}
+
+/**
+ * Everything pass 2 needs to turn a raw sample (x, y) into detector features.
+ * Per sample (all dot products in inner-index order from +0):
+ *   h = Rx·x            (hDim)   reduced, whitened input
+ *   z = Ry·y            (zDim)   reduced (and whitened) output
+ *   p = Ph·h            (zDim)   linear (odd) part of z predicted from h
+ *   even detector (literal = false): e = z − 0.5·p  (elementwise, computed as z_i − 0.5*p_i)
+ *                         q_ij = e_i*e_j − 0.25*(p_i*p_j)
+ *   paper-literal (literal = true):   q_ij = z_i*z_j − 0.5*(p_i*p_j)
+ *   f_ij = h_i*h_j
+ * Upper-triangle coordinates (i ≤ j), enumerated row by row: (0,0),(0,1),…,(0,m−1),(1,1),…;
+ * index(i,j) = i·m − i·(i−1)/2 + (j − i) for an m-vector. An off-diagonal entry (i < j) is
+ * multiplied by SQRT2 after it is formed (v = v * SQRT2), so Frobenius inner products of
+ * symmetric matrices equal dot products of these vectors.
+ *   F = features of h: length mh = hDim(hDim+1)/2;  G = features of q: length mz = zDim(zDim+1)/2.
+ * Accumulates T (mh×mz) += Σ_rows F·Gᵀ under the batch contract.
+ */
+export interface DetectorPlan {
+  d: number;
+  l: number;
+  hDim: number;
+  zDim: number;
+  /** hDim×d */
+  Rx: Float64Array;
+  /** zDim×l */
+  Ry: Float64Array;
+  /** zDim×hDim */
+  Ph: Float64Array;
+  literal: boolean;
+}
+
+/** Pass-3 sums: least-squares normal equations of y on r = relu(W·x). */
+export interface ReadoutSums {
+  /** k×k, upper triangle only: Σ r rᵀ. */
+  rr: Float64Array;
+  /** k×l: Σ r yᵀ. */
+  ry: Float64Array;
+}
+
+/** Result of a symmetric eigendecomposition. */
+export interface SymEigResult {
+  /** m eigenvalues in ascending order. */
+  values: Float64Array;
+  /** m×m row-major; column j is the unit eigenvector of values[j]. */
+  vectors: Float64Array;
+}
+
+export type BackendName = 'js' | 'wasm';
+
+export interface Kernels {
+  readonly name: BackendName;
+
+  /** Pass 1: accumulate second moments of `rows` samples (x rows×d, y rows×l). */
+  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void;
+
+  /** Pass 2: accumulate the detector matrix T (mh×mz, see DetectorPlan) over `rows` samples. */
+  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number): void;
+
+  /**
+   * Pass 3: r = relu(W·x) per sample (W k×d; r_i = max(dot, 0) written as dot > 0 ? dot : 0),
+   * accumulate Σ r rᵀ (upper) and Σ r yᵀ.
+   */
+  readout(sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void;
+
+  /**
+   * Eigendecomposition of the symmetric m×m matrix `a` (row-major; only the upper triangle
+   * is read). `a` is not modified. Deterministic: the same input gives the same bits.
+   */
+  symEig(a: Float64Array, m: number): SymEigResult;
+}
