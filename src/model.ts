@@ -1,0 +1,151 @@
+/** A learned network y = A·relu(W·x), with the diagnostics of the fit that produced it. */
+import { PureneuronError } from './errors.js';
+import type { Network, NumericArray } from './types.js';
+import type { BackendName } from './kernels/types.js';
+
+/** What the learner measured about its own fit; see docs/diagnostics in the README. */
+export interface Diagnostics {
+  /** Number of samples used. */
+  n: number;
+  /** Singular values of the linear part P = A·W (whitened-x coordinates), largest first. */
+  linearSingularValues: number[];
+  /** Smallest singular values of the detector T, ascending (the first k span the null space). */
+  detectorSingularValues: number[];
+  /**
+   * σ_k / σ_{k+1} of the detector (ascending order): how cleanly the k-dimensional null space
+   * stands apart. 0 for exact (symmetrized, noiseless) data; near 1 means the samples do not
+   * determine the pure directions.
+   */
+  nullSpaceRatio: number;
+  /**
+   * Off-diagonal energy left after diagonalizing the null-space basis with the recovered pure
+   * directions, relative to the total (0 = perfectly jointly diagonal).
+   */
+  jointDiagResidual: number;
+  /** Human-readable warnings about the data or the fit (empty when all is well). */
+  warnings: string[];
+  /** Wall time per phase in milliseconds. */
+  timings: Record<string, number>;
+}
+
+export interface ModelJSON {
+  format?: 'pureneuron-model';
+  version?: number;
+  d: number;
+  k: number;
+  l: number;
+  /** k arrays of d numbers. */
+  W: number[][];
+  /** l arrays of k numbers. */
+  A: number[][];
+  backend?: BackendName;
+  diagnostics?: Diagnostics;
+  [meta: string]: unknown;
+}
+
+export const MODEL_FORMAT_VERSION = 1;
+
+export class Model implements Network {
+  readonly d: number;
+  readonly k: number;
+  readonly l: number;
+  readonly W: Float64Array;
+  readonly A: Float64Array;
+  readonly backend: BackendName | undefined;
+  readonly diagnostics: Diagnostics | undefined;
+
+  constructor(net: Network, backend?: BackendName, diagnostics?: Diagnostics) {
+    const { d, k, l, W, A } = net;
+    for (const [name, v] of [['d', d], ['k', k], ['l', l]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+    }
+    if (W.length !== k * d) throw new RangeError(`W has ${W.length} values, expected k·d = ${k * d}`);
+    if (A.length !== l * k) throw new RangeError(`A has ${A.length} values, expected l·k = ${l * k}`);
+    this.d = d;
+    this.k = k;
+    this.l = l;
+    this.W = Float64Array.from(W);
+    this.A = Float64Array.from(A);
+    this.backend = backend;
+    this.diagnostics = diagnostics;
+  }
+
+  /** y = A·relu(W·x) for n = x.length / d samples (x n×d row-major); returns n×l row-major. */
+  predict(x: NumericArray): Float64Array {
+    const { d, k, l, W, A } = this;
+    if (x.length % d !== 0) throw new RangeError(`x has ${x.length} values, not a multiple of d = ${d}`);
+    const n = x.length / d;
+    const out = new Float64Array(n * l);
+    const r = new Float64Array(k);
+    for (let s = 0; s < n; s++) {
+      for (let i = 0; i < k; i++) {
+        let v = 0;
+        for (let j = 0; j < d; j++) v += W[i * d + j] * x[s * d + j];
+        r[i] = v > 0 ? v : 0;
+      }
+      for (let o = 0; o < l; o++) {
+        let v = 0;
+        for (let i = 0; i < k; i++) v += A[o * k + i] * r[i];
+        out[s * l + o] = v;
+      }
+    }
+    return out;
+  }
+
+  toJSON(): ModelJSON {
+    const rows = (m: Float64Array, r: number, c: number) =>
+      Array.from({ length: r }, (_, i) => Array.from(m.subarray(i * c, (i + 1) * c)));
+    const json: ModelJSON = {
+      format: 'pureneuron-model',
+      version: MODEL_FORMAT_VERSION,
+      d: this.d,
+      k: this.k,
+      l: this.l,
+      W: rows(this.W, this.k, this.d),
+      A: rows(this.A, this.l, this.k),
+    };
+    if (this.backend) json.backend = this.backend;
+    if (this.diagnostics) json.diagnostics = this.diagnostics;
+    return json;
+  }
+
+  /** Accepts a model.json or truth.json object (shared schema); throws PureneuronError BAD_MODEL. */
+  static fromJSON(json: unknown): Model {
+    const net = parseNetworkJSON(json);
+    const j = json as ModelJSON;
+    return new Model(net, j.backend === 'js' || j.backend === 'wasm' ? j.backend : undefined, j.diagnostics);
+  }
+}
+
+/** Validates the shared model/truth schema and returns the network as typed arrays. */
+export function parseNetworkJSON(json: unknown): Network {
+  const bad = (msg: string): never => {
+    throw new PureneuronError('BAD_MODEL', `invalid model: ${msg}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('expected a JSON object with d, k, l, W, A');
+  const j = json as Record<string, unknown>;
+  if (j.version !== undefined && j.version !== MODEL_FORMAT_VERSION) {
+    bad(`format version ${String(j.version)} is not supported (this pureneuron reads version ${MODEL_FORMAT_VERSION})`);
+  }
+  const dims: Record<string, number> = {};
+  for (const key of ['d', 'k', 'l']) {
+    const v = j[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(`"${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    dims[key] = v as number;
+  }
+  const matrix = (name: string, r: number, c: number): Float64Array => {
+    const m = j[name];
+    if (!Array.isArray(m) || m.length !== r) bad(`"${name}" must be an array of ${r} rows`);
+    const out = new Float64Array(r * c);
+    (m as unknown[]).forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== c) bad(`"${name}" row ${i} must have ${c} numbers`);
+      (row as unknown[]).forEach((v, t) => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) bad(`"${name}"[${i}][${t}] is not a finite number`);
+        out[i * c + t] = v as number;
+      });
+    });
+    return out;
+  };
+  const { d, k, l } = dims;
+  return { d, k, l, W: matrix('W', k, d), A: matrix('A', l, k) };
+}
