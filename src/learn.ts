@@ -1,10 +1,29 @@
-/** learn(): the spectral learner end to end (orchestration of the passes). */
-import type { ArrayInput, SampleSource } from './types.js';
-import type { BackendOption } from './kernels/select.js';
-import type { Model } from './model.js';
+/**
+ * learn(): the spectral learner end to end.
+ *
+ *   pass 1  second moments                       → Moments1Accumulator
+ *   reduce  whitening, SVD of the linear part    → DetectorPlan (reduce.ts)
+ *   pass 2  detector matrix T                    → DetectorAccumulator
+ *   null space of T, Jennrich pairs, polish      → pure directions u_i (nullspace.ts, extract.ts)
+ *   first layer  ŵ_i = sign(E[u_iᵀz])·Phᵀu_i, mapped back to x coordinates
+ *   pass 3  least squares of y on relu(Ŵx)       → A (ReadoutAccumulator)
+ */
+import { PureneuronError } from './errors.js';
+import { basisMatrices, jennrich, jointDiagResidual, polishDirection } from './extract.js';
+import { getKernels, type BackendOption } from './kernels/select.js';
+import type { Kernels } from './kernels/types.js';
+import { solve, symmetrizeUpper, transpose } from './linalg.js';
+import { Model, type Diagnostics } from './model.js';
+import { detectorNullSpace } from './nullspace.js';
+import { DetectorAccumulator } from './passes/detector.js';
+import { Moments1Accumulator } from './passes/moments1.js';
+import { ReadoutAccumulator } from './passes/readout.js';
+import { reduce } from './reduce.js';
+import { arraySource } from './sources/array.js';
+import type { ArrayInput, Chunk, SampleSource } from './types.js';
 
 export interface Progress {
-  phase: 'pass1' | 'pass2' | 'pass3' | 'refine';
+  phase: 'pass1' | 'pass2' | 'pass3';
   /** Samples processed so far in this phase. */
   done: number;
   /** Total samples in this phase, when known. */
@@ -34,6 +53,189 @@ export interface LearnOptions {
   onProgress?: (p: Progress) => void;
 }
 
-export async function learn(_input: ArrayInput | SampleSource, _options: LearnOptions): Promise<Model> {
-  throw new Error('not implemented yet');
+const DEFAULTS = {
+  backend: 'auto' as BackendOption,
+  detector: 'even' as 'even' | 'literal',
+  whitenY: true,
+  reduceX: true,
+  polish: true,
+  jennrichPairs: 8,
+  seed: 1,
+  chunkRows: 65536,
+};
+const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
+
+type Resolved = typeof DEFAULTS & { k: number; signal?: AbortSignal; onProgress?: (p: Progress) => void };
+
+function resolveOptions(options: LearnOptions): Resolved {
+  if (options === null || typeof options !== 'object') throw new TypeError('learn(input, options): options must be an object with at least { k }');
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new PureneuronError('BAD_OPTION', `unknown option "${key}"; valid options: ${[...OPTION_KEYS].join(', ')}`);
+  }
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Resolved;
+  if (!Number.isInteger(o.k) || o.k < 1) throw new RangeError(`k must be a positive integer, got ${String(options.k)}`);
+  if (!['auto', 'js', 'wasm'].includes(o.backend)) throw new PureneuronError('BAD_OPTION', `backend must be 'auto', 'js' or 'wasm', got ${JSON.stringify(o.backend)}`);
+  if (o.detector !== 'even' && o.detector !== 'literal') throw new PureneuronError('BAD_OPTION', `detector must be 'even' or 'literal', got ${JSON.stringify(o.detector)}`);
+  for (const key of ['whitenY', 'reduceX', 'polish'] as const) {
+    if (typeof o[key] !== 'boolean') throw new PureneuronError('BAD_OPTION', `${key} must be true or false, got ${JSON.stringify(o[key])}`);
+  }
+  if (!Number.isInteger(o.jennrichPairs) || o.jennrichPairs < 1 || o.jennrichPairs > 1000) throw new PureneuronError('BAD_OPTION', `jennrichPairs must be an integer in [1, 1000], got ${o.jennrichPairs}`);
+  if (!Number.isInteger(o.seed)) throw new PureneuronError('BAD_OPTION', `seed must be an integer, got ${o.seed}`);
+  if (!Number.isInteger(o.chunkRows) || o.chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${o.chunkRows}`);
+  return o;
 }
+
+function isSource(input: ArrayInput | SampleSource): input is SampleSource {
+  return typeof (input as SampleSource).chunks === 'function';
+}
+
+/** Streams every chunk of the source through `add`, reporting progress; returns the sample count. */
+async function runPass(source: SampleSource, o: Resolved, phase: Progress['phase'], total: number | undefined, add: (c: Chunk) => void): Promise<number> {
+  let done = 0;
+  for await (const chunk of source.chunks(o.chunkRows, o.signal)) {
+    if (o.signal?.aborted) throw new PureneuronError('ABORTED', 'learn() was aborted');
+    add(chunk);
+    done += chunk.rows;
+    o.onProgress?.({ phase, done, total });
+  }
+  return done;
+}
+
+/** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
+export async function learn(input: ArrayInput | SampleSource, options: LearnOptions): Promise<Model> {
+  const o = resolveOptions(options);
+  const source = isSource(input) ? input : arraySource(input);
+  const { d, l } = source;
+  const k = o.k;
+  if (k > Math.min(d, l)) {
+    throw new RangeError(`k = ${k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
+  }
+  const kernels = await getKernels(o.backend);
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  let tp = t0;
+  const lap = (name: string) => {
+    const t = performance.now();
+    timings[name] = t - tp;
+    tp = t;
+  };
+
+  // Pass 1.
+  const m1 = new Moments1Accumulator(kernels, d, l);
+  const n = await runPass(source, o, 'pass1', source.n, (c) => m1.add(c));
+  // The detector has mz = k(k+1)/2 unknowns; its null space is only determined with several
+  // samples per unknown (accuracy needs far more: see the README's limits).
+  const needed = 2 * k * (k + 1);
+  if (n < needed) {
+    throw new PureneuronError('TOO_FEW_SAMPLES', `${n} samples are too few for k = ${k}: the detector has ${(k * (k + 1)) / 2} unknowns per output coordinate; give at least ${needed} samples (many more for accuracy)`);
+  }
+  lap('pass1');
+
+  const red = reduce(kernels, m1.sums, n, d, l, k, { reduceX: o.reduceX, whitenY: o.whitenY, literal: o.detector === 'literal' });
+  lap('reduce');
+
+  // Pass 2.
+  const det = new DetectorAccumulator(kernels, red.plan);
+  await runPass(source, o, 'pass2', n, (c) => det.add(c));
+  lap('pass2');
+
+  const ns = detectorNullSpace(kernels, det.T, n, det.mh, det.mz, red.plan.hDim, k);
+  lap('nullspace');
+
+  const { U, residual, warnings } = extractPure(ns.basis, ns.G, k, o);
+  const W = firstLayer(U, red.plan.Ph, red.plan.Rx, red.zMean, k, red.plan.hDim, d);
+  lap('extract');
+
+  // Pass 3.
+  const ro = new ReadoutAccumulator(kernels, W, k, d, l);
+  await runPass(source, o, 'pass3', n, (c) => ro.add(c));
+  const A = secondLayer(ro, k, l);
+  lap('pass3');
+  timings.total = performance.now() - t0;
+
+  const sv = ns.singularValues;
+  const nullSpaceRatio = k < sv.length ? sv[k - 1] / Math.max(sv[k], Number.MIN_VALUE) : 0;
+  if (nullSpaceRatio > 0.5) {
+    warnings.push(`the detector's null space is not well separated (σ_k/σ_k+1 = ${nullSpaceRatio.toFixed(3)}): too few samples for k = ${k}, or k is wrong; the weights may be inaccurate`);
+  }
+  const diagnostics: Diagnostics = {
+    n,
+    linearSingularValues: Array.from(red.linearSingularValues),
+    detectorSingularValues: Array.from(sv.subarray(0, Math.min(sv.length, 2 * k + 2))),
+    nullSpaceRatio,
+    jointDiagResidual: residual,
+    warnings,
+    timings,
+  };
+  return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
+}
+
+/** Jennrich over several random pairs, then the optional polish of each direction. */
+function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolved): { U: Float64Array; residual: number; warnings: string[] } {
+  const warnings: string[] = [];
+  const N = basisMatrices(basis, k);
+  let ex = jennrich(N, k, o.jennrichPairs, o.seed);
+  if (ex.U.length === 0) {
+    // Every pair had complex eigenvalues: retry with more pairs before giving up.
+    ex = jennrich(N, k, o.jennrichPairs * 8, o.seed + 1);
+    if (ex.U.length === 0) {
+      throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: all ${o.jennrichPairs * 9} Jennrich pairs gave complex eigenvalues; the samples are too few or k = ${k} is too large`);
+    }
+  }
+  if (ex.rejectedPairs > 0) warnings.push(`${ex.rejectedPairs} Jennrich pair(s) gave complex eigenvalues and were skipped (noisy null space)`);
+  let U = ex.U;
+  if (o.polish) {
+    U = new Float64Array(k * k);
+    const u = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      for (let a = 0; a < k; a++) u[a] = ex.U[a * k + i];
+      const p = polishDirection(u, G, k);
+      for (let a = 0; a < k; a++) U[a * k + i] = p[a];
+    }
+  }
+  return { U, residual: o.polish ? jointDiagResidual(U, N, k) : ex.residual, warnings };
+}
+
+/**
+ * ŵ_i = sign(c_i)·Phᵀu_i in reduced coordinates (u_iᵀz = c_i·relu(w_i·h) + noise, and
+ * sign(c_i) = sign(E[u_iᵀz]) because E[relu] > 0), mapped to x by w = Rxᵀw', unit norm.
+ * Returns W (k×d).
+ */
+function firstLayer(U: Float64Array, Ph: Float64Array, Rx: Float64Array, zMean: Float64Array, k: number, hDim: number, d: number): Float64Array {
+  const W = new Float64Array(k * d);
+  for (let i = 0; i < k; i++) {
+    let c = 0;
+    for (let a = 0; a < k; a++) c += U[a * k + i] * zMean[a];
+    const sgn = c < 0 ? -1 : 1;
+    const wr = new Float64Array(hDim);
+    for (let a = 0; a < k; a++) {
+      const ua = U[a * k + i] * sgn;
+      for (let j = 0; j < hDim; j++) wr[j] += ua * Ph[a * hDim + j];
+    }
+    let nrm = 0;
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let t = 0; t < hDim; t++) s += wr[t] * Rx[t * d + j];
+      W[i * d + j] = s;
+      nrm += s * s;
+    }
+    nrm = Math.sqrt(nrm);
+    for (let j = 0; j < d; j++) W[i * d + j] /= nrm;
+  }
+  return W;
+}
+
+/** A = (Σ y rᵀ)(Σ r rᵀ)⁻¹ (l×k). */
+function secondLayer(ro: ReadoutAccumulator, k: number, l: number): Float64Array {
+  const rr = symmetrizeUpper(Float64Array.from(ro.sums.rr), k);
+  let X: Float64Array;
+  try {
+    X = solve(rr, ro.sums.ry, k, l);
+  } catch {
+    throw new PureneuronError('NUMERICAL_FAILURE', 'the second-layer least squares is singular: some recovered unit is never active on the data');
+  }
+  if (!X.every(Number.isFinite)) throw new PureneuronError('NUMERICAL_FAILURE', 'the second-layer least squares is singular: some recovered unit is never active on the data');
+  return transpose(X, k, l);
+}
+
+export type { Kernels };

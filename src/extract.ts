@@ -1,0 +1,211 @@
+/**
+ * Rank-one extraction (step 6) and the Gauss–Newton polish of each pure direction.
+ *
+ * The null-space basis vectors b_j (svec coordinates) are symmetric matrices N_j = Ũ D_j Ũᵀ,
+ * where the columns of Ũ = A'^{-T} are the pure directions u_i (A' the output weights in the
+ * reduced, whitened coordinates). For random combinations M₁ = Σα_jN_j, M₂ = Σβ_jN_j,
+ * M₁M₂⁻¹ = Ũ D₁D₂⁻¹ Ũ⁻¹, so its eigenvectors are the u_i (Jennrich). Several random pairs are
+ * tried and the one whose Ũ best jointly diagonalizes all N_j (Ũ⁻¹ N_j Ũ⁻ᵀ diagonal) is kept.
+ */
+import { EigenvalueDecomposition, inverse } from 'ml-matrix';
+import { fromMatrix, toMatrix } from './linalg.js';
+import { Rng } from './random.js';
+import { smat, svecOuter, triIndex, triLen } from './symcoords.js';
+
+export interface Extraction {
+  /** k×k row-major: column i is the unit pure direction u_i (reduced z coordinates). */
+  U: Float64Array;
+  /** Relative off-diagonal energy of Ũ⁻¹N_jŨ⁻ᵀ over all basis matrices (0 = jointly diagonal). */
+  residual: number;
+  /** Pairs rejected because M₁M₂⁻¹ had complex eigenvalues or M₂ was singular. */
+  rejectedPairs: number;
+}
+
+/** Basis matrices N_j (k×k each) from the null-space basis (mz×k, columns). */
+export function basisMatrices(basis: Float64Array, k: number): Float64Array[] {
+  const mz = triLen(k);
+  const out: Float64Array[] = [];
+  for (let j = 0; j < k; j++) {
+    const b = new Float64Array(mz);
+    for (let i = 0; i < mz; i++) b[i] = basis[i * k + j];
+    out.push(smat(b, k));
+  }
+  return out;
+}
+
+/** Off-diagonal energy of V N_j Vᵀ (rows of V normalized) relative to the total, over all j. */
+export function jointDiagResidual(Uc: Float64Array, N: Float64Array[], k: number): number {
+  let V: Float64Array;
+  try {
+    V = fromMatrix(inverse(toMatrix(Uc, k, k)));
+  } catch {
+    return Infinity;
+  }
+  for (let i = 0; i < k; i++) {
+    let s = 0;
+    for (let j = 0; j < k; j++) s += V[i * k + j] ** 2;
+    s = Math.sqrt(s);
+    for (let j = 0; j < k; j++) V[i * k + j] /= s;
+  }
+  let off = 0;
+  let tot = 0;
+  const VN = new Float64Array(k * k);
+  for (const Nj of N) {
+    VN.fill(0);
+    for (let a = 0; a < k; a++) for (let t = 0; t < k; t++) { const v = V[a * k + t]; for (let c = 0; c < k; c++) VN[a * k + c] += v * Nj[t * k + c]; }
+    for (let a = 0; a < k; a++)
+      for (let b = 0; b < k; b++) {
+        let s = 0;
+        for (let c = 0; c < k; c++) s += VN[a * k + c] * V[b * k + c];
+        tot += s * s;
+        if (a !== b) off += s * s;
+      }
+  }
+  return tot > 0 ? off / tot : Infinity;
+}
+
+export function jennrich(N: Float64Array[], k: number, pairs: number, seed: number): Extraction {
+  const rng = new Rng(seed);
+  let best: Extraction | undefined;
+  let rejected = 0;
+  for (let t = 0; t < pairs; t++) {
+    const M1 = new Float64Array(k * k);
+    const M2 = new Float64Array(k * k);
+    for (const Nj of N) {
+      const a = rng.normal();
+      const b = rng.normal();
+      for (let i = 0; i < k * k; i++) { M1[i] += a * Nj[i]; M2[i] += b * Nj[i]; }
+    }
+    let E;
+    try {
+      const prod = toMatrix(M1, k, k).mmul(inverse(toMatrix(M2, k, k)));
+      E = new EigenvalueDecomposition(prod);
+    } catch {
+      rejected++;
+      continue;
+    }
+    const re = E.realEigenvalues;
+    const im = E.imaginaryEigenvalues;
+    const scale = Math.max(...re.map(Math.abs), 1e-300);
+    if (im.some((v) => Math.abs(v) > 1e-10 * scale) || !re.every(Number.isFinite)) {
+      rejected++;
+      continue;
+    }
+    const Uc = fromMatrix(E.eigenvectorMatrix);
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += Uc[i * k + j] ** 2;
+      s = Math.sqrt(s);
+      for (let i = 0; i < k; i++) Uc[i * k + j] /= s;
+    }
+    const residual = jointDiagResidual(Uc, N, k);
+    if (!best || residual < best.residual) best = { U: Uc, residual, rejectedPairs: 0 };
+  }
+  if (!best) return { U: new Float64Array(0), residual: Infinity, rejectedPairs: rejected };
+  best.rejectedPairs = rejected;
+  return best;
+}
+
+/**
+ * Gauss–Newton polish of one unit vector u (length k) on the non-linearized detector
+ * f(u) = ‖T̂ svec(uuᵀ)‖² = φᵀGφ with φ = svec(uuᵀ), subject to ‖u‖ = 1.
+ * Jacobian of φ: Dφ (mz×k); GN normal matrix H = DφᵀGDφ, gradient g = DφᵀGφ; the step δ ⊥ u
+ * solves (PHP + λuuᵀ)δ = −Pg with P = I − uuᵀ (λ > 0 only pins the u-component to 0).
+ */
+export function polishDirection(u0: Float64Array, G: Float64Array, k: number, maxIter = 20): Float64Array {
+  const mz = triLen(k);
+  let u = Float64Array.from(u0);
+  let f = objective(u, G, mz);
+  // Dφ is sparse: row (a,a) has 2u_a in column a; row (a,b), a<b, has √2u_b in column a and
+  // √2u_a in column b. Kept as (row, column, value) triples so G·Dφ costs mz·k² not mz²·k.
+  const nnz = k * k;
+  const dRow = new Int32Array(nnz);
+  const dCol = new Int32Array(nnz);
+  const dVal = new Float64Array(nnz);
+  const GD = new Float64Array(mz * k);
+  for (let it = 0; it < maxIter; it++) {
+    let e = 0;
+    for (let a = 0; a < k; a++) {
+      dRow[e] = triIndex(a, a, k); dCol[e] = a; dVal[e++] = 2 * u[a];
+      for (let b = a + 1; b < k; b++) {
+        const r = triIndex(a, b, k);
+        dRow[e] = r; dCol[e] = a; dVal[e++] = Math.SQRT2 * u[b];
+        dRow[e] = r; dCol[e] = b; dVal[e++] = Math.SQRT2 * u[a];
+      }
+    }
+    const phi = svecOuter(u);
+    // GD = G·Dφ (mz×k), Gphi = G·φ.
+    GD.fill(0);
+    const Gphi = new Float64Array(mz);
+    for (let i = 0; i < mz; i++) {
+      const row = i * mz;
+      let s = 0;
+      for (let t = 0; t < mz; t++) s += G[row + t] * phi[t];
+      Gphi[i] = s;
+      for (let q = 0; q < nnz; q++) GD[i * k + dCol[q]] += G[row + dRow[q]] * dVal[q];
+    }
+    // H = Dφᵀ·GD (k×k), grad = Dφᵀ·Gphi.
+    const H = new Float64Array(k * k);
+    const grad = new Float64Array(k);
+    for (let q = 0; q < nnz; q++) {
+      const r = dRow[q];
+      const c = dCol[q];
+      const v = dVal[q];
+      grad[c] += v * Gphi[r];
+      for (let b = 0; b < k; b++) H[c * k + b] += v * GD[r * k + b];
+    }
+    // Project onto u⊥: PHP, Pg.
+    const Hu = new Float64Array(k);
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) Hu[a] += H[a * k + b] * u[b];
+    let uHu = 0;
+    let ug = 0;
+    for (let a = 0; a < k; a++) { uHu += u[a] * Hu[a]; ug += u[a] * grad[a]; }
+    let trace = 0;
+    for (let a = 0; a < k; a++) trace += H[a * k + a];
+    const lambda = trace / k || 1;
+    const S = new Float64Array(k * k);
+    const rhs = new Float64Array(k);
+    for (let a = 0; a < k; a++) {
+      rhs[a] = -(grad[a] - u[a] * ug);
+      for (let b = 0; b < k; b++) S[a * k + b] = H[a * k + b] - u[a] * Hu[b] - Hu[a] * u[b] + u[a] * u[b] * (uHu + lambda);
+    }
+    let delta: Float64Array;
+    try {
+      delta = fromMatrix(inverse(toMatrix(S, k, k)).mmul(toMatrix(rhs, k, 1)));
+    } catch {
+      break;
+    }
+    // Backtracking: accept the first step length that lowers f.
+    let step = 1;
+    let accepted = false;
+    for (let bt = 0; bt < 6; bt++, step /= 2) {
+      const v = new Float64Array(k);
+      let nrm = 0;
+      for (let a = 0; a < k; a++) { v[a] = u[a] + step * delta[a]; nrm += v[a] * v[a]; }
+      nrm = Math.sqrt(nrm);
+      for (let a = 0; a < k; a++) v[a] /= nrm;
+      const fv = objective(v, G, mz);
+      if (fv < f) {
+        const rel = (f - fv) / Math.max(f, 1e-300);
+        u = v;
+        f = fv;
+        accepted = true;
+        if (rel < 1e-12) it = maxIter;
+        break;
+      }
+    }
+    if (!accepted) break;
+  }
+  return u;
+}
+
+function objective(u: Float64Array, G: Float64Array, mz: number): number {
+  const phi = svecOuter(u);
+  let f = 0;
+  for (let i = 0; i < mz; i++) {
+    let s = 0;
+    for (let t = 0; t < mz; t++) s += G[i * mz + t] * phi[t];
+    f += phi[i] * s;
+  }
+  return f;
+}

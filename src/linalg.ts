@@ -1,0 +1,100 @@
+/**
+ * Small dense linear algebra for the orchestration (matrices of size ≤ a few hundred).
+ * Float64Array, row-major, shapes passed explicitly. Large eigenproblems go through the
+ * kernels (Kernels.symEig); small general ones use ml-matrix, which is deterministic JS and so
+ * gives the same bits whichever backend runs the hot loops.
+ */
+import { Matrix, SingularValueDecomposition, solve as mlSolve } from 'ml-matrix';
+
+/** C (m×p) = A (m×n) · B (n×p). */
+export function matmul(A: Float64Array, B: Float64Array, m: number, n: number, p: number): Float64Array {
+  const C = new Float64Array(m * p);
+  for (let i = 0; i < m; i++) {
+    for (let t = 0; t < n; t++) {
+      const a = A[i * n + t];
+      if (a === 0) continue;
+      for (let j = 0; j < p; j++) C[i * p + j] += a * B[t * p + j];
+    }
+  }
+  return C;
+}
+
+/** Aᵀ for A m×n. */
+export function transpose(A: Float64Array, m: number, n: number): Float64Array {
+  const T = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) T[j * m + i] = A[i * n + j];
+  return T;
+}
+
+/** Copies the upper triangle of the m×m matrix S onto its lower triangle (in place). */
+export function symmetrizeUpper(S: Float64Array, m: number): Float64Array {
+  for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) S[j * m + i] = S[i * m + j];
+  return S;
+}
+
+export function scale(A: Float64Array, s: number): Float64Array {
+  const B = new Float64Array(A.length);
+  for (let i = 0; i < A.length; i++) B[i] = A[i] * s;
+  return B;
+}
+
+export function toMatrix(A: Float64Array, m: number, n: number): Matrix {
+  const M = new Matrix(m, n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) M.set(i, j, A[i * n + j]);
+  return M;
+}
+
+export function fromMatrix(M: Matrix): Float64Array {
+  const out = new Float64Array(M.rows * M.columns);
+  for (let i = 0; i < M.rows; i++) for (let j = 0; j < M.columns; j++) out[i * M.columns + j] = M.get(i, j);
+  return out;
+}
+
+/** Thin SVD of A (m×n): singular values descending, U m×r, V n×r with r = min(m, n). */
+export function svd(A: Float64Array, m: number, n: number): { s: Float64Array; U: Float64Array; V: Float64Array; r: number } {
+  // ml-matrix's SVD wants m ≥ n for its thin form; transpose otherwise and swap the factors.
+  if (m < n) {
+    const t = svd(transpose(A, m, n), n, m);
+    return { s: t.s, U: t.V, V: t.U, r: t.r };
+  }
+  const dec = new SingularValueDecomposition(toMatrix(A, m, n), { autoTranspose: false });
+  const r = Math.min(m, n);
+  const U = dec.leftSingularVectors;
+  const V = dec.rightSingularVectors;
+  const s = Float64Array.from(dec.diagonal.slice(0, r));
+  const Uo = new Float64Array(m * r);
+  const Vo = new Float64Array(n * r);
+  for (let i = 0; i < m; i++) for (let j = 0; j < r; j++) Uo[i * r + j] = U.get(i, j);
+  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) Vo[i * r + j] = V.get(i, j);
+  return { s, U: Uo, V: Vo, r };
+}
+
+/** Solves A X = B for square A (n×n) and B (n×p) by LU (ml-matrix). */
+export function solve(A: Float64Array, B: Float64Array, n: number, p: number): Float64Array {
+  return fromMatrix(mlSolve(toMatrix(A, n, n), toMatrix(B, n, p)));
+}
+
+/** Columns [c0, c0+count) of A (m×n) as an m×count matrix. */
+export function columns(A: Float64Array, m: number, n: number, c0: number, count: number): Float64Array {
+  const out = new Float64Array(m * count);
+  for (let i = 0; i < m; i++) for (let j = 0; j < count; j++) out[i * count + j] = A[i * n + c0 + j];
+  return out;
+}
+
+export function frobenius(A: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < A.length; i++) s += A[i] * A[i];
+  return Math.sqrt(s);
+}
+
+export function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function normalize(v: Float64Array): Float64Array {
+  const n = Math.sqrt(dot(v, v));
+  for (let i = 0; i < v.length; i++) v[i] /= n;
+  return v;
+}

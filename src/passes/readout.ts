@@ -1,0 +1,31 @@
+/** Pass 3: normal equations of the least-squares fit of y on relu(Ŵx) (streaming, mergeable). */
+import type { Kernels, ReadoutSums } from '../kernels/types.js';
+import type { Chunk } from '../types.js';
+import { addInto } from './moments1.js';
+
+export class ReadoutAccumulator {
+  n = 0;
+  readonly sums: ReadoutSums;
+
+  constructor(
+    private readonly kernels: Kernels,
+    /** k×d row-major first-layer weights. */
+    readonly W: Float64Array,
+    readonly k: number,
+    readonly d: number,
+    readonly l: number,
+  ) {
+    this.sums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
+  }
+
+  add(chunk: Chunk): void {
+    this.kernels.readout(this.sums, this.W, this.k, chunk.x, chunk.y, chunk.rows, this.d, this.l);
+    this.n += chunk.rows;
+  }
+
+  merge(other: ReadoutAccumulator): void {
+    addInto(this.sums.rr, other.sums.rr);
+    addInto(this.sums.ry, other.sums.ry);
+    this.n += other.n;
+  }
+}
