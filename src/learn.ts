@@ -19,7 +19,7 @@ import { DetectorAccumulator } from './passes/detector.js';
 import { Moments1Accumulator } from './passes/moments1.js';
 import { ReadoutAccumulator } from './passes/readout.js';
 import { reduce } from './reduce.js';
-import { arraySource } from './sources/array.js';
+import { toSampleSource } from './sources/index.js';
 import type { ArrayInput, Chunk, SampleSource } from './types.js';
 
 export interface Progress {
@@ -85,10 +85,6 @@ function resolveOptions(options: LearnOptions): Resolved {
   return o;
 }
 
-function isSource(input: ArrayInput | SampleSource): input is SampleSource {
-  return typeof (input as SampleSource).chunks === 'function';
-}
-
 /** Streams every chunk of the source through `add`, reporting progress; returns the sample count. */
 async function runPass(source: SampleSource, o: Resolved, phase: Progress['phase'], total: number | undefined, add: (c: Chunk) => void): Promise<number> {
   let done = 0;
@@ -104,7 +100,7 @@ async function runPass(source: SampleSource, o: Resolved, phase: Progress['phase
 /** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
 export async function learn(input: ArrayInput | SampleSource, options: LearnOptions): Promise<Model> {
   const o = resolveOptions(options);
-  const source = isSource(input) ? input : arraySource(input);
+  const source = toSampleSource(input);
   const { d, l } = source;
   const k = o.k;
   if (k > Math.min(d, l)) {

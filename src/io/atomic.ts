@@ -1,0 +1,106 @@
+/**
+ * Atomic file writes: data goes to a temporary file in the destination's directory (same
+ * file system, so rename is atomic), is fsynced, then renamed over the destination. Readers
+ * therefore see either the old file or the complete new one, never a partial write — which
+ * matters for model files and multi-GB sample dumps that a crash or Ctrl-C could cut short.
+ * On any failure the temporary file is removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { PureneuronError } from '../errors.js';
+
+function writeError(path: string, e: unknown): PureneuronError {
+  const err = new PureneuronError('BAD_FILE', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  err.cause = e;
+  return err;
+}
+
+/** A pending atomic write: write() any number of times, then commit() or abort(). */
+export interface AtomicWriter {
+  /** The destination path. */
+  readonly path: string;
+  /** The temporary file being written (hidden, in the destination's directory). */
+  readonly tempPath: string;
+  /** Appends bytes (waits until they are handed to the OS). */
+  write(data: Uint8Array): Promise<void>;
+  /** fsync, close, rename over the destination. The writer cannot be used afterwards. */
+  commit(): Promise<void>;
+  /** Close and remove the temporary file; the destination is left untouched. Idempotent. */
+  abort(): Promise<void>;
+}
+
+/** Best-effort fsync of a directory so the rename itself survives a crash (not possible on Windows). */
+async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Directories cannot be opened/fsynced on some platforms; the rename is still atomic.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Opens a temporary file next to `path` for an atomic, streamed write. */
+export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
+  const dir = dirname(path);
+  const tempPath = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fh: FileHandle;
+  try {
+    fh = await open(tempPath, 'wx');
+  } catch (e) {
+    throw writeError(path, e);
+  }
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+
+  const abort = async (): Promise<void> => {
+    if (state !== 'open') return;
+    state = 'aborted';
+    await fh.close().catch(() => undefined);
+    await unlink(tempPath).catch(() => undefined);
+  };
+
+  return {
+    path,
+    tempPath,
+    async write(data: Uint8Array): Promise<void> {
+      if (state !== 'open') throw new Error(`atomic writer for ${path} is already ${state}`);
+      try {
+        // A single write call may be partial; loop until everything is written.
+        let off = 0;
+        while (off < data.length) {
+          const { bytesWritten } = await fh.write(data, off, data.length - off);
+          off += bytesWritten;
+        }
+      } catch (e) {
+        await abort();
+        throw writeError(path, e);
+      }
+    },
+    async commit(): Promise<void> {
+      if (state !== 'open') throw new Error(`atomic writer for ${path} is already ${state}`);
+      try {
+        await fh.sync();
+        await fh.close();
+        state = 'committed';
+        await rename(tempPath, path);
+      } catch (e) {
+        state = 'open';
+        await abort();
+        throw writeError(path, e);
+      }
+      await syncDir(dir);
+    },
+    abort,
+  };
+}
+
+/** Writes `data` (a string is written as UTF-8) to `path` atomically. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const w = await openAtomicWriter(path);
+  await w.write(bytes);
+  await w.commit();
+}

@@ -1,0 +1,204 @@
+/**
+ * Samples in files: x and y in two separate files read in lock step (row i of x pairs with
+ * row i of y), each in any supported format:
+ *
+ *   'f64'  raw little-endian float64, row-major, no header (extension .f64); needs d / l
+ *   'f32'  raw little-endian float32, same layout (extension .f32); needs d / l
+ *   'npy'  NumPy .npy, '<f8' or '<f4', C order, shape (n, d) or (n,) (extension .npy)
+ *   'csv'  comma-separated text, optional header row (extension .csv); see csv.ts
+ *
+ * '.bin' and other extensions are not guessed (the element type would be a guess): pass
+ * `format`. Each pass reopens both files and reads them block by block, so memory holds one
+ * chunk plus two read buffers whatever the file size.
+ */
+import { PureneuronError } from '../errors.js';
+import type { Chunk, SampleSource } from '../types.js';
+import { rawSpec, npySpec } from './binary.js';
+import { DEFAULT_BLOCK_BYTES } from './blocks.js';
+import { checkFinite, checkMaxRows, checkPositiveInt, throwIfAborted } from './check.js';
+import { csvSpec } from './csv.js';
+import type { FileSpec, Role, RowReader } from './spec.js';
+
+export type FileFormat = 'f64' | 'f32' | 'csv' | 'npy';
+
+const FORMATS: readonly FileFormat[] = ['f64', 'f32', 'csv', 'npy'];
+
+export interface FileSourceOptions {
+  /** Path of the inputs, n×d. */
+  x: string;
+  /** Path of the outputs, n×l. */
+  y: string;
+  /** Format of both files; by default each file's format comes from its extension. */
+  format?: FileFormat;
+  /** Columns of x: required for raw f64/f32; checked against the file for npy/csv. */
+  d?: number;
+  /** Columns of y: required for raw f64/f32; checked against the file for npy/csv. */
+  l?: number;
+  /** @internal Read size per block in bytes (default 1 MiB); tests use tiny values. */
+  blockBytes?: number;
+}
+
+/** The format implied by a file name's extension (.f64, .f32, .csv, .npy; any case), or undefined. */
+export function formatFromPath(path: string): FileFormat | undefined {
+  const m = /\.([^./\\]+)$/.exec(path);
+  const ext = m?.[1]?.toLowerCase();
+  return FORMATS.includes(ext as FileFormat) ? (ext as FileFormat) : undefined;
+}
+
+function resolveFormat(path: string, format: FileFormat | undefined): FileFormat {
+  if (format !== undefined) {
+    if (!FORMATS.includes(format)) {
+      throw new PureneuronError('BAD_OPTION', `format must be one of ${FORMATS.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(format)}`);
+    }
+    return format;
+  }
+  const f = formatFromPath(path);
+  if (f === undefined) {
+    throw new PureneuronError(
+      'BAD_OPTION',
+      `cannot tell the format of ${path} from its extension (known: .f64, .f32, .csv, .npy); ` +
+        `pass format: 'f64' | 'f32' | 'csv' | 'npy' (--format on the command line)`,
+    );
+  }
+  return f;
+}
+
+async function openSpec(path: string, format: FileFormat, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
+  switch (format) {
+    case 'f64':
+    case 'f32':
+      return rawSpec(path, format, role, width);
+    case 'npy':
+      return npySpec(path, role, width);
+    case 'csv':
+      return csvSpec(path, role, width, blockBytes);
+  }
+}
+
+function samples(n: number): string {
+  return `${n} sample${n === 1 ? '' : 's'}`;
+}
+
+class FileSource implements SampleSource {
+  readonly d: number;
+  readonly l: number;
+  private n_: number | undefined;
+
+  constructor(
+    private readonly xs: FileSpec,
+    private readonly ys: FileSpec,
+    private readonly blockBytes: number,
+  ) {
+    this.d = xs.width;
+    this.l = ys.width;
+    this.n_ = xs.n ?? ys.n;
+  }
+
+  /** Known up front for binary files; for CSV pairs, set by the first complete pass. */
+  get n(): number | undefined {
+    return this.n_;
+  }
+
+  /** The format each file is read as. */
+  get formats(): { x: FileFormat; y: FileFormat } {
+    return { x: this.xs.format, y: this.ys.format };
+  }
+
+  private mismatch(nx: number, ny: number): PureneuronError {
+    return new PureneuronError(
+      'BAD_FILE',
+      `${this.xs.path} has ${samples(nx)} but ${this.ys.path} has ${samples(ny)}; ` +
+        `x and y must have the same number of rows (row i of x pairs with row i of y)`,
+    );
+  }
+
+  async *chunks(maxRows: number, signal?: AbortSignal): AsyncGenerator<Chunk> {
+    checkMaxRows(maxRows);
+    const { d, l } = this;
+    const aborted = (done: number): string =>
+      `reading ${this.xs.path} and ${this.ys.path} (stopped before sample ${done})`;
+    throwIfAborted(signal, aborted(0));
+    let xr: RowReader | undefined;
+    let yr: RowReader | undefined;
+    try {
+      xr = await this.xs.open(this.blockBytes, signal);
+      yr = await this.ys.open(this.blockBytes, signal);
+      let done = 0;
+      for (;;) {
+        throwIfAborted(signal, aborted(done));
+        // With n known, the last chunk is allocated at its exact size.
+        const want = this.n_ === undefined ? maxRows : Math.min(maxRows, this.n_ - done);
+        if (want === 0) {
+          // n rows read: both files must be exhausted now (a CSV partner could be longer).
+          const rx = await xr.countRest();
+          const ry = await yr.countRest();
+          if (rx !== 0 || ry !== 0) throw this.mismatch(done + rx, done + ry);
+          break;
+        }
+        const x = new Float64Array(want * d);
+        const y = new Float64Array(want * l);
+        const rx = await xr.read(x, want);
+        const ry = await yr.read(y, want);
+        if (rx !== ry) {
+          // One file ended; count the rest of the other so the message gives both totals.
+          const nx = done + rx + (rx === want ? await xr.countRest() : 0);
+          const ny = done + ry + (ry === want ? await yr.countRest() : 0);
+          throw this.mismatch(nx, ny);
+        }
+        if (rx > 0) {
+          const cx = rx === want ? x : x.subarray(0, rx * d);
+          const cy = ry === want ? y : y.subarray(0, ry * l);
+          const xrr = xr;
+          const yrr = yr;
+          checkFinite('x', cx, d, done, (row) => xrr.where(row));
+          checkFinite('y', cy, l, done, (row) => yrr.where(row));
+          yield { x: cx, y: cy, rows: rx };
+          done += rx;
+        }
+        if (rx < want) break;
+      }
+      if (this.n_ === undefined) this.n_ = done;
+      else if (this.n_ !== done) {
+        throw new PureneuronError(
+          'BAD_FILE',
+          `${this.xs.path} and ${this.ys.path} gave ${samples(done)} on this pass but ${this.n_} before; the files changed between passes`,
+        );
+      }
+    } finally {
+      await xr?.close();
+      await yr?.close();
+    }
+  }
+}
+
+/**
+ * Opens x and y files as a re-readable SampleSource. Reads headers (npy), sizes (raw) or the
+ * first data row (CSV) now, so shape problems surface before any pass; values are checked as
+ * the passes read them. Errors: BAD_OPTION (unknown format, missing d/l for raw files),
+ * BAD_SHAPE (d/l disagree with the file), BAD_FILE (missing, empty, truncated, malformed,
+ * or x and y with different row counts — named with both paths).
+ */
+export async function fileSource(options: FileSourceOptions): Promise<FileSource> {
+  if (options === null || typeof options !== 'object') throw new TypeError('fileSource expects { x, y, format?, d?, l? }');
+  const { x, y, d, l } = options;
+  for (const [name, p] of [['x', x], ['y', y]] as const) {
+    if (typeof p !== 'string' || p === '') throw new TypeError(`${name} must be a file path, got ${JSON.stringify(p)}`);
+  }
+  if (d !== undefined) checkPositiveInt('d', d);
+  if (l !== undefined) checkPositiveInt('l', l);
+  const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  checkPositiveInt('blockBytes', blockBytes);
+  const xf = resolveFormat(x, options.format);
+  const yf = resolveFormat(y, options.format);
+  const xs = await openSpec(x, xf, 'x', d, blockBytes);
+  const ys = await openSpec(y, yf, 'y', l, blockBytes);
+  if (xs.n !== undefined && ys.n !== undefined && xs.n !== ys.n) {
+    throw new PureneuronError(
+      'BAD_FILE',
+      `${x} has ${samples(xs.n)} but ${y} has ${samples(ys.n)}; x and y must have the same number of rows (row i of x pairs with row i of y)`,
+    );
+  }
+  return new FileSource(xs, ys, blockBytes);
+}
+
+export type { FileSource };

@@ -1,0 +1,24 @@
+/** Sample sources: in-memory arrays and files (f64, f32, npy, csv), all streamed in chunks. */
+import type { ArrayInput, SampleSource } from '../types.js';
+import { arraySource } from './array.js';
+
+export { arraySource } from './array.js';
+export { fileSource, formatFromPath } from './files.js';
+export type { FileFormat, FileSource, FileSourceOptions } from './files.js';
+export { checkFinite } from './check.js';
+
+/** True for anything with a `chunks` method and numeric d, l (a SampleSource rather than ArrayInput). */
+export function isSampleSource(v: unknown): v is SampleSource {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as SampleSource).chunks === 'function' &&
+    typeof (v as SampleSource).d === 'number' &&
+    typeof (v as SampleSource).l === 'number'
+  );
+}
+
+/** A SampleSource as is; ArrayInput wrapped by arraySource (validating shapes and types). */
+export function toSampleSource(input: ArrayInput | SampleSource): SampleSource {
+  return isSampleSource(input) ? input : arraySource(input);
+}
