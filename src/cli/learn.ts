@@ -1,0 +1,90 @@
+/** `pureneuron learn`: learns a network from sample files and writes model.json. */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { learn } from '../learn.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { fileSource } from '../sources/files.js';
+import type { Model } from '../model.js';
+import { choice, intFlag, parse, required } from './args.js';
+import type { Io } from './io.js';
+
+export const learnHelp = `Usage: pureneuron learn --x FILE --y FILE --k K --out model.json [options]
+
+Learns y = A·relu(W·x) from samples (x and y in separate files, row i of one with row i of
+the other) and writes the model as JSON.
+
+Options:
+  --x FILE, --y FILE     inputs (n×d) and outputs (n×l)
+  --format F             f64 | f32 | csv | npy (default: from the file extension)
+  --d D, --l L           row lengths of raw binary files; read from a meta.json beside the
+                         x file when present (as written by 'pureneuron generate')
+  --k K                  number of hidden units
+  --out FILE             where to write the model (JSON)
+  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
+  --detector D           even | literal (default even: the detector on the even part of y)
+  --no-polish            skip the Gauss–Newton polish of the pure directions
+  --full-x               keep x full-dimensional in the detector (slower; for comparison)
+  --seed S               seed of the learner's random choices (default 1)
+  --chunk-rows R         samples per chunk read (default 65536)
+  --quiet                print nothing but errors
+`;
+
+/** d and l from DIR/meta.json beside the x file, when it exists and names them. */
+async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
+  try {
+    const meta = JSON.parse(await readFile(join(dirname(xPath), 'meta.json'), 'utf8')) as { d?: unknown; l?: unknown };
+    return { d: typeof meta.d === 'number' ? meta.d : undefined, l: typeof meta.l === 'number' ? meta.l : undefined };
+  } catch {
+    return {};
+  }
+}
+
+export async function learnCommand(argv: string[], io: Io): Promise<void> {
+  const { values: v } = parse(argv, {
+    x: { type: 'string' },
+    y: { type: 'string' },
+    format: { type: 'string' },
+    d: { type: 'string' },
+    l: { type: 'string' },
+    k: { type: 'string' },
+    out: { type: 'string' },
+    backend: { type: 'string' },
+    detector: { type: 'string' },
+    'no-polish': { type: 'boolean' },
+    'full-x': { type: 'boolean' },
+    seed: { type: 'string' },
+    'chunk-rows': { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (v.help) return io.out(learnHelp);
+  const x = required('x', v.x);
+  const y = required('y', v.y);
+  const k = required('k', intFlag('k', v.k));
+  const out = required('out', v.out);
+  const format = choice('format', v.format, ['f64', 'f32', 'csv', 'npy'] as const);
+  let d = intFlag('d', v.d);
+  let l = intFlag('l', v.l);
+  if (d === undefined || l === undefined) {
+    const side = await sidecarDims(x);
+    d ??= side.d;
+    l ??= side.l;
+  }
+  const source = await fileSource({ x, y, format, d, l });
+  const model: Model = await learn(source, {
+    k,
+    backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
+    detector: choice('detector', v.detector, ['even', 'literal'] as const),
+    polish: v['no-polish'] ? false : undefined,
+    reduceX: v['full-x'] ? false : undefined,
+    seed: intFlag('seed', v.seed, -(2 ** 31), 2 ** 31 - 1),
+    chunkRows: intFlag('chunk-rows', v['chunk-rows']),
+    signal: io.signal,
+  });
+  await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n');
+  if (!v.quiet) {
+    const dg = model.diagnostics!;
+    io.err(`learned k = ${k} units from ${dg.n} samples (d = ${model.d}, l = ${model.l}) with the ${model.backend} backend in ${(dg.timings.total / 1000).toFixed(2)} s; wrote ${out}`);
+    io.err(`null-space ratio σ_k/σ_k+1 = ${dg.nullSpaceRatio.toExponential(2)}, joint-diagonalization residual ${dg.jointDiagResidual.toExponential(2)}`);
+    for (const w of dg.warnings) io.err(`warning: ${w}`);
+  }
+}
