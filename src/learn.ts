@@ -21,6 +21,7 @@ import { ReadoutAccumulator } from './passes/readout.js';
 import { reduce } from './reduce.js';
 import { toSampleSource } from './sources/index.js';
 import type { ArrayInput, Chunk, SampleSource } from './types.js';
+import { sampleWeights, weightingFromChunk, type Weighting } from './weights.js';
 
 export interface Progress {
   phase: 'pass1' | 'pass2' | 'pass3';
@@ -47,6 +48,15 @@ export interface LearnOptions {
   jennrichPairs?: number;
   /** Seed of the (deterministic) random choices of the learner (default 1). */
   seed?: number;
+  /**
+   * 'robust' (default): weight every sample by an even function ρ(x) that bounds the
+   * influence of far-out samples (see weights.ts); the input distribution stays symmetric, so
+   * the method is unchanged, and heavy-tailed inputs no longer ruin the fourth-order moments.
+   * 'none': plain averages, as in the paper.
+   */
+  weighting?: 'robust' | 'none';
+  /** The c in ρ(x) = 1/(1 + q(x)/(c·d))², q the scaled squared norm of x (default 4). Larger is closer to unweighted. */
+  robustScale?: number;
   /** Samples per chunk read from the source (default 65536). */
   chunkRows?: number;
   signal?: AbortSignal;
@@ -61,6 +71,8 @@ const DEFAULTS = {
   polish: true,
   jennrichPairs: 8,
   seed: 1,
+  weighting: 'robust' as 'robust' | 'none',
+  robustScale: 4,
   chunkRows: 65536,
 };
 const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
@@ -81,16 +93,30 @@ function resolveOptions(options: LearnOptions): Resolved {
   }
   if (!Number.isInteger(o.jennrichPairs) || o.jennrichPairs < 1 || o.jennrichPairs > 1000) throw new PureneuronError('BAD_OPTION', `jennrichPairs must be an integer in [1, 1000], got ${o.jennrichPairs}`);
   if (!Number.isInteger(o.seed)) throw new PureneuronError('BAD_OPTION', `seed must be an integer, got ${o.seed}`);
+  if (o.weighting !== 'robust' && o.weighting !== 'none') throw new PureneuronError('BAD_OPTION', `weighting must be 'robust' or 'none', got ${JSON.stringify(o.weighting)}`);
+  if (typeof o.robustScale !== 'number' || !(o.robustScale > 0) || !Number.isFinite(o.robustScale)) throw new PureneuronError('BAD_OPTION', `robustScale must be a positive number, got ${String(o.robustScale)}`);
   if (!Number.isInteger(o.chunkRows) || o.chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${o.chunkRows}`);
   return o;
 }
 
-/** Streams every chunk of the source through `add`, reporting progress; returns the sample count. */
-async function runPass(source: SampleSource, o: Resolved, phase: Progress['phase'], total: number | undefined, add: (c: Chunk) => void): Promise<number> {
+/**
+ * Streams every chunk of the source through `add` with its sample weights (undefined when
+ * unweighted), reporting progress; returns the sample count. The weighting is fixed from the
+ * first chunk of the first pass and reused by every later pass.
+ */
+async function runPass(
+  source: SampleSource,
+  o: Resolved,
+  phase: Progress['phase'],
+  total: number | undefined,
+  weighting: { w?: Weighting },
+  add: (c: Chunk, rho?: Float64Array) => void,
+): Promise<number> {
   let done = 0;
   for await (const chunk of source.chunks(o.chunkRows, o.signal)) {
     if (o.signal?.aborted) throw new PureneuronError('ABORTED', 'learn() was aborted');
-    add(chunk);
+    if (o.weighting === 'robust' && !weighting.w) weighting.w = weightingFromChunk(chunk, source.d, o.robustScale);
+    add(chunk, weighting.w ? sampleWeights(weighting.w, chunk, source.d) : undefined);
     done += chunk.rows;
     o.onProgress?.({ phase, done, total });
   }
@@ -117,8 +143,9 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   };
 
   // Pass 1.
+  const weighting: { w?: Weighting } = {};
   const m1 = new Moments1Accumulator(kernels, d, l);
-  const n = await runPass(source, o, 'pass1', source.n, (c) => m1.add(c));
+  const n = await runPass(source, o, 'pass1', source.n, weighting, (c, rho) => m1.add(c, rho));
   // The detector has mz = k(k+1)/2 unknowns; its null space is only determined with several
   // samples per unknown (accuracy needs far more: see the README's limits).
   const needed = 2 * k * (k + 1);
@@ -127,15 +154,15 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   }
   lap('pass1');
 
-  const red = reduce(kernels, m1.sums, n, d, l, k, { reduceX: o.reduceX, whitenY: o.whitenY, literal: o.detector === 'literal' });
+  const red = reduce(kernels, m1.sums, m1.weight, d, l, k, { reduceX: o.reduceX, whitenY: o.whitenY, literal: o.detector === 'literal' });
   lap('reduce');
 
   // Pass 2.
   const det = new DetectorAccumulator(kernels, red.plan);
-  await runPass(source, o, 'pass2', n, (c) => det.add(c));
+  await runPass(source, o, 'pass2', n, weighting, (c, rho) => det.add(c, rho));
   lap('pass2');
 
-  const ns = detectorNullSpace(kernels, det.T, n, det.mh, det.mz, red.plan.hDim, k);
+  const ns = detectorNullSpace(kernels, det.T, det.weight, det.mh, det.mz, red.plan.hDim, k);
   lap('nullspace');
 
   const { U, residual, warnings } = extractPure(ns.basis, ns.G, k, o);
@@ -144,7 +171,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
 
   // Pass 3.
   const ro = new ReadoutAccumulator(kernels, W, k, d, l);
-  await runPass(source, o, 'pass3', n, (c) => ro.add(c));
+  await runPass(source, o, 'pass3', n, weighting, (c, rho) => ro.add(c, rho));
   const A = secondLayer(ro, k, l);
   lap('pass3');
   timings.total = performance.now() - t0;

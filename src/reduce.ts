@@ -31,6 +31,7 @@ const RANK_TOL = 1e-10;
 export function reduce(
   kernels: Kernels,
   sums: Moments1Sums,
+  /** Normalizer of the sums: the sample count, or Σρ when samples are weighted. */
   n: number,
   d: number,
   l: number,

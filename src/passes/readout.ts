@@ -2,9 +2,13 @@
 import type { Kernels, ReadoutSums } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import { addInto } from './moments1.js';
+import { scaleChunk } from '../weights.js';
+import { sum } from './detector.js';
 
 export class ReadoutAccumulator {
   n = 0;
+  /** Σρ over the samples added (= n when unweighted). */
+  weight = 0;
   readonly sums: ReadoutSums;
 
   constructor(
@@ -18,14 +22,18 @@ export class ReadoutAccumulator {
     this.sums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
   }
 
-  add(chunk: Chunk): void {
-    this.kernels.readout(this.sums, this.W, this.k, chunk.x, chunk.y, chunk.rows, this.d, this.l);
+  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (rows scaled by √ρ; relu is positively homogeneous). */
+  add(chunk: Chunk, rho?: Float64Array): void {
+    const c = rho ? scaleChunk(chunk, rho, 0.5, this.d, this.l) : chunk;
+    this.kernels.readout(this.sums, this.W, this.k, c.x, c.y, c.rows, this.d, this.l);
     this.n += chunk.rows;
+    this.weight += rho ? sum(rho) : chunk.rows;
   }
 
   merge(other: ReadoutAccumulator): void {
     addInto(this.sums.rr, other.sums.rr);
     addInto(this.sums.ry, other.sums.ry);
     this.n += other.n;
+    this.weight += other.weight;
   }
 }

@@ -1,0 +1,199 @@
+/**
+ * Error of a learned network against the planted one, modulo the model's invariances.
+ *
+ * y = A·relu(W·x) is unchanged by permuting the k hidden units and by a POSITIVE rescaling of
+ * each unit (a_i·relu(w_i·x) = (a_i/s)·relu(s·w_i·x), s > 0). A negative scale is not an
+ * invariance, so matching uses the signed cosine and a sign flip shows up as an error.
+ *
+ * Layouts as in Network: W k×d, A l×k, row-major.
+ */
+import { hungarian } from './hungarian.js';
+import { Rng } from './random.js';
+import type { Network, NumericArray } from './types.js';
+
+export interface Comparison {
+  /** ‖Ŵ − W‖_F / ‖W‖_F with every row normalized to unit norm, Ŵ's rows matched to W's. */
+  wError: number;
+  /** ‖Â − A‖_F / ‖A‖_F after moving each unit's row norm into its column of A, matched. */
+  aError: number;
+  /** Relative RMS ‖ŷ − y‖ / ‖y‖ of the noiseless outputs over the evaluation inputs. */
+  predictionError: number;
+  /** permutation[i] = index of the truth unit matched to model unit i. */
+  permutation: number[];
+}
+
+export interface CompareOptions {
+  /**
+   * Inputs (n×d row-major) on which predictionError is measured. Default: n standard Gaussian
+   * samples drawn from `seed`.
+   */
+  x?: NumericArray;
+  /** Rows of x to use (default x.length / d), or the number of Gaussian samples (default 4096). */
+  n?: number;
+  /** Seed of the default Gaussian inputs (default 12345). */
+  seed?: number;
+}
+
+const COMPARE_KEYS = ['x', 'n', 'seed'];
+const DEFAULT_SAMPLES = 4096;
+const DEFAULT_SEED = 12345;
+
+const shape = (net: Network): string => `(d = ${net.d}, k = ${net.k}, l = ${net.l})`;
+
+function checkNetwork(name: string, net: Network): void {
+  const { d, k, l } = net;
+  for (const [key, v] of [['d', d], ['k', k], ['l', l]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name}.${key} = ${v} must be a positive integer`);
+  }
+  if (net.W.length !== k * d) throw new RangeError(`${name}.W has ${net.W.length} values, expected k·d = ${k * d}`);
+  if (net.A.length !== l * k) throw new RangeError(`${name}.A has ${net.A.length} values, expected l·k = ${l * k}`);
+}
+
+/** Row norms of W (k×d). */
+function rowNorms(W: ArrayLike<number>, k: number, d: number): Float64Array {
+  const out = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += W[i * d + j] * W[i * d + j];
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
+/** W with unit rows (a zero row stays zero: it has no direction to match). */
+function unitRows(W: ArrayLike<number>, norms: Float64Array, k: number, d: number): Float64Array {
+  const out = new Float64Array(k * d);
+  for (let i = 0; i < k; i++) {
+    const f = norms[i] > 0 ? 1 / norms[i] : 0;
+    for (let j = 0; j < d; j++) out[i * d + j] = W[i * d + j] * f;
+  }
+  return out;
+}
+
+/** Noiseless outputs A·relu(W·x) for n samples (x n×d) into an n×l array. */
+function forward(net: Network, x: NumericArray, n: number): Float64Array {
+  const { d, k, l, W, A } = net;
+  const y = new Float64Array(n * l);
+  const r = new Float64Array(k);
+  for (let s = 0; s < n; s++) {
+    for (let i = 0; i < k; i++) {
+      let v = 0;
+      for (let j = 0; j < d; j++) v += W[i * d + j] * x[s * d + j];
+      r[i] = v > 0 ? v : 0;
+    }
+    for (let p = 0; p < l; p++) {
+      let v = 0;
+      for (let i = 0; i < k; i++) v += A[p * k + i] * r[i];
+      y[s * l + p] = v;
+    }
+  }
+  return y;
+}
+
+/**
+ * Compares a learned `model` with the planted `truth`; see Comparison. Units are matched by a
+ * Hungarian assignment maximizing the total signed cosine between rows of W.
+ */
+export function compare(model: Network, truth: Network, options: CompareOptions = {}): Comparison {
+  if (typeof options !== 'object' || options === null) throw new TypeError('compare(): options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!COMPARE_KEYS.includes(key)) {
+      throw new RangeError(`unknown option "${key}" for compare(); valid options are ${COMPARE_KEYS.join(', ')}`);
+    }
+  }
+  checkNetwork('model', model);
+  checkNetwork('truth', truth);
+  if (model.d !== truth.d || model.k !== truth.k || model.l !== truth.l) {
+    throw new RangeError(`model shape ${shape(model)} does not match truth shape ${shape(truth)}`);
+  }
+  const { d, k, l } = truth;
+
+  // --- match units: cost = −cos(ŵ_i, w_j), model units as rows.
+  const mNorm = rowNorms(model.W, k, d);
+  const tNorm = rowNorms(truth.W, k, d);
+  const mUnit = unitRows(model.W, mNorm, k, d);
+  const tUnit = unitRows(truth.W, tNorm, k, d);
+  const cost = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      let c = 0;
+      for (let t = 0; t < d; t++) c += mUnit[i * d + t] * tUnit[j * d + t];
+      cost[i * k + j] = -c;
+    }
+  }
+  const permutation = hungarian(cost, k, k);
+
+  // --- wError on unit rows.
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < k; i++) {
+    const j = permutation[i];
+    for (let t = 0; t < d; t++) {
+      const diff = mUnit[i * d + t] - tUnit[j * d + t];
+      num += diff * diff;
+    }
+  }
+  for (let t = 0; t < k * d; t++) den += tUnit[t] * tUnit[t];
+  const wError = relative(num, den);
+
+  // --- aError with each unit's scale moved into A: column i of A times ‖w_i‖.
+  num = 0;
+  den = 0;
+  for (let p = 0; p < l; p++) {
+    for (let i = 0; i < k; i++) {
+      const j = permutation[i];
+      const diff = model.A[p * k + i] * mNorm[i] - truth.A[p * k + j] * tNorm[j];
+      num += diff * diff;
+    }
+    for (let j = 0; j < k; j++) {
+      const a = truth.A[p * k + j] * tNorm[j];
+      den += a * a;
+    }
+  }
+  const aError = relative(num, den);
+
+  // --- predictionError on the given inputs or on standard Gaussian samples.
+  let x: NumericArray;
+  let n: number;
+  if (options.x !== undefined) {
+    x = options.x;
+    if (!(x instanceof Float64Array || x instanceof Float32Array)) {
+      throw new TypeError('compare(): options.x must be a Float64Array or Float32Array (n×d row-major)');
+    }
+    const available = Math.floor(x.length / d);
+    n = options.n ?? available;
+    if (options.n === undefined && x.length % d !== 0) {
+      throw new RangeError(`options.x has ${x.length} values, not a multiple of d = ${d}`);
+    }
+    if (!Number.isInteger(n) || n < 1 || n > available) {
+      throw new RangeError(`options.n = ${n} must be an integer in [1, ${available}] (rows of options.x)`);
+    }
+  } else {
+    n = options.n ?? DEFAULT_SAMPLES;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`options.n = ${n} must be a positive integer`);
+    const seed = options.seed ?? DEFAULT_SEED;
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`options.seed = ${seed} must be an integer`);
+    const rng = new Rng(seed);
+    const g = new Float64Array(n * d);
+    for (let t = 0; t < g.length; t++) g[t] = rng.normal();
+    x = g;
+  }
+  const yHat = forward(model, x, n);
+  const y = forward(truth, x, n);
+  num = 0;
+  den = 0;
+  for (let t = 0; t < n * l; t++) {
+    const diff = yHat[t] - y[t];
+    num += diff * diff;
+    den += y[t] * y[t];
+  }
+  const predictionError = relative(num, den);
+
+  return { wError, aError, predictionError, permutation };
+}
+
+/** sqrt(num/den); a zero reference gives 0 if the difference is zero too, else Infinity. */
+function relative(num: number, den: number): number {
+  if (den > 0) return Math.sqrt(num / den);
+  return num > 0 ? Infinity : 0;
+}

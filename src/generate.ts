@@ -1,0 +1,625 @@
+/**
+ * Planted problems: samples (x, y) with y = A·relu(W·x) + noise, x from a symmetric distribution.
+ *
+ * Layouts: x is n×d, y is n×l, W is k×d, A is l×k, all row-major Float64Array.
+ *
+ * Randomness comes from four independent streams of one seed (see Rng):
+ *   stream 0: the network (W, then A);
+ *   stream 1: parameters of the input distribution (covariance eigenvectors, mixture means);
+ *   stream 2: the inputs x;
+ *   stream 3: the output noise.
+ * So for a fixed seed the planted network is the same for every distribution and n, and the
+ * inputs are the same for every noise level — comparisons across those settings are paired.
+ */
+import { Rng } from './random.js';
+import type { Network } from './types.js';
+
+export type Distribution = 'gaussian' | 'correlated' | 'uniform' | 'rademacher' | 'mixture' | 'laplace' | 'student-t';
+
+export const DISTRIBUTIONS: readonly Distribution[] = Object.freeze([
+  'gaussian',
+  'correlated',
+  'uniform',
+  'rademacher',
+  'mixture',
+  'laplace',
+  'student-t',
+] as const);
+
+export interface GenerateOptions {
+  /**
+   * Input distribution (default 'gaussian'). All are exactly symmetric, p(x) = p(−x):
+   * - gaussian: iid N(0, 1) coordinates.
+   * - correlated: N(0, Σ), Σ with eigenvalues log-spaced from 1 down to 1/condX and Haar-random
+   *   eigenvectors.
+   * - uniform: iid uniform on [−√3, √3] (unit variance).
+   * - rademacher: iid ±1.
+   * - mixture: equal-weight mixture of 2·components Gaussians N(±μ_c, I), |μ_c| = separation.
+   * - laplace: iid Laplace with unit variance (scale 1/√2).
+   * - student-t: iid Student-t with df degrees of freedom, scaled to unit variance when df > 2
+   *   (unscaled otherwise, as the variance is infinite).
+   */
+  distribution?: Distribution;
+  /** Number of samples. */
+  n: number;
+  /** Input dimension. */
+  d: number;
+  /** Hidden units, 1 ≤ k ≤ min(d, l). */
+  k: number;
+  /** Output dimension. */
+  l: number;
+  /** Std of iid Gaussian noise added to each output, default 0. */
+  noise?: number;
+  /** Integer seed, default 1. */
+  seed?: number;
+  /**
+   * If given: W = U·diag(s)·Vᵀ with Haar-random orthogonal U (k×k), V (d×k, orthonormal columns)
+   * and s log-spaced from 1 to 1/condW, so cond(W) = condW. Otherwise rows iid Gaussian
+   * normalized to unit norm.
+   */
+  condW?: number;
+  /** Same for A (l×k); otherwise iid Gaussian entries / sqrt(k). */
+  condA?: number;
+  /** 'correlated': condition number of the covariance; default 10. */
+  condX?: number;
+  /** 'mixture': number of ± pairs of Gaussian components, default 2. */
+  components?: number;
+  /** 'mixture': norm of each component mean (random unit direction times this); default 1. */
+  separation?: number;
+  /** 'student-t': degrees of freedom, default 3. */
+  df?: number;
+  /**
+   * Emit samples as antithetic pairs: row 2i+1 is exactly −(row 2i), so the EMPIRICAL
+   * distribution (and every even-sized aligned chunk of it) is exactly symmetric. Noise is still
+   * drawn independently for both rows. n must be even.
+   */
+  symmetrize?: boolean;
+}
+
+export interface Generated {
+  /** n×d row-major. */
+  x: Float64Array;
+  /** n×l row-major. */
+  y: Float64Array;
+  n: number;
+  d: number;
+  l: number;
+  /** The planted network (W k×d, A l×k). */
+  truth: Network;
+}
+
+const OPTION_KEYS = [
+  'distribution',
+  'n',
+  'd',
+  'k',
+  'l',
+  'noise',
+  'seed',
+  'condW',
+  'condA',
+  'condX',
+  'components',
+  'separation',
+  'df',
+  'symmetrize',
+] as const;
+
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
+function positiveInteger(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw new RangeError(`${name} = ${show(v)} must be a positive integer; choose ${name} ≥ 1`);
+  }
+  return v;
+}
+
+function conditionNumber(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1) {
+    throw new RangeError(
+      `${name} = ${show(v)} must be a finite number ≥ 1 (largest over smallest singular value); choose e.g. ${name} = 10`,
+    );
+  }
+  return v;
+}
+
+function nonNegative(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new RangeError(`${name} = ${show(v)} must be a finite number ≥ 0`);
+  }
+  return v;
+}
+
+interface Resolved {
+  distribution: Distribution;
+  n: number;
+  d: number;
+  k: number;
+  l: number;
+  noise: number;
+  seed: number;
+  condW: number | undefined;
+  condA: number | undefined;
+  condX: number;
+  components: number;
+  separation: number;
+  df: number;
+  symmetrize: boolean;
+}
+
+/**
+ * Checks every option and fills in defaults. Options that only concern another distribution
+ * (e.g. df with 'gaussian') are validated but otherwise ignored, so one options object can be
+ * reused across distributions; unknown keys are rejected.
+ */
+function resolve(options: GenerateOptions): Resolved {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('generate() expects an options object such as { n: 10000, d: 20, k: 10, l: 15 }');
+  }
+  const known = new Set<string>(OPTION_KEYS);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new RangeError(`unknown option "${key}" for generate(); valid options are ${OPTION_KEYS.join(', ')}`);
+    }
+  }
+  const o = options as unknown as Record<string, unknown>;
+  const distribution = o.distribution ?? 'gaussian';
+  if (typeof distribution !== 'string' || !(DISTRIBUTIONS as readonly string[]).includes(distribution)) {
+    throw new RangeError(`distribution = ${show(distribution)} is not known; choose one of ${DISTRIBUTIONS.join(', ')}`);
+  }
+  const n = positiveInteger('n', o.n);
+  const d = positiveInteger('d', o.d);
+  const k = positiveInteger('k', o.k);
+  const l = positiveInteger('l', o.l);
+  const m = Math.min(d, l);
+  if (k > m) throw new RangeError(`k = ${k} exceeds min(d, l) = ${m}; choose k ≤ ${m}`);
+  const noise = o.noise === undefined ? 0 : nonNegative('noise', o.noise);
+  const seed = o.seed ?? 1;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+    throw new RangeError(`seed = ${show(seed)} must be an integer (|seed| < 2^53)`);
+  }
+  const condW = o.condW === undefined ? undefined : conditionNumber('condW', o.condW);
+  const condA = o.condA === undefined ? undefined : conditionNumber('condA', o.condA);
+  const condX = o.condX === undefined ? 10 : conditionNumber('condX', o.condX);
+  const components = o.components === undefined ? 2 : positiveInteger('components', o.components);
+  const separation = o.separation === undefined ? 1 : nonNegative('separation', o.separation);
+  const df = o.df ?? 3;
+  if (typeof df !== 'number' || !Number.isFinite(df) || !(df > 0)) {
+    throw new RangeError(`df = ${show(df)} must be a finite number > 0 (degrees of freedom); choose e.g. df = 3`);
+  }
+  const symmetrize = o.symmetrize ?? false;
+  if (typeof symmetrize !== 'boolean') throw new RangeError(`symmetrize = ${show(symmetrize)} must be true or false`);
+  if (symmetrize && n % 2 !== 0) {
+    throw new RangeError(`n = ${n} is odd, but symmetrize emits antithetic pairs (x, −x); choose an even n such as ${n + 1}`);
+  }
+  return {
+    distribution: distribution as Distribution,
+    n,
+    d,
+    k,
+    l,
+    noise,
+    seed,
+    condW,
+    condA,
+    condX,
+    components,
+    separation,
+    df,
+    symmetrize,
+  };
+}
+
+/**
+ * A Haar-random rows×cols matrix with orthonormal columns (cols ≤ rows), row-major: column c is
+ * Q[r·cols + c]. Modified Gram–Schmidt of iid Gaussian columns (applied twice for orthogonality
+ * to rounding); this equals QR with a positive diagonal of R, which is Haar distributed.
+ */
+export function randomOrthonormal(rng: Rng, rows: number, cols: number): Float64Array {
+  if (cols > rows) throw new RangeError(`randomOrthonormal: cols = ${cols} exceeds rows = ${rows}`);
+  const q = new Float64Array(rows * cols);
+  const v = new Float64Array(rows);
+  for (let c = 0; c < cols; c++) {
+    for (;;) {
+      for (let r = 0; r < rows; r++) v[r] = rng.normal();
+      for (let pass = 0; pass < 2; pass++) {
+        for (let p = 0; p < c; p++) {
+          let dot = 0;
+          for (let r = 0; r < rows; r++) dot += q[r * cols + p] * v[r];
+          for (let r = 0; r < rows; r++) v[r] -= dot * q[r * cols + p];
+        }
+      }
+      let norm = 0;
+      for (let r = 0; r < rows; r++) norm += v[r] * v[r];
+      norm = Math.sqrt(norm);
+      // A Gaussian vector falls (numerically) into the span of the others with probability ~0;
+      // redraw rather than divide by a tiny norm.
+      if (norm > 1e-8) {
+        for (let r = 0; r < rows; r++) q[r * cols + c] = v[r] / norm;
+        break;
+      }
+    }
+  }
+  return q;
+}
+
+/** s_i = cond^(−i/(m−1)), i = 0..m−1: log-spaced from 1 down to 1/cond. */
+function logSpaced(m: number, cond: number): Float64Array {
+  const s = new Float64Array(m);
+  for (let i = 0; i < m; i++) s[i] = m === 1 ? 1 : Math.pow(cond, -i / (m - 1));
+  return s;
+}
+
+/** rows×cols (row-major) = U·diag(s)·Vᵀ with U rows×m, V cols×m orthonormal, m = min(rows, cols). */
+function withCondition(rng: Rng, rows: number, cols: number, cond: number): Float64Array {
+  const m = Math.min(rows, cols);
+  const u = randomOrthonormal(rng, rows, m);
+  const v = randomOrthonormal(rng, cols, m);
+  const s = logSpaced(m, cond);
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let acc = 0;
+      for (let p = 0; p < m; p++) acc += u[i * m + p] * s[p] * v[j * m + p];
+      out[i * cols + j] = acc;
+    }
+  }
+  return out;
+}
+
+/** Q·diag(λ)·Qᵀ for Q d×d row-major. */
+function covariance(q: Float64Array, lambda: Float64Array, d: number): Float64Array {
+  const sigma = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let acc = 0;
+      for (let p = 0; p < d; p++) acc += q[i * d + p] * lambda[p] * q[j * d + p];
+      sigma[i * d + j] = acc;
+      sigma[j * d + i] = acc;
+    }
+  }
+  return sigma;
+}
+
+/** Lower Cholesky factor (d×d row-major, zeros above the diagonal) of a positive definite matrix. */
+function cholesky(a: Float64Array, d: number): Float64Array {
+  const c = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    let diag = a[j * d + j];
+    for (let p = 0; p < j; p++) diag -= c[j * d + p] * c[j * d + p];
+    // Σ has eigenvalues ≥ 1/condX > 0; the guard only matters for absurd condX (≳ 1e15).
+    const cjj = Math.sqrt(Math.max(diag, 0));
+    c[j * d + j] = cjj;
+    for (let i = j + 1; i < d; i++) {
+      let acc = a[i * d + j];
+      for (let p = 0; p < j; p++) acc -= c[i * d + p] * c[j * d + p];
+      c[i * d + j] = cjj > 0 ? acc / cjj : 0;
+    }
+  }
+  return c;
+}
+
+/** Draws one sample into out[off .. off+d). */
+type Sampler = (out: Float64Array, off: number) => void;
+
+function makeSampler(o: Resolved, params: Rng, rng: Rng): Sampler {
+  const d = o.d;
+  switch (o.distribution) {
+    case 'gaussian':
+      return (out, off) => {
+        for (let j = 0; j < d; j++) out[off + j] = rng.normal();
+      };
+    case 'correlated': {
+      // Σ = Q·diag(λ)·Qᵀ (d×d); x = C·g with C the lower Cholesky factor of Σ, so Cov(x) = Σ.
+      // The triangular factor halves the per-sample cost compared with Q·diag(√λ).
+      const q = randomOrthonormal(params, d, d);
+      const lambda = logSpaced(d, o.condX);
+      const C = cholesky(covariance(q, lambda, d), d);
+      const g = new Float64Array(d);
+      return (out, off) => {
+        for (let p = 0; p < d; p++) g[p] = rng.normal();
+        for (let i = 0; i < d; i++) {
+          let acc = 0;
+          const row = i * d;
+          for (let p = 0; p <= i; p++) acc += C[row + p] * g[p];
+          out[off + i] = acc;
+        }
+      };
+    }
+    case 'uniform': {
+      // A random sign times √3·U[0,1): exactly symmetric even on the floating-point grid.
+      const r3 = Math.sqrt(3);
+      return (out, off) => {
+        for (let j = 0; j < d; j++) out[off + j] = rng.sign() * r3 * rng.uniform();
+      };
+    }
+    case 'rademacher':
+      return (out, off) => {
+        for (let j = 0; j < d; j++) out[off + j] = rng.sign();
+      };
+    case 'mixture': {
+      // Means μ_c (components×d row-major): random unit directions times the separation.
+      const c = o.components;
+      const mu = new Float64Array(c * d);
+      for (let i = 0; i < c; i++) {
+        let norm = 0;
+        do {
+          norm = 0;
+          for (let j = 0; j < d; j++) {
+            const v = params.normal();
+            mu[i * d + j] = v;
+            norm += v * v;
+          }
+        } while (norm === 0);
+        const f = o.separation / Math.sqrt(norm);
+        for (let j = 0; j < d; j++) mu[i * d + j] *= f;
+      }
+      return (out, off) => {
+        const base = rng.int(c) * d;
+        const s = rng.sign();
+        for (let j = 0; j < d; j++) out[off + j] = s * mu[base + j] + rng.normal();
+      };
+    }
+    case 'laplace':
+      return (out, off) => {
+        for (let j = 0; j < d; j++) out[off + j] = rng.laplace();
+      };
+    case 'student-t': {
+      const df = o.df;
+      const scale = df > 2 ? Math.sqrt((df - 2) / df) : 1;
+      return (out, off) => {
+        for (let j = 0; j < d; j++) out[off + j] = scale * rng.studentT(df);
+      };
+    }
+  }
+}
+
+// Forward-pass kernels. Summation order: each pre-activation over inputs j ascending, each
+// output over hidden units i ascending — the order Model.predict uses, so noiseless y equals
+// its output exactly. The blocking (4 units × 2 samples share loads) only changes which sums
+// run side by side, not the order within a sum.
+
+/** z[i] = W_i·x for the sample at x[xo ..], i < k (W k×d row-major). */
+function preactivations1(W: Float64Array, k: number, d: number, x: Float64Array, xo: number, z: Float64Array): void {
+  let i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const w0 = i * d;
+    const w1 = w0 + d;
+    const w2 = w1 + d;
+    const w3 = w2 + d;
+    let v0 = 0;
+    let v1 = 0;
+    let v2 = 0;
+    let v3 = 0;
+    for (let j = 0; j < d; j++) {
+      const xj = x[xo + j];
+      v0 += W[w0 + j] * xj;
+      v1 += W[w1 + j] * xj;
+      v2 += W[w2 + j] * xj;
+      v3 += W[w3 + j] * xj;
+    }
+    z[i] = v0;
+    z[i + 1] = v1;
+    z[i + 2] = v2;
+    z[i + 3] = v3;
+  }
+  for (; i < k; i++) {
+    const wo = i * d;
+    let v = 0;
+    for (let j = 0; j < d; j++) v += W[wo + j] * x[xo + j];
+    z[i] = v;
+  }
+}
+
+/** preactivations1 for two samples at once (at x[xa ..] into za, at x[xb ..] into zb). */
+function preactivations2(
+  W: Float64Array,
+  k: number,
+  d: number,
+  x: Float64Array,
+  xa: number,
+  xb: number,
+  za: Float64Array,
+  zb: Float64Array,
+): void {
+  let i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const w0 = i * d;
+    const w1 = w0 + d;
+    const w2 = w1 + d;
+    const w3 = w2 + d;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    for (let j = 0; j < d; j++) {
+      const xj = x[xa + j];
+      const yj = x[xb + j];
+      const c0 = W[w0 + j];
+      const c1 = W[w1 + j];
+      const c2 = W[w2 + j];
+      const c3 = W[w3 + j];
+      a0 += c0 * xj;
+      a1 += c1 * xj;
+      a2 += c2 * xj;
+      a3 += c3 * xj;
+      b0 += c0 * yj;
+      b1 += c1 * yj;
+      b2 += c2 * yj;
+      b3 += c3 * yj;
+    }
+    za[i] = a0;
+    za[i + 1] = a1;
+    za[i + 2] = a2;
+    za[i + 3] = a3;
+    zb[i] = b0;
+    zb[i + 1] = b1;
+    zb[i + 2] = b2;
+    zb[i + 3] = b3;
+  }
+  for (; i < k; i++) {
+    const wo = i * d;
+    let va = 0;
+    let vb = 0;
+    for (let j = 0; j < d; j++) {
+      const c = W[wo + j];
+      va += c * x[xa + j];
+      vb += c * x[xb + j];
+    }
+    za[i] = va;
+    zb[i] = vb;
+  }
+}
+
+/** Scratch space for emit(): the active (relu > 0) units of one sample. */
+interface Active {
+  /** i·l for each active unit i (its row offset in Aᵀ), ascending in i. */
+  offset: Int32Array;
+  /** relu(z_i) = z_i for each active unit. */
+  value: Float64Array;
+}
+
+/**
+ * y[yo + p] = Σ_i A[p][i]·relu(z[i]) with At = Aᵀ (k×l row-major). Inactive units (relu = 0) are
+ * dropped first — adding an exact zero changes nothing but the sign of a zero — and four outputs
+ * are accumulated in registers at a time (each over i ascending), so y is written once.
+ */
+function emit(At: Float64Array, k: number, l: number, z: Float64Array, y: Float64Array, yo: number, act: Active): void {
+  const { offset, value } = act;
+  let m = 0;
+  for (let i = 0; i < k; i++) {
+    const zi = z[i];
+    if (zi > 0) {
+      offset[m] = i * l;
+      value[m] = zi;
+      m++;
+    }
+  }
+  let p = 0;
+  for (; p + 4 <= l; p += 4) {
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let t = 0; t < m; t++) {
+      const v = value[t];
+      const o = offset[t] + p;
+      a0 += At[o] * v;
+      a1 += At[o + 1] * v;
+      a2 += At[o + 2] * v;
+      a3 += At[o + 3] * v;
+    }
+    y[yo + p] = a0;
+    y[yo + p + 1] = a1;
+    y[yo + p + 2] = a2;
+    y[yo + p + 3] = a3;
+  }
+  for (; p < l; p++) {
+    let a = 0;
+    for (let t = 0; t < m; t++) a += At[offset[t] + p] * value[t];
+    y[yo + p] = a;
+  }
+}
+
+function negate(z: Float64Array): void {
+  for (let i = 0; i < z.length; i++) z[i] = -z[i];
+}
+
+/** Samples a planted problem; see GenerateOptions. Deterministic for a seed. */
+export function generate(options: GenerateOptions): Generated {
+  const o = resolve(options);
+  const { n, d, k, l, noise, symmetrize } = o;
+
+  // --- the network (stream 0): W k×d, then A l×k.
+  const netRng = new Rng(o.seed, 0);
+  let W: Float64Array;
+  if (o.condW !== undefined) {
+    W = withCondition(netRng, k, d, o.condW);
+  } else {
+    W = new Float64Array(k * d);
+    for (let i = 0; i < k; i++) {
+      let norm = 0;
+      do {
+        norm = 0;
+        for (let j = 0; j < d; j++) {
+          const v = netRng.normal();
+          W[i * d + j] = v;
+          norm += v * v;
+        }
+      } while (norm === 0);
+      const f = 1 / Math.sqrt(norm);
+      for (let j = 0; j < d; j++) W[i * d + j] *= f;
+    }
+  }
+  let A: Float64Array;
+  if (o.condA !== undefined) {
+    A = withCondition(netRng, l, k, o.condA);
+  } else {
+    A = new Float64Array(l * k);
+    const f = 1 / Math.sqrt(k);
+    for (let t = 0; t < l * k; t++) A[t] = netRng.normal() * f;
+  }
+
+  // Aᵀ (k×l row-major) so that emit() updates y contiguously.
+  const At = new Float64Array(k * l);
+  for (let p = 0; p < l; p++) for (let i = 0; i < k; i++) At[i * l + p] = A[p * k + i];
+
+  // --- inputs (streams 1, 2).
+  const x = new Float64Array(n * d);
+  const sample = makeSampler(o, new Rng(o.seed, 1), new Rng(o.seed, 2));
+  if (symmetrize) {
+    for (let s = 0; s < n; s += 2) {
+      const off = s * d;
+      sample(x, off);
+      for (let j = 0; j < d; j++) x[off + d + j] = -x[off + j];
+    }
+  } else {
+    for (let s = 0; s < n; s++) sample(x, s * d);
+  }
+
+  // --- outputs y = A·relu(W·x) (+ noise from stream 3).
+  const y = new Float64Array(n * l);
+  const z0 = new Float64Array(k);
+  const z1 = new Float64Array(k);
+  const act: Active = { offset: new Int32Array(k), value: new Float64Array(k) };
+  if (symmetrize) {
+    // W·(−x) = −(W·x) exactly in floating point: only rows 2i need their pre-activations.
+    let s = 0;
+    for (; s + 4 <= n; s += 4) {
+      preactivations2(W, k, d, x, s * d, (s + 2) * d, z0, z1);
+      emit(At, k, l, z0, y, s * l, act);
+      negate(z0);
+      emit(At, k, l, z0, y, (s + 1) * l, act);
+      emit(At, k, l, z1, y, (s + 2) * l, act);
+      negate(z1);
+      emit(At, k, l, z1, y, (s + 3) * l, act);
+    }
+    if (s < n) {
+      preactivations1(W, k, d, x, s * d, z0);
+      emit(At, k, l, z0, y, s * l, act);
+      negate(z0);
+      emit(At, k, l, z0, y, (s + 1) * l, act);
+    }
+  } else {
+    let s = 0;
+    for (; s + 2 <= n; s += 2) {
+      preactivations2(W, k, d, x, s * d, (s + 1) * d, z0, z1);
+      emit(At, k, l, z0, y, s * l, act);
+      emit(At, k, l, z1, y, (s + 1) * l, act);
+    }
+    if (s < n) {
+      preactivations1(W, k, d, x, s * d, z0);
+      emit(At, k, l, z0, y, s * l, act);
+    }
+  }
+  if (noise > 0) {
+    const noiseRng = new Rng(o.seed, 3);
+    for (let t = 0; t < n * l; t++) y[t] += noise * noiseRng.normal();
+  }
+
+  return { x, y, n, d, l, truth: { d, k, l, W, A } };
+}
