@@ -7,6 +7,7 @@
  *
  * Layouts as in Network: W k×d, A l×k, row-major.
  */
+import { assertFiniteMatrix } from './model.js';
 import { hungarian } from './hungarian.js';
 import { Rng } from './random.js';
 import type { Network, NumericArray } from './types.js';
@@ -47,6 +48,8 @@ function checkNetwork(name: string, net: Network): void {
   }
   if (net.W.length !== k * d) throw new RangeError(`${name}.W has ${net.W.length} values, expected k·d = ${k * d}`);
   if (net.A.length !== l * k) throw new RangeError(`${name}.A has ${net.A.length} values, expected l·k = ${l * k}`);
+  assertFiniteMatrix(`${name}.W`, net.W, d);
+  assertFiniteMatrix(`${name}.A`, net.A, k);
 }
 
 /** Row norms of W (k×d). */

@@ -79,13 +79,16 @@ const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULT
 
 type Resolved = typeof DEFAULTS & { k: number; signal?: AbortSignal; onProgress?: (p: Progress) => void };
 
+/** A value as the user wrote it: strings quoted (so '3' is not mistaken for 3), numbers as is (NaN stays NaN). */
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
 function resolveOptions(options: LearnOptions): Resolved {
   if (options === null || typeof options !== 'object') throw new TypeError('learn(input, options): options must be an object with at least { k }');
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) throw new PureneuronError('BAD_OPTION', `unknown option "${key}"; valid options: ${[...OPTION_KEYS].join(', ')}`);
   }
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Resolved;
-  if (!Number.isInteger(o.k) || o.k < 1) throw new RangeError(`k must be a positive integer, got ${String(options.k)}`);
+  if (!Number.isInteger(o.k) || o.k < 1) throw new RangeError(`k must be a positive integer, got ${show(options.k)}`);
   if (!['auto', 'js', 'wasm'].includes(o.backend)) throw new PureneuronError('BAD_OPTION', `backend must be 'auto', 'js' or 'wasm', got ${JSON.stringify(o.backend)}`);
   if (o.detector !== 'even' && o.detector !== 'literal') throw new PureneuronError('BAD_OPTION', `detector must be 'even' or 'literal', got ${JSON.stringify(o.detector)}`);
   for (const key of ['whitenY', 'reduceX', 'polish'] as const) {
@@ -94,7 +97,7 @@ function resolveOptions(options: LearnOptions): Resolved {
   if (!Number.isInteger(o.jennrichPairs) || o.jennrichPairs < 1 || o.jennrichPairs > 1000) throw new PureneuronError('BAD_OPTION', `jennrichPairs must be an integer in [1, 1000], got ${o.jennrichPairs}`);
   if (!Number.isInteger(o.seed)) throw new PureneuronError('BAD_OPTION', `seed must be an integer, got ${o.seed}`);
   if (o.weighting !== 'robust' && o.weighting !== 'none') throw new PureneuronError('BAD_OPTION', `weighting must be 'robust' or 'none', got ${JSON.stringify(o.weighting)}`);
-  if (typeof o.robustScale !== 'number' || !(o.robustScale > 0) || !Number.isFinite(o.robustScale)) throw new PureneuronError('BAD_OPTION', `robustScale must be a positive number, got ${String(o.robustScale)}`);
+  if (typeof o.robustScale !== 'number' || !(o.robustScale > 0) || !Number.isFinite(o.robustScale)) throw new PureneuronError('BAD_OPTION', `robustScale must be a positive number, got ${show(o.robustScale)}`);
   if (!Number.isInteger(o.chunkRows) || o.chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${o.chunkRows}`);
   return o;
 }

@@ -61,6 +61,8 @@ export class Model implements Network {
     }
     if (W.length !== k * d) throw new RangeError(`W has ${W.length} values, expected k·d = ${k * d}`);
     if (A.length !== l * k) throw new RangeError(`A has ${A.length} values, expected l·k = ${l * k}`);
+    assertFiniteMatrix('W', W, d);
+    assertFiniteMatrix('A', A, k);
     this.d = d;
     this.k = k;
     this.l = l;
@@ -117,6 +119,13 @@ export class Model implements Network {
   }
 }
 
+/** Throws a RangeError naming the first non-finite entry of a row-major matrix with `cols` columns. */
+export function assertFiniteMatrix(name: string, M: ArrayLike<number>, cols: number): void {
+  for (let i = 0; i < M.length; i++) {
+    if (!Number.isFinite(M[i])) throw new RangeError(`${name}[${Math.floor(i / cols)}][${i % cols}] is ${M[i]}; weights must be finite numbers`);
+  }
+}
+
 /** Validates the shared model/truth schema and returns the network as typed arrays. */
 export function parseNetworkJSON(json: unknown): Network {
   const bad = (msg: string): never => {
@@ -124,6 +133,12 @@ export function parseNetworkJSON(json: unknown): Network {
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('expected a JSON object with d, k, l, W, A');
   const j = json as Record<string, unknown>;
+  if (j.format !== undefined && j.format !== 'pureneuron-model') {
+    bad(`"format" is ${JSON.stringify(j.format)}, expected "pureneuron-model" (or no "format" field)`);
+  }
+  if (j.version !== undefined && typeof j.version !== 'number') {
+    bad(`"version" must be the number ${MODEL_FORMAT_VERSION}, got ${JSON.stringify(j.version)}`);
+  }
   if (j.version !== undefined && j.version !== MODEL_FORMAT_VERSION) {
     bad(`format version ${String(j.version)} is not supported (this pureneuron reads version ${MODEL_FORMAT_VERSION})`);
   }

@@ -1,6 +1,7 @@
 /** `pureneuron learn`: learns a network from sample files and writes model.json. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { PureneuronError } from '../errors.js';
 import { learn } from '../learn.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { fileSource } from '../sources/files.js';
@@ -39,6 +40,13 @@ async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
   }
 }
 
+/** Fails before any work when the output file's directory is missing (not after a long run). */
+export async function checkOutputDir(out: string): Promise<void> {
+  const dir = dirname(out);
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new PureneuronError('BAD_FILE', `cannot write ${out}: directory ${dir} does not exist`);
+}
+
 export async function learnCommand(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse(argv, {
     x: { type: 'string' },
@@ -69,6 +77,7 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     d ??= side.d;
     l ??= side.l;
   }
+  await checkOutputDir(out);
   const source = await fileSource({ x, y, format, d, l });
   const model: Model = await learn(source, {
     k,

@@ -11,7 +11,15 @@ import { basename, dirname, join } from 'node:path';
 import { PureneuronError } from '../errors.js';
 
 function writeError(path: string, e: unknown): PureneuronError {
-  const err = new PureneuronError('BAD_FILE', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  // Name the destination and the reason, never the internal temporary file.
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    code === 'ENOENT' ? `directory ${dirname(path)} does not exist`
+    : code === 'EACCES' || code === 'EPERM' ? `permission denied in ${dirname(path)}`
+    : code === 'ENOSPC' ? 'no space left on the device'
+    : code === 'EISDIR' ? `${path} is a directory`
+    : e instanceof Error ? e.message.replace(/, open '.*'$/, '') : String(e);
+  const err = new PureneuronError('BAD_FILE', `cannot write ${path}: ${reason}`);
   err.cause = e;
   return err;
 }
