@@ -41,6 +41,7 @@ export function jointDiagResidual(Uc: Float64Array, N: Float64Array[], k: number
   } catch {
     return Infinity;
   }
+  if (!V.every(Number.isFinite)) return Infinity;
   for (let i = 0; i < k; i++) {
     let s = 0;
     for (let j = 0; j < k; j++) s += V[i * k + j] ** 2;
@@ -79,6 +80,9 @@ export function jennrich(N: Float64Array[], k: number, pairs: number, seed: numb
     let E;
     try {
       const prod = toMatrix(M1, k, k).mmul(inverse(toMatrix(M2, k, k)));
+      // A singular M₂ gives ±Inf/NaN rather than an exception, and the nonsymmetric
+      // eigensolver never terminates on non-finite input: reject such a pair here.
+      if (!fromMatrix(prod).every(Number.isFinite)) throw new Error('singular pair');
       E = new EigenvalueDecomposition(prod);
     } catch {
       rejected++;
@@ -175,6 +179,7 @@ export function polishDirection(u0: Float64Array, G: Float64Array, k: number, ma
     } catch {
       break;
     }
+    if (!delta.every(Number.isFinite)) break;
     // Backtracking: accept the first step length that lowers f.
     let step = 1;
     let accepted = false;
