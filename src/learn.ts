@@ -55,7 +55,7 @@ export interface LearnOptions {
    * 'none': plain averages, as in the paper.
    */
   weighting?: 'robust' | 'none';
-  /** The c in ρ(x) = 1/(1 + q(x)/(c·d))², q the scaled squared norm of x (default 4). Larger is closer to unweighted. */
+  /** The c in ρ(x) = 1/(1 + q(x)/(c·d))², q the scaled squared norm of x (default 1). Larger is closer to unweighted. */
   robustScale?: number;
   /** Samples per chunk read from the source (default 65536). */
   chunkRows?: number;
@@ -72,7 +72,7 @@ const DEFAULTS = {
   jennrichPairs: 8,
   seed: 1,
   weighting: 'robust' as 'robust' | 'none',
-  robustScale: 4,
+  robustScale: 1,
   chunkRows: 65536,
 };
 const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
