@@ -12,12 +12,14 @@ import { fromMatrix, toMatrix } from './linalg.js';
 import { Rng } from './random.js';
 import { smat, svecOuter, triIndex, triLen } from './symcoords.js';
 
-export interface Extraction {
-  /** k×k row-major: column i is the unit pure direction u_i (reduced z coordinates). */
-  U: Float64Array;
-  /** Relative off-diagonal energy of Ũ⁻¹N_jŨ⁻ᵀ over all basis matrices (0 = jointly diagonal). */
+export interface JennrichResult {
+  /** k×k row-major (columns = unit directions) of the pair that best jointly diagonalizes all N_j, if any pair was fully real. */
+  best?: Float64Array;
+  /** Its joint-diagonalization residual (Infinity when no pair was fully real). */
   residual: number;
-  /** Pairs rejected because M₁M₂⁻¹ had complex eigenvalues or M₂ was singular. */
+  /** Every real unit eigenvector of every pair: the candidate pool for the polish. */
+  candidates: Float64Array[];
+  /** Pairs with complex eigenvalues or a singular M₂. */
   rejectedPairs: number;
 }
 
@@ -65,10 +67,9 @@ export function jointDiagResidual(Uc: Float64Array, N: Float64Array[], k: number
   return tot > 0 ? off / tot : Infinity;
 }
 
-export function jennrich(N: Float64Array[], k: number, pairs: number, seed: number): Extraction {
+export function jennrich(N: Float64Array[], k: number, pairs: number, seed: number): JennrichResult {
   const rng = new Rng(seed);
-  let best: Extraction | undefined;
-  let rejected = 0;
+  const out: JennrichResult = { residual: Infinity, candidates: [], rejectedPairs: 0 };
   for (let t = 0; t < pairs; t++) {
     const M1 = new Float64Array(k * k);
     const M2 = new Float64Array(k * k);
@@ -85,29 +86,82 @@ export function jennrich(N: Float64Array[], k: number, pairs: number, seed: numb
       if (!fromMatrix(prod).every(Number.isFinite)) throw new Error('singular pair');
       E = new EigenvalueDecomposition(prod);
     } catch {
-      rejected++;
+      out.rejectedPairs++;
       continue;
     }
     const re = E.realEigenvalues;
     const im = E.imaginaryEigenvalues;
     const scale = Math.max(...re.map(Math.abs), 1e-300);
-    if (im.some((v) => Math.abs(v) > 1e-10 * scale) || !re.every(Number.isFinite)) {
-      rejected++;
+    const V = fromMatrix(E.eigenvectorMatrix);
+    // Unit columns; a complex pair occupies two columns (real and imaginary parts): skip both.
+    const Uc = new Float64Array(k * k);
+    let real = 0;
+    for (let j = 0; j < k; j++) {
+      let s2 = 0;
+      for (let i = 0; i < k; i++) s2 += V[i * k + j] ** 2;
+      const nrm = Math.sqrt(s2);
+      for (let i = 0; i < k; i++) Uc[i * k + j] = V[i * k + j] / nrm;
+      if (Math.abs(im[j]) <= 1e-10 * scale && Number.isFinite(re[j]) && nrm > 0) {
+        real++;
+        const u = new Float64Array(k);
+        for (let i = 0; i < k; i++) u[i] = Uc[i * k + j];
+        out.candidates.push(u);
+      }
+    }
+    if (real < k) {
+      out.rejectedPairs++;
       continue;
     }
-    const Uc = fromMatrix(E.eigenvectorMatrix);
-    for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let i = 0; i < k; i++) s += Uc[i * k + j] ** 2;
-      s = Math.sqrt(s);
-      for (let i = 0; i < k; i++) Uc[i * k + j] /= s;
-    }
     const residual = jointDiagResidual(Uc, N, k);
-    if (!best || residual < best.residual) best = { U: Uc, residual, rejectedPairs: 0 };
+    if (residual < out.residual) {
+      out.residual = residual;
+      out.best = Uc;
+    }
   }
-  if (!best) return { U: new Float64Array(0), residual: Infinity, rejectedPairs: rejected };
-  best.rejectedPairs = rejected;
-  return best;
+  return out;
+}
+
+/** |cos| above which two directions count as the same pure direction (u and −u are the same). */
+const SAME_DIRECTION = 0.98;
+
+function isNew(u: Float64Array, chosen: Float64Array[]): boolean {
+  for (const v of chosen) {
+    let c = 0;
+    for (let i = 0; i < u.length; i++) c += u[i] * v[i];
+    if (Math.abs(c) > SAME_DIRECTION) return false;
+  }
+  return true;
+}
+
+/**
+ * Picks k distinct pure directions from the candidate pool and polishes them.
+ *
+ * Every candidate is scored by the non-linearized detector f(u) = ‖T̂ svec(uuᵀ)‖², which is
+ * zero exactly at the pure directions; candidates are taken in increasing f, skipping any
+ * that repeat a chosen direction, then polished. A polished direction that has converged onto
+ * one already chosen is replaced by the next candidate. Returns undefined when the pool holds
+ * fewer than k distinct directions.
+ */
+export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity): Float64Array[] | undefined {
+  const mz = triLen(k);
+  const scored = candidates.map((u) => ({ u, f: objective(u, G, mz) })).sort((a, b) => a.f - b.f);
+  // Polish candidates in increasing f (duplicates of an already polished start are skipped).
+  const starts: Float64Array[] = [];
+  const polished: { u: Float64Array; f: number }[] = [];
+  for (const { u } of scored) {
+    if (polished.length >= budget) break;
+    if (!isNew(u, starts)) continue;
+    starts.push(u);
+    const p = polishDirection(u, G, k);
+    polished.push({ u: p, f: objective(p, G, mz) });
+  }
+  polished.sort((a, b) => a.f - b.f);
+  const chosen: Float64Array[] = [];
+  for (const { u } of polished) {
+    if (chosen.length === k) break;
+    if (isNew(u, chosen)) chosen.push(u);
+  }
+  return chosen.length === k ? chosen : undefined;
 }
 
 /**

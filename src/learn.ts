@@ -9,7 +9,7 @@
  *   pass 3  least squares of y on relu(Ŵx)       → A (ReadoutAccumulator)
  */
 import { PureneuronError } from './errors.js';
-import { basisMatrices, jennrich, jointDiagResidual, polishDirection } from './extract.js';
+import { basisMatrices, jennrich, jointDiagResidual, selectAndPolish } from './extract.js';
 import { getKernels, type BackendOption } from './kernels/select.js';
 import type { Kernels } from './kernels/types.js';
 import { solve, symmetrizeUpper, transpose } from './linalg.js';
@@ -196,30 +196,34 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
 }
 
-/** Jennrich over several random pairs, then the optional polish of each direction. */
+/**
+ * Jennrich over several random pairs, then (default) the selection and polish of k distinct
+ * directions from all pairs' candidates; without polish, the pair that best jointly
+ * diagonalizes the null-space basis is used as is (the paper's procedure).
+ */
 function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolved): { U: Float64Array; residual: number; warnings: string[] } {
   const warnings: string[] = [];
   const N = basisMatrices(basis, k);
-  let ex = jennrich(N, k, o.jennrichPairs, o.seed);
-  if (ex.U.length === 0) {
+  let jr = jennrich(N, k, o.jennrichPairs, o.seed);
+  if (!jr.best) {
     // Every pair had complex eigenvalues: retry with more pairs before giving up.
-    ex = jennrich(N, k, o.jennrichPairs * 8, o.seed + 1);
-    if (ex.U.length === 0) {
-      throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: all ${o.jennrichPairs * 9} Jennrich pairs gave complex eigenvalues; the samples are too few or k = ${k} is too large`);
-    }
+    jr = jennrich(N, k, o.jennrichPairs * 8, o.seed + 1);
   }
-  if (ex.rejectedPairs > 0) warnings.push(`${ex.rejectedPairs} Jennrich pair(s) gave complex eigenvalues and were skipped (noisy null space)`);
-  let U = ex.U;
+  if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
+  let U: Float64Array | undefined = jr.best;
   if (o.polish) {
-    U = new Float64Array(k * k);
-    const u = new Float64Array(k);
-    for (let i = 0; i < k; i++) {
-      for (let a = 0; a < k; a++) u[a] = ex.U[a * k + i];
-      const p = polishDirection(u, G, k);
-      for (let a = 0; a < k; a++) U[a * k + i] = p[a];
+    const chosen = selectAndPolish(jr.candidates, G, k, 2 * k);
+    if (chosen) {
+      U = new Float64Array(k * k);
+      chosen.forEach((u, i) => {
+        for (let a = 0; a < k; a++) U![a * k + i] = u[a];
+      });
     }
   }
-  return { U, residual: o.polish ? jointDiagResidual(U, N, k) : ex.residual, warnings };
+  if (!U) {
+    throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: no Jennrich pair gave ${k} real, distinct pure directions; the samples are too few or k = ${k} is too large`);
+  }
+  return { U, residual: jointDiagResidual(U, N, k), warnings };
 }
 
 /**
