@@ -1,5 +1,23 @@
-// WebAssembly kernels (AssemblyScript, SIMD). Placeholder entry; kernels land per family.
-export function simdProbe(a: f64, b: f64): f64 {
-  const v = f64x2.add(f64x2.splat(a), f64x2.splat(b));
-  return f64x2.extract_lane(v, 0);
+// pureneuron wasm kernels (AssemblyScript, SIMD128, no relaxed SIMD). One family per file:
+//   memory.ts   alloc/free for the JS glue (TLSF, runtime "minimal")
+//   gemm.ts     packed 4×4-tiled f64x2 GEMM (gemmTN), projections, packing, column sums
+//   moments.ts  pass 1 (moments1Batch)   detector.ts  pass 2 (detectorBatch)
+//   readout.ts  pass 3 (readoutBatch)    eig.ts       symmetric eigensolver (symEig)
+//
+// ABI: every pointer is a byte offset into the exported memory (i32, pass `ptr >>> 0`-clean
+// numbers), every matrix is f64 row-major unless a comment says "panels"; counts and
+// leading dimensions are i32 element counts. Nothing here allocates: the glue lays out all
+// buffers inside one scratch block obtained from `alloc` (src/kernels/wasm/index.ts).
+// The batch kernels handle one batch of ≤ 256 rows each (the accumulation contract's batch).
+export { alloc, free } from './memory';
+export { gemmTN, colSum, packWT, packPanels, project } from './gemm';
+export { moments1Batch } from './moments';
+export { detectorBatch } from './detector';
+export { readoutBatch } from './readout';
+export { symEig, transpose } from './eig';
+import { BATCH } from './gemm';
+
+/** BATCH_ROWS as compiled in, so the glue can check it agrees with src/kernels/types.ts. */
+export function batchRows(): i32 {
+  return BATCH;
 }

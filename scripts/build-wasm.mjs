@@ -1,5 +1,15 @@
-// Compiles assembly/ to wasm (SIMD, no relaxed SIMD) and embeds the bytes as base64 in a
+// Compiles assembly/ to wasm (SIMD128, no relaxed SIMD) and embeds the bytes as base64 in a
 // generated TS module, so the package needs no bundler configuration and fetches no file.
+//   --runtime minimal : TLSF allocator behind the exported alloc/free (the glue's one scratch
+//                       block); nothing in the kernels allocates or touches the GC.
+//   --noAssert -O3    : release build; bounds are checked by the TypeScript glue.
+//   --initialMemory 512 : 32 MiB up front (untouched pages cost no RSS), enough for every
+//                       buffer of k ≤ 32 with moderate d and l, so memory.grow is rare. Why it
+//                       matters: growing detaches the old ArrayBuffer, and the first detach in a
+//                       process makes V8 add detach checks to all optimized typed-array code
+//                       (measured: the JS kernels, and any user code, ~10% slower for good).
+//                       Larger problems still grow memory; the glue re-creates its views then.
+// No --exportRuntime: the glue needs only alloc/free and the kernels (ABI: assembly/index.ts).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 
@@ -12,8 +22,8 @@ execFileSync(
     '--outFile', 'build/pureneuron.wasm',
     '--textFile', 'build/pureneuron.wat',
     '--enable', 'simd',
-    '-O3', '--noAssert', '--runtime', 'minimal', '--exportRuntime',
-    '--initialMemory', '16',
+    '-O3', '--noAssert', '--runtime', 'minimal',
+    '--initialMemory', '512',
   ],
   { stdio: 'inherit' },
 );

@@ -52,14 +52,34 @@ export function sampleWeights(w: Weighting, chunk: Chunk, d: number): Float64Arr
   return rho;
 }
 
-/** A copy of the chunk with row r of x and y multiplied by rho[r]^power. */
-export function scaleChunk(chunk: Chunk, rho: Float64Array, power: number, d: number, l: number): Chunk {
-  const x = new Float64Array(chunk.rows * d);
-  const y = new Float64Array(chunk.rows * l);
-  for (let r = 0; r < chunk.rows; r++) {
-    const f = power === 0.5 ? Math.sqrt(rho[r]) : Math.sqrt(Math.sqrt(rho[r]));
-    for (let j = 0; j < d; j++) x[r * d + j] = chunk.x[r * d + j] * f;
-    for (let j = 0; j < l; j++) y[r * l + j] = chunk.y[r * l + j] * f;
+/**
+ * Scales rows of chunks by ρ^power into buffers reused from call to call (a chunk returned by
+ * `scale` is valid until the next call), so a pass allocates nothing per chunk.
+ */
+export class RowScaler {
+  private xb = new Float64Array(0);
+  private yb = new Float64Array(0);
+
+  constructor(
+    private readonly d: number,
+    private readonly l: number,
+  ) {}
+
+  /** Row r of x and y multiplied by rho[r]^power (power 1/2 or 1/4). */
+  scale(chunk: Chunk, rho: Float64Array, power: 0.5 | 0.25): Chunk {
+    const { d, l } = this;
+    const rows = chunk.rows;
+    if (this.xb.length < rows * d) this.xb = new Float64Array(rows * d);
+    if (this.yb.length < rows * l) this.yb = new Float64Array(rows * l);
+    const x = this.xb.subarray(0, rows * d);
+    const y = this.yb.subarray(0, rows * l);
+    const cx = chunk.x;
+    const cy = chunk.y;
+    for (let r = 0; r < rows; r++) {
+      const f = power === 0.5 ? Math.sqrt(rho[r]) : Math.sqrt(Math.sqrt(rho[r]));
+      for (let j = r * d, e = j + d; j < e; j++) x[j] = cx[j] * f;
+      for (let j = r * l, e = j + l; j < e; j++) y[j] = cy[j] * f;
+    }
+    return { x, y, rows };
   }
-  return { x, y, rows: chunk.rows };
 }

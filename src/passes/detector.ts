@@ -3,7 +3,7 @@ import type { DetectorPlan, Kernels } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import { triLen } from '../symcoords.js';
 import { addInto } from './moments1.js';
-import { scaleChunk } from '../weights.js';
+import { RowScaler } from '../weights.js';
 
 export class DetectorAccumulator {
   n = 0;
@@ -13,6 +13,7 @@ export class DetectorAccumulator {
   readonly T: Float64Array;
   readonly mh: number;
   readonly mz: number;
+  private readonly scaler: RowScaler;
 
   constructor(
     private readonly kernels: Kernels,
@@ -21,11 +22,12 @@ export class DetectorAccumulator {
     this.mh = triLen(plan.hDim);
     this.mz = triLen(plan.zDim);
     this.T = new Float64Array(this.mh * this.mz);
+    this.scaler = new RowScaler(plan.d, plan.l);
   }
 
   /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (features are degree-2, so rows are scaled by ρ^{1/4}). */
   add(chunk: Chunk, rho?: Float64Array): void {
-    const c = rho ? scaleChunk(chunk, rho, 0.25, this.plan.d, this.plan.l) : chunk;
+    const c = rho ? this.scaler.scale(chunk, rho, 0.25) : chunk;
     this.kernels.detector(this.T, this.plan, c.x, c.y, c.rows);
     this.n += chunk.rows;
     this.weight += rho ? sum(rho) : chunk.rows;

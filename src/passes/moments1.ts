@@ -1,7 +1,7 @@
 /** Pass 1: second moments Σxxᵀ, Σyxᵀ, Σyyᵀ and first moments Σx, Σy (streaming, mergeable). */
 import type { Kernels, Moments1Sums } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
-import { scaleChunk } from '../weights.js';
+import { RowScaler } from '../weights.js';
 
 export class Moments1Accumulator {
   readonly d: number;
@@ -14,6 +14,7 @@ export class Moments1Accumulator {
   readonly sums: Moments1Sums;
   /** Throwaway first-moment sums for weighted chunks (the kernel sees √ρ-scaled rows). */
   private readonly scratch: { xs: Float64Array; ys: Float64Array };
+  private readonly scaler: RowScaler;
 
   constructor(
     private readonly kernels: Kernels,
@@ -30,6 +31,7 @@ export class Moments1Accumulator {
       ys: new Float64Array(l),
     };
     this.scratch = { xs: new Float64Array(d), ys: new Float64Array(l) };
+    this.scaler = new RowScaler(d, l);
   }
 
   /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (see weights.ts). */
@@ -40,7 +42,7 @@ export class Moments1Accumulator {
       this.weight += chunk.rows;
     } else {
       // Second moments from √ρ-scaled rows; first moments weighted by ρ directly.
-      const scaled = scaleChunk(chunk, rho, 0.5, d, l);
+      const scaled = this.scaler.scale(chunk, rho, 0.5);
       this.kernels.moments1({ ...this.sums, ...this.scratch }, scaled.x, scaled.y, chunk.rows, d, l);
       const { xs, ys } = this.sums;
       for (let r = 0; r < chunk.rows; r++) {

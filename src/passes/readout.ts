@@ -2,7 +2,7 @@
 import type { Kernels, ReadoutSums } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import { addInto } from './moments1.js';
-import { scaleChunk } from '../weights.js';
+import { RowScaler } from '../weights.js';
 import { sum } from './detector.js';
 
 export class ReadoutAccumulator {
@@ -10,6 +10,7 @@ export class ReadoutAccumulator {
   /** Σρ over the samples added (= n when unweighted). */
   weight = 0;
   readonly sums: ReadoutSums;
+  private readonly scaler: RowScaler;
 
   constructor(
     private readonly kernels: Kernels,
@@ -20,11 +21,12 @@ export class ReadoutAccumulator {
     readonly l: number,
   ) {
     this.sums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
+    this.scaler = new RowScaler(d, l);
   }
 
   /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (rows scaled by √ρ; relu is positively homogeneous). */
   add(chunk: Chunk, rho?: Float64Array): void {
-    const c = rho ? scaleChunk(chunk, rho, 0.5, this.d, this.l) : chunk;
+    const c = rho ? this.scaler.scale(chunk, rho, 0.5) : chunk;
     this.kernels.readout(this.sums, this.W, this.k, c.x, c.y, c.rows, this.d, this.l);
     this.n += chunk.rows;
     this.weight += rho ? sum(rho) : chunk.rows;

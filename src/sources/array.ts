@@ -41,21 +41,29 @@ export function arraySource(input: ArrayInput): SampleSource {
   const slice = (a: Float64Array | Float32Array, from: number, to: number): Float64Array =>
     a instanceof Float64Array ? a.subarray(from, to) : Float64Array.from(a.subarray(from, to));
 
+  // Values are checked until one complete pass has seen them all: the arrays are the caller's
+  // and must not change while a learner reads them, so later passes (one per pass of the
+  // method) need not pay for the check again.
+  let verified = false;
   return {
     d,
     l,
     n,
     async *chunks(maxRows: number, signal?: AbortSignal): AsyncGenerator<Chunk> {
       checkMaxRows(maxRows);
+      const check = !verified;
       for (let start = 0; start < n; start += maxRows) {
         throwIfAborted(signal, `reading samples (stopped before sample ${start} of ${n})`);
         const rows = Math.min(maxRows, n - start);
         const cx = slice(x, start * d, (start + rows) * d);
         const cy = slice(y, start * l, (start + rows) * l);
-        checkFinite('x', cx, d, start);
-        checkFinite('y', cy, l, start);
+        if (check) {
+          checkFinite('x', cx, d, start);
+          checkFinite('y', cy, l, start);
+        }
         yield { x: cx, y: cy, rows };
       }
+      if (check) verified = true;
     },
   };
 }

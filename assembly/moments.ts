@@ -1,0 +1,23 @@
+// Pass 1: second moments of one batch (≤ BATCH rows). Twin: src/kernels/js/moments.ts.
+import { PANEL_BYTES, colSum, gemmTN, packPanels } from './gemm';
+
+/**
+ * Accumulate one batch of nb ≤ 256 rows:
+ *   xx (d×d, upper j ≥ i only) += XᵀX,  yx (l×d) += YᵀX,  yy (l×l, upper) += YᵀY,
+ *   xs (d) += Σ x,  ys (l) += Σ y.
+ * X: nb×d row-major, Y: nb×l row-major (raw batch copied in by the glue).
+ * Xp, Yp: scratch for the packed panels, ceil(d/4)·PANEL_BYTES and ceil(l/4)·PANEL_BYTES bytes.
+ * Symmetric outputs compute only the tiles on or above the diagonal (gemmTN upper = 1).
+ */
+export function moments1Batch(
+  xx: usize, yx: usize, yy: usize, xs: usize, ys: usize,
+  X: usize, Y: usize, nb: i32, d: i32, l: i32, Xp: usize, Yp: usize,
+): void {
+  packPanels(Xp, X, d, nb, d);
+  packPanels(Yp, Y, l, nb, l);
+  gemmTN(xx, d, d, d, Xp, PANEL_BYTES, 32, Xp, PANEL_BYTES, 32, nb, 1);
+  gemmTN(yx, d, l, d, Yp, PANEL_BYTES, 32, Xp, PANEL_BYTES, 32, nb, 0);
+  gemmTN(yy, l, l, l, Yp, PANEL_BYTES, 32, Yp, PANEL_BYTES, 32, nb, 1);
+  colSum(xs, d, Xp, PANEL_BYTES, 32, nb);
+  colSum(ys, l, Yp, PANEL_BYTES, 32, nb);
+}

@@ -1,0 +1,40 @@
+/**
+ * Shape checks shared by both backends, so that they reject the same calls the same way
+ * (RangeError naming expected vs actual). Cheap: O(1) per call.
+ */
+import type { DetectorPlan, Moments1Sums, ReadoutSums } from './types.js';
+
+function dim(name: string, v: number, min = 0): void {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${v}`);
+}
+
+function len(name: string, a: Float64Array, need: number): void {
+  if (!(a instanceof Float64Array)) throw new TypeError(`${name} must be a Float64Array`);
+  if (a.length < need) throw new RangeError(`${name} has length ${a.length}, expected at least ${need}`);
+}
+
+export function checkMoments1(s: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+  dim('rows', rows); dim('d', d, 1); dim('l', l, 1);
+  len('x', x, rows * d); len('y', y, rows * l);
+  len('sums.xx', s.xx, d * d); len('sums.yx', s.yx, l * d); len('sums.yy', s.yy, l * l);
+  len('sums.xs', s.xs, d); len('sums.ys', s.ys, l);
+}
+
+export function checkDetector(T: Float64Array, p: DetectorPlan, x: Float64Array, y: Float64Array, rows: number): void {
+  dim('rows', rows); dim('plan.d', p.d, 1); dim('plan.l', p.l, 1); dim('plan.hDim', p.hDim, 1); dim('plan.zDim', p.zDim, 1);
+  const mh = (p.hDim * (p.hDim + 1)) / 2;
+  const mz = (p.zDim * (p.zDim + 1)) / 2;
+  len('T', T, mh * mz); len('x', x, rows * p.d); len('y', y, rows * p.l);
+  len('plan.Rx', p.Rx, p.hDim * p.d); len('plan.Ry', p.Ry, p.zDim * p.l); len('plan.Ph', p.Ph, p.zDim * p.hDim);
+}
+
+export function checkReadout(s: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+  dim('rows', rows); dim('k', k, 1); dim('d', d, 1); dim('l', l, 1);
+  len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l);
+  len('sums.rr', s.rr, k * k); len('sums.ry', s.ry, k * l);
+}
+
+export function checkSymEig(a: Float64Array, m: number): void {
+  dim('m', m);
+  len('a', a, m * m);
+}

@@ -1,0 +1,268 @@
+/**
+ * The wasm backend: AssemblyScript kernels (assembly/) compiled with SIMD128, embedded as
+ * base64 (bytes.generated.ts, written by scripts/build-wasm.mjs), and a small typed glue.
+ *
+ * - The module is compiled once per process and instantiated once; every call reuses that
+ *   instance (kernels are synchronous and never re-entered, so one instance is enough).
+ * - Zero-copy inside wasm: the glue owns ONE persistent scratch block (exported `alloc`/`free`,
+ *   TLSF) and lays out every buffer of a call inside it at 64-byte-aligned offsets. The block
+ *   is regrown (free + alloc, ×1.5) only when a call needs more than it has, so memory is
+ *   bounded by the largest call ever made, not by the number of calls.
+ * - `memory.grow` (inside alloc) detaches the old ArrayBuffer: the Float64Array view is
+ *   re-created whenever `view.buffer !== memory.buffer`, and only after the call's single
+ *   allocation, so a view is never used across a grow.
+ * - Rows stream through in batches of BATCH_ROWS: each batch is copied in (one memcpy per
+ *   array), then one wasm call does the whole batch. Accumulators (sums, T) are copied in at
+ *   the start of a call and out at its end.
+ */
+import { PureneuronError } from '../../errors.js';
+import { BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type SymEigResult } from '../types.js';
+import { checkDetector, checkMoments1, checkReadout, checkSymEig } from '../validate.js';
+import { wasmApi, type WasmApi, type WasmImports, type WasmMemory, type WasmModule } from './api.js';
+import { WASM_BASE64 } from './bytes.generated.js';
+
+/** The module's exports (ABI documented in assembly/index.ts; pointers are byte offsets). */
+interface WasmExports {
+  memory: WasmMemory;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  batchRows(): number;
+  packWT(dst: number, M: number, rows: number, cols: number): void;
+  moments1Batch(xx: number, yx: number, yy: number, xs: number, ys: number, X: number, Y: number, nb: number, d: number, l: number, Xp: number, Yp: number): void;
+  detectorBatch(
+    T: number, X: number, Y: number, nb: number, d: number, l: number, hDim: number, zDim: number,
+    RxT: number, RyT: number, PhT: number, literal: number, Ht: number, Zt: number, Pt: number, Et: number, Fp: number, Gp: number,
+  ): void;
+  readoutBatch(rr: number, ry: number, X: number, Y: number, nb: number, d: number, l: number, k: number, WT: number, R: number, Yp: number): void;
+  symEig(a: number, m: number, W: number, d: number, e: number): number;
+  transpose(out: number, src: number, m: number): void;
+}
+
+const pad4 = (n: number): number => (n + 3) & ~3;
+/** Doubles in the packed panels of one batch with `cols` columns. */
+const panels = (cols: number): number => pad4(cols) * BATCH_ROWS;
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  if (typeof Buffer !== 'undefined') {
+    const b = Buffer.from(b64, 'base64');
+    const out = new Uint8Array(b.length);
+    out.set(b);
+    return out;
+  }
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+let compiled: WasmModule | undefined;
+let compiling: Promise<WasmModule> | undefined;
+let instance: WasmKernels | undefined;
+
+function api(): WasmApi {
+  const WA = wasmApi();
+  if (!WA) throw new PureneuronError('BACKEND_UNAVAILABLE', 'this JavaScript engine has no WebAssembly');
+  return WA;
+}
+
+function imports(): WasmImports {
+  return {
+    env: {
+      // Only reachable on an allocator failure (everything else is built with --noAssert).
+      abort(_msg: number, _file: number, line: number, col: number): never {
+        throw new PureneuronError('BACKEND_UNAVAILABLE', `wasm abort (out of memory?) at ${line}:${col}`);
+      },
+    },
+  };
+}
+
+/** Synchronous path (Node, workers): compile (once) and instantiate (once). */
+export function wasmKernelsSync(): Kernels {
+  if (!instance) {
+    const WA = api();
+    compiled ??= new WA.Module(decodeBase64(WASM_BASE64));
+    instance = new WasmKernels(new WA.Instance(compiled, imports()).exports as unknown as WasmExports);
+  }
+  return instance;
+}
+
+/** Asynchronous path (works where synchronous compilation of large modules is refused). */
+export async function loadWasmKernels(): Promise<Kernels> {
+  if (instance) return instance;
+  const WA = api();
+  compiling ??= WA.compile(decodeBase64(WASM_BASE64));
+  compiled = await compiling;
+  if (!instance) {
+    const inst = await WA.instantiate(compiled, imports());
+    instance ??= new WasmKernels(inst.exports as unknown as WasmExports);
+  }
+  return instance;
+}
+
+/** Byte offsets of a call's buffers inside the scratch block (all 64-byte aligned). */
+class Layout {
+  bytes = 0;
+  /** Reserve `doubles` doubles plus 64 bytes of slack (kernels may read up to 32 B past a row). */
+  add(doubles: number): number {
+    const at = this.bytes;
+    this.bytes += (Math.ceil(doubles / 8) + 1) * 64;
+    return at;
+  }
+}
+
+class WasmKernels implements Kernels {
+  readonly name = 'wasm' as const;
+  private readonly ex: WasmExports;
+  private block = 0; // pointer returned by alloc (0: none)
+  private capacity = 0; // usable bytes from `base`
+  private base = 0; // 64-byte-aligned start of the usable region
+  private view: Float64Array;
+
+  constructor(ex: WasmExports) {
+    this.ex = ex;
+    if (ex.batchRows() !== BATCH_ROWS) {
+      throw new PureneuronError('BACKEND_UNAVAILABLE', `wasm module built for batches of ${ex.batchRows()} rows, expected ${BATCH_ROWS}`);
+    }
+    this.view = new Float64Array(ex.memory.buffer);
+  }
+
+  /** Ensure the scratch block holds `bytes`; returns the base byte offset. Only place that can grow memory. */
+  private reserve(bytes: number): number {
+    if (bytes > this.capacity) {
+      const cap = Math.max(bytes, Math.ceil(this.capacity * 1.5), 1 << 20);
+      if (this.block) this.ex.free(this.block);
+      this.block = 0;
+      this.capacity = 0;
+      const ptr = this.ex.alloc(cap + 64) >>> 0;
+      if (ptr === 0) throw new PureneuronError('BACKEND_UNAVAILABLE', `wasm scratch allocation of ${cap} bytes failed`);
+      this.block = ptr;
+      this.base = ptr + ((64 - (ptr % 64)) % 64); // arithmetic, not bit ops: pointers may pass 2³¹
+      this.capacity = cap;
+    }
+    return this.base;
+  }
+
+  /** The Float64Array over wasm memory, re-created if memory.grow detached the old buffer. */
+  private f64(): Float64Array {
+    if (this.view.buffer !== this.ex.memory.buffer) this.view = new Float64Array(this.ex.memory.buffer);
+    return this.view;
+  }
+
+  /** Bytes of wasm memory currently reserved (for tests of bounded growth). */
+  memoryBytes(): number {
+    return this.ex.memory.buffer.byteLength;
+  }
+
+  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+    checkMoments1(sums, x, y, rows, d, l);
+    if (rows === 0) return;
+    const L = new Layout();
+    const oxx = L.add(d * d), oyx = L.add(l * d), oyy = L.add(l * l), oxs = L.add(d), oys = L.add(l);
+    const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
+    const oXp = L.add(panels(d)), oYp = L.add(panels(l));
+    const b = this.reserve(L.bytes);
+    const m = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    m.set(sums.xx.subarray(0, d * d), at(oxx));
+    m.set(sums.yx.subarray(0, l * d), at(oyx));
+    m.set(sums.yy.subarray(0, l * l), at(oyy));
+    m.set(sums.xs.subarray(0, d), at(oxs));
+    m.set(sums.ys.subarray(0, l), at(oys));
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const nb = Math.min(rows - r0, BATCH_ROWS);
+      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
+      this.ex.moments1Batch(b + oxx, b + oyx, b + oyy, b + oxs, b + oys, b + oX, b + oY, nb, d, l, b + oXp, b + oYp);
+    }
+    sums.xx.set(m.subarray(at(oxx), at(oxx) + d * d));
+    sums.yx.set(m.subarray(at(oyx), at(oyx) + l * d));
+    sums.yy.set(m.subarray(at(oyy), at(oyy) + l * l));
+    sums.xs.set(m.subarray(at(oxs), at(oxs) + d));
+    sums.ys.set(m.subarray(at(oys), at(oys) + l));
+  }
+
+  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number): void {
+    checkDetector(T, plan, x, y, rows);
+    if (rows === 0) return;
+    const { d, l, hDim, zDim } = plan;
+    const mh = (hDim * (hDim + 1)) / 2;
+    const mz = (zDim * (zDim + 1)) / 2;
+    const hPad = pad4(hDim), zPad = pad4(zDim);
+    const L = new Layout();
+    const oT = L.add(mh * mz);
+    const oRx = L.add(hDim * d), oRy = L.add(zDim * l), oPh = L.add(zDim * hDim);
+    const oRxT = L.add(hPad * d), oRyT = L.add(zPad * l), oPhT = L.add(zPad * hDim);
+    const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
+    const oH = L.add(BATCH_ROWS * hPad), oZ = L.add(BATCH_ROWS * zPad), oP = L.add(BATCH_ROWS * zPad), oE = L.add(BATCH_ROWS * zDim);
+    const oF = L.add(panels(mh)), oG = L.add(panels(mz));
+    const b = this.reserve(L.bytes);
+    const m = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    m.set(T.subarray(0, mh * mz), at(oT));
+    m.set(plan.Rx.subarray(0, hDim * d), at(oRx));
+    m.set(plan.Ry.subarray(0, zDim * l), at(oRy));
+    m.set(plan.Ph.subarray(0, zDim * hDim), at(oPh));
+    this.ex.packWT(b + oRxT, b + oRx, hDim, d);
+    this.ex.packWT(b + oRyT, b + oRy, zDim, l);
+    this.ex.packWT(b + oPhT, b + oPh, zDim, hDim);
+    const literal = plan.literal ? 1 : 0;
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const nb = Math.min(rows - r0, BATCH_ROWS);
+      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
+      this.ex.detectorBatch(
+        b + oT, b + oX, b + oY, nb, d, l, hDim, zDim, b + oRxT, b + oRyT, b + oPhT, literal,
+        b + oH, b + oZ, b + oP, b + oE, b + oF, b + oG,
+      );
+    }
+    T.set(m.subarray(at(oT), at(oT) + mh * mz));
+  }
+
+  readout(sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+    checkReadout(sums, W, k, x, y, rows, d, l);
+    if (rows === 0) return;
+    const kPad = pad4(k);
+    const L = new Layout();
+    const orr = L.add(k * k), ory = L.add(k * l);
+    const oW = L.add(k * d), oWT = L.add(kPad * d);
+    const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
+    const oR = L.add(BATCH_ROWS * kPad), oYp = L.add(panels(l));
+    const b = this.reserve(L.bytes);
+    const m = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    m.set(sums.rr.subarray(0, k * k), at(orr));
+    m.set(sums.ry.subarray(0, k * l), at(ory));
+    m.set(W.subarray(0, k * d), at(oW));
+    this.ex.packWT(b + oWT, b + oW, k, d);
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const nb = Math.min(rows - r0, BATCH_ROWS);
+      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
+      this.ex.readoutBatch(b + orr, b + ory, b + oX, b + oY, nb, d, l, k, b + oWT, b + oR, b + oYp);
+    }
+    sums.rr.set(m.subarray(at(orr), at(orr) + k * k));
+    sums.ry.set(m.subarray(at(ory), at(ory) + k * l));
+  }
+
+  symEig(a: Float64Array, m: number): SymEigResult {
+    checkSymEig(a, m);
+    const values = new Float64Array(m);
+    const vectors = new Float64Array(m * m);
+    if (m === 0) return { values, vectors };
+    const L = new Layout();
+    const oA = L.add(m * m), oW = L.add(m * m), oV = L.add(m * m), oD = L.add(m), oE = L.add(m);
+    const b = this.reserve(L.bytes);
+    const mem = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    mem.set(a.subarray(0, m * m), at(oA));
+    if (this.ex.symEig(b + oA, m, b + oW, b + oD, b + oE) !== 1) {
+      throw new PureneuronError('NUMERICAL_FAILURE', `symEig: QL iteration did not converge (m = ${m})`);
+    }
+    this.ex.transpose(b + oV, b + oW, m);
+    values.set(mem.subarray(at(oD), at(oD) + m));
+    vectors.set(mem.subarray(at(oV), at(oV) + m * m));
+    return { values, vectors };
+  }
+}
+
+export type { WasmKernels };

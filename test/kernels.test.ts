@@ -1,0 +1,530 @@
+/**
+ * One shared suite run against every backend (describe.each), then cross-backend checks.
+ * Needs the wasm bytes: `npm run build:wasm` first.
+ *
+ * Oracle tolerances. Each kernel output is a sum of products of quantities that are
+ * themselves short dot products. Standard rounding-error analysis (Higham, §3.1) bounds the
+ * error of any summation order of n terms by γ_n·Σ|terms| with γ_n = n·u/(1 − n·u), u = 2⁻⁵³;
+ * a product of rounded factors adds one u per factor. So both the kernel and the naive oracle
+ * are within (n_rows + n_inner + c)·u·S of the exact value, where S is the same expression
+ * evaluated on absolute values (the oracle computes S alongside). We assert
+ *   |kernel − oracle| ≤ 2·(rows + inner + 16)·u·S + u·|initial dst|,
+ * i.e. the rigorous worst case with no slack for sloppiness: a wrong index, a lost batch or a
+ * missing √2 shows up as an error of order S, some 10¹² times larger.
+ */
+import { EigenvalueDecomposition, Matrix, QrDecomposition } from 'ml-matrix';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PureneuronError } from '../src/errors.js';
+import { jsKernels } from '../src/kernels/js/index.js';
+import { getKernels, simdSupported } from '../src/kernels/select.js';
+import { BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums } from '../src/kernels/types.js';
+import { loadWasmKernels } from '../src/kernels/wasm/index.js';
+
+const U = 2 ** -53;
+const wasmKernels = await loadWasmKernels();
+const backends: [string, Kernels][] = [
+  ['js', jsKernels],
+  ['wasm', wasmKernels],
+];
+
+// ---------------------------------------------------------------------------------------
+// Deterministic data
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    // xorshift32, mapped to [-1, 1)
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+function randArray(n: number, r: () => number, scale = 1): Float64Array {
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = r() * scale;
+  return a;
+}
+
+/** Awkward data: mixed magnitudes, exact zeros, negative zeros and an all-zero row. */
+function awkwardArray(rows: number, cols: number, r: () => number): Float64Array {
+  const a = new Float64Array(rows * cols);
+  for (let i = 0; i < a.length; i++) {
+    const t = r();
+    if (t > 0.9) a[i] = 0;
+    else if (t < -0.9) a[i] = -0;
+    else a[i] = r() * 10 ** Math.round(3 * r());
+  }
+  if (rows > 2) a.fill(0, cols, 2 * cols); // row 1 all zero
+  return a;
+}
+
+function bitsEqual(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  const ia = new BigUint64Array(a.buffer, a.byteOffset, a.length);
+  const ib = new BigUint64Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ia.length; i++) if (ia[i] !== ib[i]) return false;
+  return true;
+}
+
+function firstBitDiff(a: Float64Array, b: Float64Array): string {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `index ${i}: ${a[i]} vs ${b[i]}`;
+  return a.length === b.length ? 'none' : `lengths ${a.length} vs ${b.length}`;
+}
+
+/** Max over elements of |got − want| / bound; ≤ 1 passes. */
+function worstRatio(got: Float64Array, want: Float64Array, bound: Float64Array): number {
+  let w = 0;
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs(got[i] - want[i]);
+    if (!(e <= bound[i])) w = Math.max(w, bound[i] > 0 ? e / bound[i] : Infinity);
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------
+// Naive float64 oracles (no batching, straightforward loops) with magnitude sums
+
+function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): [number, number] {
+  let s = 0, m = 0;
+  for (let j = 0; j < n; j++) {
+    s += a[ao + j] * b[bo + j];
+    m += Math.abs(a[ao + j] * b[bo + j]);
+  }
+  return [s, m];
+}
+
+function oracleMoments(x: Float64Array, y: Float64Array, rows: number, d: number, l: number) {
+  const tn = (A: Float64Array, m: number, B: Float64Array, p: number) => {
+    const v = new Float64Array(m * p), s = new Float64Array(m * p);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < p; j++) {
+          const t = A[r * m + i] * B[r * p + j];
+          v[i * p + j] += t;
+          s[i * p + j] += Math.abs(t);
+        }
+      }
+    }
+    return [v, s];
+  };
+  const cs = (A: Float64Array, m: number) => {
+    const v = new Float64Array(m), s = new Float64Array(m);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) { v[i] += A[r * m + i]; s[i] += Math.abs(A[r * m + i]); }
+    return [v, s];
+  };
+  return { xx: tn(x, d, x, d), yx: tn(y, l, x, d), yy: tn(y, l, y, l), xs: cs(x, d), ys: cs(y, l) };
+}
+
+function oracleDetector(plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number) {
+  const { d, l, hDim, zDim, Rx, Ry, Ph, literal } = plan;
+  const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
+  const T = new Float64Array(mh * mz), S = new Float64Array(mh * mz);
+  const h = new Float64Array(hDim), ha = new Float64Array(hDim);
+  const z = new Float64Array(zDim), za = new Float64Array(zDim);
+  const p = new Float64Array(zDim), pa = new Float64Array(zDim);
+  const F = new Float64Array(mh), Fa = new Float64Array(mh), G = new Float64Array(mz), Ga = new Float64Array(mz);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < hDim; i++) [h[i], ha[i]] = dot(Rx, i * d, x, r * d, d);
+    for (let i = 0; i < zDim; i++) [z[i], za[i]] = dot(Ry, i * l, y, r * l, l);
+    for (let i = 0; i < zDim; i++) {
+      let s = 0, m = 0;
+      for (let j = 0; j < hDim; j++) { s += Ph[i * hDim + j] * h[j]; m += Math.abs(Ph[i * hDim + j]) * ha[j]; }
+      p[i] = s; pa[i] = m;
+    }
+    let f = 0;
+    for (let i = 0; i < hDim; i++) for (let j = i; j < hDim; j++, f++) {
+      const w = j > i ? SQRT2 : 1;
+      F[f] = h[i] * h[j] * w;
+      Fa[f] = ha[i] * ha[j] * w;
+    }
+    f = 0;
+    const c = literal ? 0.5 : 0.25;
+    for (let i = 0; i < zDim; i++) for (let j = i; j < zDim; j++, f++) {
+      const w = j > i ? SQRT2 : 1;
+      const ei = literal ? z[i] : z[i] - 0.5 * p[i], ej = literal ? z[j] : z[j] - 0.5 * p[j];
+      const eai = literal ? za[i] : za[i] + 0.5 * pa[i], eaj = literal ? za[j] : za[j] + 0.5 * pa[j];
+      G[f] = (ei * ej - c * (p[i] * p[j])) * w;
+      Ga[f] = (eai * eaj + c * (pa[i] * pa[j])) * w;
+    }
+    for (let a = 0; a < mh; a++) for (let b = 0; b < mz; b++) {
+      T[a * mz + b] += F[a] * G[b];
+      S[a * mz + b] += Fa[a] * Ga[b];
+    }
+  }
+  return { T, S };
+}
+
+function oracleReadout(W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number) {
+  const rr = new Float64Array(k * k), rrS = new Float64Array(k * k), ry = new Float64Array(k * l), ryS = new Float64Array(k * l);
+  const rv = new Float64Array(k), ra = new Float64Array(k);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) {
+      const [s, m] = dot(W, i * d, x, r * d, d);
+      rv[i] = s > 0 ? s : 0;
+      ra[i] = m; // relu is 1-Lipschitz: the error of r_i is bounded like that of the dot
+    }
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) { rr[i * k + j] += rv[i] * rv[j]; rrS[i * k + j] += ra[i] * ra[j]; }
+      for (let j = 0; j < l; j++) { ry[i * l + j] += rv[i] * y[r * l + j]; ryS[i * l + j] += ra[i] * Math.abs(y[r * l + j]); }
+    }
+  }
+  return { rr: [rr, rrS], ry: [ry, ryS] };
+}
+
+/** Tolerance array: 2·(n + 16)·u·S + u·|init|. */
+function bound(S: Float64Array, init: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(S.length);
+  for (let i = 0; i < S.length; i++) b[i] = 2 * (n + 16) * U * S[i] + U * Math.abs(init[i]);
+  return b;
+}
+
+function plus(init: Float64Array, v: Float64Array): Float64Array {
+  return init.map((a, i) => a + v[i]);
+}
+
+/** Upper (j ≥ i) part of an m×m matrix in want/got; checks that the lower part is untouched. */
+function expectUpper(got: Float64Array, init: Float64Array, want: Float64Array, b: Float64Array, m: number): void {
+  const up = (a: Float64Array) => a.filter((_, t) => t % m >= Math.floor(t / m));
+  const lo = (a: Float64Array) => a.filter((_, t) => t % m < Math.floor(t / m));
+  expect(worstRatio(up(got), up(want), up(b))).toBeLessThanOrEqual(1);
+  expect(bitsEqual(lo(got), lo(init))).toBe(true);
+}
+
+function planFor(d: number, l: number, hDim: number, zDim: number, literal: boolean, r: () => number): DetectorPlan {
+  return { d, l, hDim, zDim, literal, Rx: randArray(hDim * d, r), Ry: randArray(zDim * l, r), Ph: randArray(zDim * hDim, r) };
+}
+
+// ---------------------------------------------------------------------------------------
+// symEig helpers
+
+function randomSymmetric(m: number, r: () => number): Float64Array {
+  const a = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = i; j < m; j++) { a[i * m + j] = r(); a[j * m + i] = a[i * m + j]; }
+  return a;
+}
+
+/** Q·diag(λ)·Qᵀ with a random orthogonal Q (so eigenvalues are exactly known, repeats allowed). */
+function withSpectrum(lambda: number[], r: () => number): Float64Array {
+  const m = lambda.length;
+  const Q = new QrDecomposition(new Matrix(Array.from({ length: m }, () => Array.from({ length: m }, r)))).orthogonalMatrix;
+  const a = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
+    let s = 0;
+    for (let t = 0; t < m; t++) s += Q.get(i, t) * lambda[t] * Q.get(j, t);
+    a[i * m + j] = s;
+  }
+  // exact symmetry
+  for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) a[i * m + j] = a[j * m + i];
+  return a;
+}
+
+function frob(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += v * v;
+  return Math.sqrt(s);
+}
+
+/** Residuals ‖A·V − V·D‖_F / ‖A‖_F and ‖VᵀV − I‖_F (A from its upper triangle). */
+function eigResiduals(a: Float64Array, m: number, values: Float64Array, V: Float64Array): { res: number; orth: number } {
+  const A = (i: number, j: number) => (j >= i ? a[i * m + j] : a[j * m + i]);
+  let res = 0, orth = 0, na = 0;
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) na += A(i, j) ** 2;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < m; j++) {
+      let av = 0, vv = 0;
+      for (let t = 0; t < m; t++) { av += A(i, t) * V[t * m + j]; vv += V[t * m + i] * V[t * m + j]; }
+      res += (av - V[i * m + j] * values[j]) ** 2;
+      orth += (vv - (i === j ? 1 : 0)) ** 2;
+    }
+  }
+  return { res: Math.sqrt(res) / (Math.sqrt(na) || 1), orth: Math.sqrt(orth) };
+}
+
+function mlEigenvalues(a: Float64Array, m: number): number[] {
+  const M = new Matrix(m, m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) M.set(i, j, j >= i ? a[i * m + j] : a[j * m + i]);
+  return new EigenvalueDecomposition(M, { assumeSymmetric: true }).realEigenvalues.slice().sort((p, q) => p - q);
+}
+
+// ---------------------------------------------------------------------------------------
+
+describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) => {
+  it.each([
+    [1, 1, 1], [2, 3, 2], [7, 5, 9], [255, 16, 3], [256, 9, 31], [257, 31, 7], [1000, 2, 16],
+  ])('moments1 rows=%i d=%i l=%i', (rows, d, l) => {
+    const r = rng(rows * 131 + d * 7 + l);
+    const x = randArray(rows * d, r), y = randArray(rows * l, r);
+    const init: Moments1Sums = { xx: randArray(d * d, r), yx: randArray(l * d, r), yy: randArray(l * l, r), xs: randArray(d, r), ys: randArray(l, r) };
+    const sums: Moments1Sums = { xx: init.xx.slice(), yx: init.yx.slice(), yy: init.yy.slice(), xs: init.xs.slice(), ys: init.ys.slice() };
+    K.moments1(sums, x, y, rows, d, l);
+    const o = oracleMoments(x, y, rows, d, l);
+    expectUpper(sums.xx, init.xx, plus(init.xx, o.xx[0]), bound(o.xx[1], init.xx, rows), d);
+    expectUpper(sums.yy, init.yy, plus(init.yy, o.yy[0]), bound(o.yy[1], init.yy, rows), l);
+    expect(worstRatio(sums.yx, plus(init.yx, o.yx[0]), bound(o.yx[1], init.yx, rows))).toBeLessThanOrEqual(1);
+    expect(worstRatio(sums.xs, plus(init.xs, o.xs[0]), bound(o.xs[1], init.xs, rows))).toBeLessThanOrEqual(1);
+    expect(worstRatio(sums.ys, plus(init.ys, o.ys[0]), bound(o.ys[1], init.ys, rows))).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    [1, 3, 2, 3, 2, false], [3, 5, 7, 5, 7, true], [257, 16, 9, 16, 9, false], [300, 9, 31, 7, 5, true],
+    [256, 31, 16, 31, 1, false], [1000, 7, 5, 2, 3, false],
+  ])('detector rows=%i d=%i l=%i hDim=%i zDim=%i literal=%s', (rows, d, l, hDim, zDim, literal) => {
+    const r = rng(rows * 17 + d * 5 + l * 3 + hDim + zDim);
+    const plan = planFor(d, l, hDim, zDim, literal, r);
+    const x = randArray(rows * d, r), y = randArray(rows * l, r);
+    const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
+    const init = randArray(mh * mz, r);
+    const T = init.slice();
+    K.detector(T, plan, x, y, rows);
+    const o = oracleDetector(plan, x, y, rows);
+    expect(worstRatio(T, plus(init, o.T), bound(o.S, init, rows + d + l + hDim))).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    [1, 1, 1, 1], [2, 3, 2, 5], [255, 7, 9, 3], [257, 16, 5, 16], [1000, 9, 31, 7],
+  ])('readout rows=%i d=%i l=%i k=%i', (rows, d, l, k) => {
+    const r = rng(rows + d * 11 + l * 13 + k * 17);
+    const W = randArray(k * d, r), x = randArray(rows * d, r), y = randArray(rows * l, r);
+    const init: ReadoutSums = { rr: randArray(k * k, r), ry: randArray(k * l, r) };
+    const sums: ReadoutSums = { rr: init.rr.slice(), ry: init.ry.slice() };
+    K.readout(sums, W, k, x, y, rows, d, l);
+    const o = oracleReadout(W, k, x, y, rows, d, l);
+    expectUpper(sums.rr, init.rr, plus(init.rr, o.rr[0]), bound(o.rr[1], init.rr, rows + d), k);
+    expect(worstRatio(sums.ry, plus(init.ry, o.ry[0]), bound(o.ry[1], init.ry, rows + d))).toBeLessThanOrEqual(1);
+  });
+
+  it('accumulates across calls exactly like one call over the same batches', () => {
+    const r = rng(99);
+    const plan = planFor(9, 5, 7, 3, false, r);
+    const x = randArray(512 * 9, r), y = randArray(512 * 5, r);
+    const T1 = new Float64Array(28 * 6), T2 = new Float64Array(28 * 6);
+    K.detector(T1, plan, x, y, 512);
+    K.detector(T2, plan, x.subarray(0, 256 * 9), y.subarray(0, 256 * 5), 256);
+    K.detector(T2, plan, x.subarray(256 * 9), y.subarray(256 * 5), 256);
+    expect(bitsEqual(T1, T2)).toBe(true); // batches of BATCH_ROWS = 256 align with the split
+    expect(BATCH_ROWS).toBe(256);
+  });
+
+  it('rejects inconsistent shapes with RangeError', () => {
+    const sums: Moments1Sums = { xx: new Float64Array(4), yx: new Float64Array(2), yy: new Float64Array(1), xs: new Float64Array(2), ys: new Float64Array(1) };
+    expect(() => K.moments1(sums, new Float64Array(3), new Float64Array(2), 2, 2, 1)).toThrow(RangeError);
+    expect(() => K.symEig(new Float64Array(3), 2)).toThrow(RangeError);
+  });
+
+  describe('symEig', () => {
+    const cases: [string, number, (r: () => number) => Float64Array][] = [
+      ['m=1', 1, () => new Float64Array([-3.5])],
+      ['m=2 random', 2, (r) => randomSymmetric(2, r)],
+      ['m=2 diagonal, equal', 2, () => new Float64Array([2, 0, 0, 2])],
+      ['m=3 zero', 3, () => new Float64Array(9)],
+      ['m=8 identity', 8, () => { const a = new Float64Array(64); for (let i = 0; i < 8; i++) a[i * 9] = 1; return a; }],
+      ['m=10 random', 10, (r) => randomSymmetric(10, r)],
+      ['m=12 repeated eigenvalues', 12, (r) => withSpectrum([3, 3, 3, -1, -1, 0, 0, 0, 0, 2, 5, 5], r)],
+      ['m=40 repeated eigenvalues', 40, (r) => withSpectrum(Array.from({ length: 40 }, (_, i) => Math.floor(i / 5) - 3), r)],
+      ['m=64 graded', 64, (r) => withSpectrum(Array.from({ length: 64 }, (_, i) => 10 ** (i / 8 - 4)), r)],
+      ['m=136 random', 136, (r) => randomSymmetric(136, r)],
+    ];
+    it.each(cases)('%s: A·V ≈ V·D, VᵀV ≈ I, ascending, agrees with ml-matrix', (_label, m, make) => {
+      const a = make(rng(m * 7 + 1));
+      const { values, vectors } = K.symEig(a, m);
+      expect(values.length).toBe(m);
+      expect(vectors.length).toBe(m * m);
+      for (let i = 1; i < m; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]);
+      // Backward-stable method: residuals O(m·u) relative to ‖A‖.
+      const { res, orth } = eigResiduals(a, m, values, vectors);
+      expect(res).toBeLessThan(20 * m * 2 * U + 1e-300);
+      expect(orth).toBeLessThan(20 * m * 2 * U);
+      const ml = mlEigenvalues(a, m);
+      const scale = frob(a) || 1;
+      for (let i = 0; i < m; i++) expect(Math.abs(values[i] - ml[i])).toBeLessThan(20 * m * 2 * U * scale);
+    });
+
+    it('reads only the upper triangle, leaves its input alone and is deterministic', () => {
+      const m = 9;
+      const a = randomSymmetric(m, rng(5));
+      const junk = a.slice();
+      for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) junk[i * m + j] = NaN;
+      const before = junk.slice();
+      const p = K.symEig(a, m), q = K.symEig(junk, m), s = K.symEig(junk, m);
+      expect(bitsEqual(junk, before)).toBe(true);
+      expect(bitsEqual(p.values, q.values) && bitsEqual(p.vectors, q.vectors)).toBe(true);
+      expect(bitsEqual(q.values, s.values) && bitsEqual(q.vectors, s.vectors)).toBe(true);
+    });
+
+    it('handles m = 0 and m = 528 (k = 32)', () => {
+      const e = K.symEig(new Float64Array(0), 0);
+      expect(e.values.length).toBe(0);
+      const m = 528;
+      const a = randomSymmetric(m, rng(528));
+      const { values, vectors } = K.symEig(a, m);
+      for (let i = 1; i < m; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]);
+      // Spot-check residuals on a few columns (the full check is O(m³) in test code).
+      const A = (i: number, j: number) => (j >= i ? a[i * m + j] : a[j * m + i]);
+      for (const j of [0, 1, 263, 526, 527]) {
+        let res = 0, nrm = 0;
+        for (let i = 0; i < m; i++) {
+          let av = 0;
+          for (let t = 0; t < m; t++) av += A(i, t) * vectors[t * m + j];
+          res += (av - values[j] * vectors[i * m + j]) ** 2;
+          nrm += vectors[i * m + j] ** 2;
+        }
+        expect(Math.sqrt(res)).toBeLessThan(1e-11 * frob(a));
+        expect(Math.abs(nrm - 1)).toBeLessThan(1e-12);
+      }
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('wasm and js give bitwise-identical results', () => {
+  const ROWS = [1, 2, 3, 7, 255, 256, 257, 1000];
+  const DIMS = [1, 2, 3, 5, 7, 9, 16, 31];
+  // Each of d, l, hDim, zDim takes every value of DIMS across the 8 tuples (a Latin-style cover).
+  const TUPLES = DIMS.map((_, i) => [DIMS[i], DIMS[(i + 3) % 8], DIMS[(i + 5) % 8], DIMS[(i + 6) % 8]]);
+
+  it.each(ROWS)('moments1 and readout, rows=%i', (rows) => {
+    for (const [d, l, k] of TUPLES) {
+      const r = rng(rows * 1000 + d * 10 + l);
+      const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
+      const mk = (): Moments1Sums => ({ xx: randArray(d * d, rng(1)), yx: randArray(l * d, rng(2)), yy: randArray(l * l, rng(3)), xs: randArray(d, rng(4)), ys: randArray(l, rng(5)) });
+      const a = mk(), b = mk();
+      jsKernels.moments1(a, x, y, rows, d, l);
+      wasmKernels.moments1(b, x, y, rows, d, l);
+      for (const key of ['xx', 'yx', 'yy', 'xs', 'ys'] as const) {
+        expect(bitsEqual(a[key], b[key]), `moments1 ${key} d=${d} l=${l}: ${firstBitDiff(a[key], b[key])}`).toBe(true);
+      }
+      const W = awkwardArray(k, d, r);
+      const ra: ReadoutSums = { rr: randArray(k * k, rng(6)), ry: randArray(k * l, rng(7)) };
+      const rb: ReadoutSums = { rr: ra.rr.slice(), ry: ra.ry.slice() };
+      jsKernels.readout(ra, W, k, x, y, rows, d, l);
+      wasmKernels.readout(rb, W, k, x, y, rows, d, l);
+      expect(bitsEqual(ra.rr, rb.rr), `readout rr k=${k}: ${firstBitDiff(ra.rr, rb.rr)}`).toBe(true);
+      expect(bitsEqual(ra.ry, rb.ry), `readout ry k=${k}: ${firstBitDiff(ra.ry, rb.ry)}`).toBe(true);
+    }
+  });
+
+  it.each(ROWS)('detector, rows=%i, every dims tuple, literal true and false', (rows) => {
+    for (const [d, l, hDim, zDim] of TUPLES) {
+      for (const literal of [false, true]) {
+        const r = rng(rows * 7919 + d * 31 + l * 7 + hDim * 3 + zDim + (literal ? 1 : 0));
+        const plan = planFor(d, l, hDim, zDim, literal, r);
+        const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
+        const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
+        const Ta = randArray(mh * mz, r), Tb = Ta.slice();
+        jsKernels.detector(Ta, plan, x, y, rows);
+        wasmKernels.detector(Tb, plan, x, y, rows);
+        expect(bitsEqual(Ta, Tb), `d=${d} l=${l} hDim=${hDim} zDim=${zDim} literal=${literal}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+      }
+    }
+  });
+
+  it('detector at hDim = zDim = 31 (496 features each), rows=1000', () => {
+    const r = rng(31);
+    const plan = planFor(31, 31, 31, 31, false, r);
+    const x = randArray(1000 * 31, r), y = randArray(1000 * 31, r);
+    const Ta = new Float64Array(496 * 496), Tb = new Float64Array(496 * 496);
+    jsKernels.detector(Ta, plan, x, y, 1000);
+    wasmKernels.detector(Tb, plan, x, y, 1000);
+    expect(bitsEqual(Ta, Tb), firstBitDiff(Ta, Tb)).toBe(true);
+  });
+
+  it('symEig', () => {
+    for (const [m, seed] of [[1, 1], [2, 2], [3, 3], [17, 4], [64, 5], [300, 6]]) {
+      const a = randomSymmetric(m, rng(seed));
+      const p = jsKernels.symEig(a, m), q = wasmKernels.symEig(a, m);
+      expect(bitsEqual(p.values, q.values), `values m=${m}: ${firstBitDiff(p.values, q.values)}`).toBe(true);
+      expect(bitsEqual(p.vectors, q.vectors), `vectors m=${m}: ${firstBitDiff(p.vectors, q.vectors)}`).toBe(true);
+    }
+    const a = withSpectrum([1, 1, 1, 2, 2, -4, 0, 0], rng(8));
+    const p = jsKernels.symEig(a, 8), q = wasmKernels.symEig(a, 8);
+    expect(bitsEqual(p.values, q.values) && bitsEqual(p.vectors, q.vectors)).toBe(true);
+  });
+});
+
+describe('wasm memory', () => {
+  const K = wasmKernels as Kernels & { memoryBytes(): number };
+
+  it('grows when a call needs more than it has, and results stay right (views re-created)', () => {
+    // 3 × 1100² doubles of sums alone exceed the 32 MiB initial memory: forces memory.grow.
+    const d = 1100, l = 1100, rows = 3;
+    const r = rng(11);
+    const x = randArray(rows * d, r), y = randArray(rows * l, r);
+    const mk = (): Moments1Sums => ({ xx: new Float64Array(d * d), yx: new Float64Array(l * d), yy: new Float64Array(l * l), xs: new Float64Array(d), ys: new Float64Array(l) });
+    const before = K.memoryBytes();
+    const a = mk(), b = mk();
+    K.moments1(a, x, y, rows, d, l);
+    jsKernels.moments1(b, x, y, rows, d, l);
+    expect(K.memoryBytes()).toBeGreaterThan(before);
+    for (const key of ['xx', 'yx', 'yy', 'xs', 'ys'] as const) expect(bitsEqual(a[key], b[key])).toBe(true);
+    // And a small call right after still reads and writes through a valid view.
+    const T1 = new Float64Array(6 * 3), T2 = new Float64Array(6 * 3);
+    const plan = planFor(4, 3, 3, 2, false, r);
+    const x2 = randArray(50 * 4, r), y2 = randArray(50 * 3, r);
+    K.detector(T1, plan, x2, y2, 50);
+    jsKernels.detector(T2, plan, x2, y2, 50);
+    expect(bitsEqual(T1, T2)).toBe(true);
+  });
+
+  it('does not grow over 1000 consecutive calls', () => {
+    const r = rng(3);
+    const plan = planFor(32, 32, 16, 16, false, r);
+    const x = randArray(300 * 32, r), y = randArray(300 * 32, r);
+    const T = new Float64Array(136 * 136);
+    const sums: Moments1Sums = { xx: new Float64Array(32 * 32), yx: new Float64Array(32 * 32), yy: new Float64Array(32 * 32), xs: new Float64Array(32), ys: new Float64Array(32) };
+    const rs: ReadoutSums = { rr: new Float64Array(256), ry: new Float64Array(16 * 32) };
+    const W = randArray(16 * 32, r);
+    const a = randomSymmetric(40, r);
+    const round = (i: number) => {
+      const rows = 1 + (i % 300); // varying sizes
+      K.detector(T, plan, x, y, rows);
+      K.moments1(sums, x, y, rows, 32, 32);
+      K.readout(rs, W, 16, x, y, rows, 32, 32);
+      if (i % 50 === 0) K.symEig(a, 40);
+    };
+    round(299);
+    const before = K.memoryBytes();
+    for (let i = 0; i < 1000; i++) round(i);
+    expect(K.memoryBytes()).toBe(before);
+  });
+});
+
+describe('backend selection', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  it('probes SIMD synchronously and picks wasm for auto on Node 20', async () => {
+    vi.stubEnv('PURENEURON_BACKEND', '');
+    expect(simdSupported()).toBe(true);
+    expect((await getKernels()).name).toBe('wasm');
+    expect((await getKernels('js')).name).toBe('js');
+    expect((await getKernels('wasm')).name).toBe('wasm');
+  });
+
+  it('honours and validates PURENEURON_BACKEND for auto only', async () => {
+    vi.stubEnv('PURENEURON_BACKEND', 'js');
+    expect((await getKernels('auto')).name).toBe('js');
+    expect((await getKernels('wasm')).name).toBe('wasm'); // an explicit choice wins
+    vi.stubEnv('PURENEURON_BACKEND', 'WASM');
+    expect((await getKernels()).name).toBe('wasm');
+    vi.stubEnv('PURENEURON_BACKEND', 'gpu');
+    await expect(getKernels()).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(getKernels('fast' as never)).rejects.toBeInstanceOf(PureneuronError);
+  });
+
+  it('falls back silently for auto and refuses forced wasm when SIMD is unavailable', async () => {
+    vi.stubEnv('PURENEURON_BACKEND', '');
+    const real = (globalThis as unknown as Record<string, Record<string, unknown>>).WebAssembly;
+    vi.stubGlobal('WebAssembly', { ...real, validate: () => false });
+    vi.resetModules();
+    const fresh = await import('../src/kernels/select.js');
+    expect(fresh.simdSupported()).toBe(false);
+    expect((await fresh.getKernels('auto')).name).toBe('js');
+    await expect(fresh.getKernels('wasm')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+  });
+});
