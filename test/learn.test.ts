@@ -17,7 +17,10 @@ import { compare } from '../src/compare.js';
 import { DISTRIBUTIONS, generate, type Distribution } from '../src/generate.js';
 import { learn } from '../src/learn.js';
 
-describe('exact recovery from exactly symmetric samples', () => {
+// The suite runs against every backend; the backends must also agree bit for bit.
+const BACKENDS = ['js', 'wasm'] as const;
+
+describe.each(BACKENDS)('exact recovery from exactly symmetric samples (%s)', (backend) => {
   const shapes: [number, number, number][] = [
     [20, 10, 15],
     [8, 4, 6],
@@ -29,7 +32,8 @@ describe('exact recovery from exactly symmetric samples', () => {
       for (const [d, k, l] of shapes) {
         const n = k >= 10 ? 20_000 : 6_000;
         const g = generate({ distribution, n, d, k, l, seed: 7, symmetrize: true });
-        const model = await learn({ x: g.x, y: g.y, d, l }, { k, backend: 'js' });
+        const model = await learn({ x: g.x, y: g.y, d, l }, { k, backend });
+        expect(model.backend).toBe(backend);
         const c = compare(model, g.truth);
         expect(c.wError, `${distribution} (${d},${k},${l}) W`).toBeLessThan(1e-8);
         expect(c.aError, `${distribution} (${d},${k},${l}) A`).toBeLessThan(1e-8);
@@ -89,7 +93,20 @@ describe('variants stay selectable', () => {
   });
 });
 
-describe('results are deterministic and chunking-independent in exact arithmetic', () => {
+describe('one answer from every backend', () => {
+  it('wasm and js give bitwise-identical models (plain, weighted and unweighted, literal, full x)', async () => {
+    const g = generate({ distribution: 'mixture', n: 30_000, d: 9, k: 4, l: 7, noise: 0.05, seed: 21 });
+    const variants = [{}, { weighting: 'none' as const }, { detector: 'literal' as const, whitenY: false }, { reduceX: false }];
+    for (const v of variants) {
+      const [a, b] = await Promise.all(BACKENDS.map((backend) => learn({ x: g.x, y: g.y, d: 9, l: 7 }, { k: 4, backend, chunkRows: 7000, ...v })));
+      expect(Array.from(a.W), JSON.stringify(v)).toEqual(Array.from(b.W));
+      expect(Array.from(a.A), JSON.stringify(v)).toEqual(Array.from(b.A));
+      expect(a.diagnostics!.detectorSingularValues).toEqual(b.diagnostics!.detectorSingularValues);
+    }
+  });
+});
+
+describe('results are deterministic', () => {
   it('same input and seed give the same bits', async () => {
     const g = generate({ distribution: 'laplace', n: 20_000, d: 8, k: 4, l: 6, seed: 9 });
     const a = await learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4 });
