@@ -12,13 +12,15 @@ import { PureneuronError } from './errors.js';
 import { basisMatrices, jennrich, jointDiagResidual, selectAndPolish } from './extract.js';
 import { getKernels, type BackendOption } from './kernels/select.js';
 import type { Kernels } from './kernels/types.js';
-import { solve, symmetrizeUpper, transpose } from './linalg.js';
 import { Model, type Diagnostics } from './model.js';
 import { detectorNullSpace } from './nullspace.js';
 import { DetectorAccumulator } from './passes/detector.js';
 import { Moments1Accumulator } from './passes/moments1.js';
 import { ReadoutAccumulator } from './passes/readout.js';
-import { reduce } from './reduce.js';
+import { firstLayer, secondLayer } from './layers.js';
+import { linearPart, reduce, significantRank, type Reduction } from './reduce.js';
+import { SymmetryAccumulator } from './symmetry.js';
+import { halfFirstLayer, samplesFor, weightDistance } from './errorEstimate.js';
 import { toSampleSource } from './sources/index.js';
 import type { ArrayInput, Chunk, SampleSource } from './types.js';
 import { sampleWeights, weightingFromChunk, type Weighting } from './weights.js';
@@ -32,8 +34,11 @@ export interface Progress {
 }
 
 export interface LearnOptions {
-  /** Number of hidden units (1 ≤ k ≤ min(d, l)). */
-  k: number;
+  /**
+   * Number of hidden units (1 ≤ k ≤ min(d, l)), or 'auto': the number of singular values of
+   * the linear part A·W that stand clear of sampling noise (diagnostics.linearRank).
+   */
+  k: number | 'auto';
   /** Kernel backend; default 'auto' (or the PURENEURON_BACKEND environment variable). */
   backend?: BackendOption;
   /** 'even' (default): detector on the even part of y. 'literal': the paper's form on y. */
@@ -57,6 +62,8 @@ export interface LearnOptions {
   weighting?: 'robust' | 'none';
   /** The c in ρ(x) = 1/(1 + q(x)/(c·d))², q the scaled squared norm of x (default 1). Larger is closer to unweighted. */
   robustScale?: number;
+  /** Estimate the error of Ŵ from two half-sample fits (default true; costs two extra extractions, no extra pass). */
+  errorEstimate?: boolean;
   /** Samples per chunk read from the source (default 65536). */
   chunkRows?: number;
   signal?: AbortSignal;
@@ -73,11 +80,12 @@ const DEFAULTS = {
   seed: 1,
   weighting: 'robust' as 'robust' | 'none',
   robustScale: 1,
+  errorEstimate: true,
   chunkRows: 65536,
 };
 const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
 
-type Resolved = typeof DEFAULTS & { k: number; signal?: AbortSignal; onProgress?: (p: Progress) => void };
+type Resolved = typeof DEFAULTS & { k: number | 'auto'; signal?: AbortSignal; onProgress?: (p: Progress) => void };
 
 /** A value as the user wrote it: strings quoted (so '3' is not mistaken for 3), numbers as is (NaN stays NaN). */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
@@ -88,10 +96,10 @@ function resolveOptions(options: LearnOptions): Resolved {
     if (!OPTION_KEYS.has(key)) throw new PureneuronError('BAD_OPTION', `unknown option "${key}"; valid options: ${[...OPTION_KEYS].join(', ')}`);
   }
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Resolved;
-  if (!Number.isInteger(o.k) || o.k < 1) throw new RangeError(`k must be a positive integer, got ${show(options.k)}`);
+  if (o.k !== 'auto' && (!Number.isInteger(o.k) || o.k < 1)) throw new RangeError(`k must be a positive integer or 'auto', got ${show(options.k)}`);
   if (!['auto', 'js', 'wasm'].includes(o.backend)) throw new PureneuronError('BAD_OPTION', `backend must be 'auto', 'js' or 'wasm', got ${JSON.stringify(o.backend)}`);
   if (o.detector !== 'even' && o.detector !== 'literal') throw new PureneuronError('BAD_OPTION', `detector must be 'even' or 'literal', got ${JSON.stringify(o.detector)}`);
-  for (const key of ['whitenY', 'reduceX', 'polish'] as const) {
+  for (const key of ['whitenY', 'reduceX', 'polish', 'errorEstimate'] as const) {
     if (typeof o[key] !== 'boolean') throw new PureneuronError('BAD_OPTION', `${key} must be true or false, got ${JSON.stringify(o[key])}`);
   }
   if (!Number.isInteger(o.jennrichPairs) || o.jennrichPairs < 1 || o.jennrichPairs > 1000) throw new PureneuronError('BAD_OPTION', `jennrichPairs must be an integer in [1, 1000], got ${o.jennrichPairs}`);
@@ -131,12 +139,12 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   const o = resolveOptions(options);
   const source = toSampleSource(input);
   const { d, l } = source;
-  const k = o.k;
-  if (k > Math.min(d, l)) {
-    throw new RangeError(`k = ${k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
+  if (o.k !== 'auto' && o.k > Math.min(d, l)) {
+    throw new RangeError(`k = ${o.k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
   }
   const kernels = await getKernels(o.backend);
   const timings: Record<string, number> = {};
+  const warnings: string[] = [];
   const t0 = performance.now();
   let tp = t0;
   const lap = (name: string) => {
@@ -145,32 +153,64 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
     tp = t;
   };
 
-  // Pass 1.
+  // Pass 1: second moments and the symmetry test.
   const weighting: { w?: Weighting } = {};
+  // Sums over the two halves of every chunk are kept apart for the error estimate; the full
+  // sums are their sum (halves(), below).
+  const m1h = [new Moments1Accumulator(kernels, d, l), new Moments1Accumulator(kernels, d, l)];
+  const sym = new SymmetryAccumulator(d);
+  const n = await runPass(source, o, 'pass1', source.n, weighting, (c, rho) => {
+    halves(c, rho, d, l, (i, part, w) => m1h[i].add(part, w));
+    sym.add(c, rho);
+  });
   const m1 = new Moments1Accumulator(kernels, d, l);
-  const n = await runPass(source, o, 'pass1', source.n, weighting, (c, rho) => m1.add(c, rho));
+  m1.merge(m1h[0]);
+  m1.merge(m1h[1]);
+  lap('pass1');
+
+  const lp = linearPart(kernels, m1.sums, m1.weight, n, d, l);
+  const rank = significantRank(lp);
+  const k = o.k === 'auto' ? Math.max(1, Math.min(rank, d, l)) : o.k;
   // The detector has mz = k(k+1)/2 unknowns; its null space is only determined with several
   // samples per unknown (accuracy needs far more: see the README's limits).
   const needed = 2 * k * (k + 1);
   if (n < needed) {
     throw new PureneuronError('TOO_FEW_SAMPLES', `${n} samples are too few for k = ${k}: the detector has ${(k * (k + 1)) / 2} unknowns per output coordinate; give at least ${needed} samples (many more for accuracy)`);
   }
-  lap('pass1');
-
-  const red = reduce(kernels, m1.sums, m1.weight, d, l, k, { reduceX: o.reduceX, whitenY: o.whitenY, literal: o.detector === 'literal' });
+  if (o.k !== 'auto' && k > rank) {
+    warnings.push(`the linear part A·W has only ${rank} singular value(s) clear of sampling noise, fewer than k = ${k}: k may be too large (try k = ${Math.max(rank, 1)} or k: 'auto'), or the samples too few`);
+  }
+  const symmetry = sym.report();
+  if (symmetry.asymmetric) {
+    warnings.push(`x looks asymmetric: the ${symmetry.order === 1 ? 'mean' : 'third moment'} of column ${symmetry.column} is ${symmetry.maxZ.toFixed(1)} standard errors from 0 (threshold ${symmetry.threshold.toFixed(1)}); the method assumes p(x) = p(−x), so the model may be biased`);
+  }
+  const red = reduce(kernels, lp, k, { reduceX: o.reduceX, whitenY: o.whitenY, literal: o.detector === 'literal' });
   lap('reduce');
 
-  // Pass 2.
+  // Pass 2: the detector, over the two halves of every chunk separately (for the error estimate).
+  const dets = [new DetectorAccumulator(kernels, red.plan), new DetectorAccumulator(kernels, red.plan)];
+  await runPass(source, o, 'pass2', n, weighting, (c, rho) => halves(c, rho, d, l, (i, part, w) => dets[i].add(part, w)));
   const det = new DetectorAccumulator(kernels, red.plan);
-  await runPass(source, o, 'pass2', n, weighting, (c, rho) => det.add(c, rho));
+  det.merge(dets[0]);
+  det.merge(dets[1]);
   lap('pass2');
 
-  const ns = detectorNullSpace(kernels, det.T, det.weight, det.mh, det.mz, red.plan.hDim, k);
-  lap('nullspace');
-
-  const { U, residual, warnings } = extractPure(ns.basis, ns.G, k, o);
-  const W = firstLayer(U, red.plan.Ph, red.plan.Rx, red.zMean, k, red.plan.hDim, d);
+  const full = pureDirections(kernels, det, red, k, o, 2 * k);
+  warnings.push(...full.warnings);
+  const W = firstLayer(full.U, red.plan, red.zMean, k);
   lap('extract');
+
+  let errorEstimate: number | undefined;
+  if (o.errorEstimate) {
+    try {
+      const [Wa, Wb] = dets.map((hv, i) => halfFirstLayer(m1h[i].sums, m1h[i].weight, lp, red.plan.Ry, pureDirections(kernels, hv, red, k, o, k).U, red.zMean, k));
+      errorEstimate = weightDistance(Wa, Wb, k, d) / 2;
+    } catch (e) {
+      if (!(e instanceof PureneuronError)) throw e;
+      warnings.push('the half-sample estimates failed (too few samples for half the data): no error estimate');
+    }
+    lap('errorEstimate');
+  }
 
   // Pass 3.
   const ro = new ReadoutAccumulator(kernels, W, k, d, l);
@@ -179,21 +219,47 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   lap('pass3');
   timings.total = performance.now() - t0;
 
-  const sv = ns.singularValues;
+  const sv = full.singularValues;
   const nullSpaceRatio = k < sv.length ? sv[k - 1] / Math.max(sv[k], Number.MIN_VALUE) : 0;
   if (nullSpaceRatio > 0.5) {
     warnings.push(`the detector's null space is not well separated (σ_k/σ_k+1 = ${nullSpaceRatio.toFixed(3)}): too few samples for k = ${k}, or k is wrong; the weights may be inaccurate`);
   }
+  if (errorEstimate !== undefined && errorEstimate > ERROR_WARN) {
+    warnings.push(`estimated W error ≈ ${errorEstimate.toFixed(3)} (half-sample disagreement): too few samples; about ${samplesFor(ERROR_TARGET, n, errorEstimate)} samples would bring it to ${ERROR_TARGET}`);
+  }
   const diagnostics: Diagnostics = {
     n,
+    k,
     linearSingularValues: Array.from(red.linearSingularValues),
+    linearNoiseFloor: lp.noiseFloor,
+    linearRank: rank,
     detectorSingularValues: Array.from(sv.subarray(0, Math.min(sv.length, 2 * k + 2))),
     nullSpaceRatio,
-    jointDiagResidual: residual,
+    jointDiagResidual: full.residual,
+    errorEstimate,
+    symmetry,
     warnings,
     timings,
   };
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
+}
+
+/** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
+const ERROR_WARN = 0.1;
+const ERROR_TARGET = 0.05;
+
+/** Calls add(0, first half of the chunk) and add(1, second half), with their weights (views, no copies). */
+function halves(c: Chunk, rho: Float64Array | undefined, d: number, l: number, add: (i: number, part: Chunk, rho?: Float64Array) => void): void {
+  const h = c.rows >> 1;
+  const part = (from: number, to: number): Chunk => ({ x: c.x.subarray(from * d, to * d), y: c.y.subarray(from * l, to * l), rows: to - from });
+  if (h > 0) add(0, part(0, h), rho?.subarray(0, h));
+  add(1, part(h, c.rows), rho?.subarray(h));
+}
+
+/** Null space of an accumulated detector, then the pure directions (columns of U, k×k). */
+function pureDirections(kernels: Kernels, det: DetectorAccumulator, red: Reduction, k: number, o: Resolved, budget: number) {
+  const ns = detectorNullSpace(kernels, det.T, det.weight, det.mh, det.mz, red.plan.hDim, k);
+  return { ...extractPure(ns.basis, ns.G, k, o, budget), singularValues: ns.singularValues };
 }
 
 /**
@@ -201,7 +267,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
  * directions from all pairs' candidates; without polish, the pair that best jointly
  * diagonalizes the null-space basis is used as is (the paper's procedure).
  */
-function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolved): { U: Float64Array; residual: number; warnings: string[] } {
+function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolved, budget: number): { U: Float64Array; residual: number; warnings: string[] } {
   const warnings: string[] = [];
   const N = basisMatrices(basis, k);
   let jr = jennrich(N, k, o.jennrichPairs, o.seed);
@@ -212,7 +278,7 @@ function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolve
   if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
   let U: Float64Array | undefined = jr.best;
   if (o.polish) {
-    const chosen = selectAndPolish(jr.candidates, G, k, 2 * k);
+    const chosen = selectAndPolish(jr.candidates, G, k, budget);
     if (chosen) {
       U = new Float64Array(k * k);
       chosen.forEach((u, i) => {
@@ -226,46 +292,3 @@ function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolve
   return { U, residual: jointDiagResidual(U, N, k), warnings };
 }
 
-/**
- * ŵ_i = sign(c_i)·Phᵀu_i in reduced coordinates (u_iᵀz = c_i·relu(w_i·h) + noise, and
- * sign(c_i) = sign(E[u_iᵀz]) because E[relu] > 0), mapped to x by w = Rxᵀw', unit norm.
- * Returns W (k×d).
- */
-function firstLayer(U: Float64Array, Ph: Float64Array, Rx: Float64Array, zMean: Float64Array, k: number, hDim: number, d: number): Float64Array {
-  const W = new Float64Array(k * d);
-  for (let i = 0; i < k; i++) {
-    let c = 0;
-    for (let a = 0; a < k; a++) c += U[a * k + i] * zMean[a];
-    const sgn = c < 0 ? -1 : 1;
-    const wr = new Float64Array(hDim);
-    for (let a = 0; a < k; a++) {
-      const ua = U[a * k + i] * sgn;
-      for (let j = 0; j < hDim; j++) wr[j] += ua * Ph[a * hDim + j];
-    }
-    let nrm = 0;
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let t = 0; t < hDim; t++) s += wr[t] * Rx[t * d + j];
-      W[i * d + j] = s;
-      nrm += s * s;
-    }
-    nrm = Math.sqrt(nrm);
-    for (let j = 0; j < d; j++) W[i * d + j] /= nrm;
-  }
-  return W;
-}
-
-/** A = (Σ y rᵀ)(Σ r rᵀ)⁻¹ (l×k). */
-function secondLayer(ro: ReadoutAccumulator, k: number, l: number): Float64Array {
-  const rr = symmetrizeUpper(Float64Array.from(ro.sums.rr), k);
-  let X: Float64Array;
-  try {
-    X = solve(rr, ro.sums.ry, k, l);
-  } catch {
-    throw new PureneuronError('NUMERICAL_FAILURE', 'the second-layer least squares is singular: some recovered unit is never active on the data');
-  }
-  if (!X.every(Number.isFinite)) throw new PureneuronError('NUMERICAL_FAILURE', 'the second-layer least squares is singular: some recovered unit is never active on the data');
-  return transpose(X, k, l);
-}
-
-export type { Kernels };

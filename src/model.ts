@@ -2,13 +2,20 @@
 import { PureneuronError } from './errors.js';
 import type { Network, NumericArray } from './types.js';
 import type { BackendName } from './kernels/types.js';
+import type { SymmetryReport } from './symmetry.js';
 
 /** What the learner measured about its own fit; see docs/diagnostics in the README. */
 export interface Diagnostics {
   /** Number of samples used. */
   n: number;
+  /** Number of hidden units fitted (the one chosen when k was 'auto'). */
+  k: number;
   /** Singular values of the linear part P = A·W (whitened-x coordinates), largest first. */
   linearSingularValues: number[];
+  /** Largest singular value that sampling noise alone would give the linear part (approximate). */
+  linearNoiseFloor: number;
+  /** Singular values above 3× the noise floor: the rank of A·W the data support (what k: 'auto' picks). */
+  linearRank: number;
   /** Smallest singular values of the detector T, ascending (the first k span the null space). */
   detectorSingularValues: number[];
   /**
@@ -22,6 +29,14 @@ export interface Diagnostics {
    * directions, relative to the total (0 = perfectly jointly diagonal).
    */
   jointDiagResidual: number;
+  /**
+   * Estimated W error (same measure as compare().wError) from the disagreement of two
+   * half-sample fits: half their distance. Captures sampling variance of the detector, not
+   * bias. Undefined when disabled or when the halves could not be fitted.
+   */
+  errorEstimate?: number;
+  /** The symmetry test of x (odd moments vs their standard errors); see symmetry.ts. */
+  symmetry: SymmetryReport;
   /** Human-readable warnings about the data or the fit (empty when all is well). */
   warnings: string[];
   /** Wall time per phase in milliseconds. */

@@ -15,6 +15,30 @@ import type { DetectorPlan, Kernels } from './kernels/types.js';
 import { matmul, svd, symmetrizeUpper, transpose } from './linalg.js';
 import type { Moments1Sums } from './kernels/types.js';
 
+/** Pass-1 statistics in whitened-x coordinates and the SVD of the linear part (k-independent). */
+export interface LinearPart {
+  d: number;
+  l: number;
+  /** Whitening map x̃ = Mx·x (r×d) on the numerical range of E[xxᵀ], rank r. */
+  Mx: Float64Array;
+  r: number;
+  /** E[yxᵀ] (l×d), E[yyᵀ] (l×l), E[y] (l), all under the sample weights. */
+  Cyx: Float64Array;
+  Cyy: Float64Array;
+  my: Float64Array;
+  /** Thin SVD of P̃ = 2·E[y x̃ᵀ] (l×r): s descending, U l×q, V r×q with q = min(l, r). */
+  s: Float64Array;
+  U: Float64Array;
+  V: Float64Array;
+  q: number;
+  /**
+   * Size of the largest singular value that estimation noise alone would give P̃: its entries
+   * have standard error ≈ 2·√(σ²/n), σ² the per-output variance of y left after its linear
+   * part (x̃ is white), and an l×r matrix of such errors has spectral norm ≈ that × (√l + √r).
+   */
+  noiseFloor: number;
+}
+
 export interface Reduction {
   plan: DetectorPlan;
   /** Rank of E[xxᵀ] used (≤ d). */
@@ -28,16 +52,12 @@ export interface Reduction {
 /** Relative eigenvalue threshold below which a direction of E[xxᵀ] counts as absent. */
 const RANK_TOL = 1e-10;
 
-export function reduce(
-  kernels: Kernels,
-  sums: Moments1Sums,
-  /** Normalizer of the sums: the sample count, or Σρ when samples are weighted. */
-  n: number,
-  d: number,
-  l: number,
-  k: number,
-  opts: { reduceX: boolean; whitenY: boolean; literal: boolean },
-): Reduction {
+/**
+ * Whitening of x and the SVD of the linear part from the pass-1 sums.
+ * `n` normalizes the sums (the sample count, or Σρ when weighted); `count` is the number of
+ * samples (for the noise floor).
+ */
+export function linearPart(kernels: Kernels, sums: Moments1Sums, n: number, count: number, d: number, l: number): LinearPart {
   const inv = 1 / n;
   const Cxx = symmetrizeUpper(Float64Array.from(sums.xx, (v) => v * inv), d);
   const Cyx = Float64Array.from(sums.yx, (v) => v * inv);
@@ -51,27 +71,52 @@ export function reduce(
   const keep: number[] = [];
   for (let j = d - 1; j >= 0; j--) if (ex.values[j] > RANK_TOL * lmax) keep.push(j);
   const r = keep.length;
-  if (r < k) {
-    throw new PureneuronError(
-      'RANK_DEFICIENT',
-      `x spans only ${r} dimensions (E[xxᵀ] has rank ${r} < k = ${k}); at most k = ${r} hidden units can be identified`,
-    );
-  }
   const Mx = new Float64Array(r * d);
   keep.forEach((j, a) => {
-    const s = 1 / Math.sqrt(ex.values[j]);
-    for (let c = 0; c < d; c++) Mx[a * d + c] = ex.vectors[c * d + j] * s;
+    const sc = 1 / Math.sqrt(ex.values[j]);
+    for (let c = 0; c < d; c++) Mx[a * d + c] = ex.vectors[c * d + j] * sc;
   });
 
   // Linear part in whitened x: P̃ = 2·Cyx·Mxᵀ (l×r).
   const Pt = matmul(Cyx, transpose(Mx, r, d), l, d, r);
   for (let i = 0; i < Pt.length; i++) Pt[i] *= 2;
   const dec = svd(Pt, l, r);
-  const q = dec.r; // min(l, r)
+  // Residual variance of y after its linear part: E‖y‖² − ¼‖P̃‖²_F (x̃ is white).
+  let resid = 0;
+  for (let a = 0; a < l; a++) resid += Cyy[a * l + a];
+  for (const v of dec.s) resid -= 0.25 * v * v;
+  const noiseFloor = 2 * Math.sqrt(Math.max(resid, 0) / l / count) * (Math.sqrt(l) + Math.sqrt(r));
+  return { d, l, Mx, r, Cyx, Cyy, my, s: dec.s, U: dec.U, V: dec.V, q: dec.r, noiseFloor };
+}
+
+/**
+ * Number of singular values of the linear part that stand clear of estimation noise: those
+ * above 1.5× the noise floor (and above 1e-8 of the largest). This is the rank `k: 'auto'` uses.
+ */
+export function significantRank(lp: LinearPart): number {
+  let m = 0;
+  for (const v of lp.s) if (v > 1.5 * lp.noiseFloor && v > 1e-8 * lp.s[0]) m++;
+  return m;
+}
+
+/** Reduction and whitening for k hidden units (see the header comment). */
+export function reduce(
+  kernels: Kernels,
+  lp: LinearPart,
+  k: number,
+  opts: { reduceX: boolean; whitenY: boolean; literal: boolean },
+): Reduction {
+  const { d, l, Mx, r, Cyx, Cyy, my, q } = lp;
+  if (r < k) {
+    throw new PureneuronError(
+      'RANK_DEFICIENT',
+      `x spans only ${r} dimensions (E[xxᵀ] has rank ${r} < k = ${k}); at most k = ${r} hidden units can be identified`,
+    );
+  }
   const Uk = new Float64Array(l * k);
   const Vk = new Float64Array(r * k);
-  for (let i = 0; i < l; i++) for (let j = 0; j < k; j++) Uk[i * k + j] = dec.U[i * q + j];
-  for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) Vk[i * k + j] = dec.V[i * q + j];
+  for (let i = 0; i < l; i++) for (let j = 0; j < k; j++) Uk[i * k + j] = lp.U[i * q + j];
+  for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) Vk[i * k + j] = lp.V[i * q + j];
 
   // Input map Rx (hDim×d).
   const hDim = opts.reduceX ? k : r;
@@ -87,15 +132,16 @@ export function reduce(
     const Cz = matmul(matmul(UkT, Cov, k, l, l), Uk, k, l, k);
     const ez = kernels.symEig(Cz, k);
     if (!(ez.values[0] > 1e-14 * ez.values[k - 1])) {
-      throw new PureneuronError('RANK_DEFICIENT', 'the outputs y vary in fewer than k directions; lower k or check y');
+      const m = significantRank(lp);
+      throw new PureneuronError('RANK_DEFICIENT', `the outputs y vary in fewer than k = ${k} directions (the linear part A·W has rank ≈ ${m}); lower k to ${Math.max(m, 1)} or use k: 'auto'`);
     }
     // B = E diag(1/√λ) Eᵀ (symmetric inverse square root).
     const B = new Float64Array(k * k);
     for (let i = 0; i < k; i++)
       for (let j = 0; j < k; j++) {
-        let s = 0;
-        for (let t = 0; t < k; t++) s += (ez.vectors[i * k + t] * ez.vectors[j * k + t]) / Math.sqrt(ez.values[t]);
-        B[i * k + j] = s;
+        let sum = 0;
+        for (let t = 0; t < k; t++) sum += (ez.vectors[i * k + t] * ez.vectors[j * k + t]) / Math.sqrt(ez.values[t]);
+        B[i * k + j] = sum;
       }
     Ry = matmul(B, UkT, k, k, l);
   }
@@ -108,7 +154,7 @@ export function reduce(
   return {
     plan: { d, l, hDim, zDim: k, Rx, Ry, Ph, literal: opts.literal },
     rankX: r,
-    linearSingularValues: dec.s,
+    linearSingularValues: lp.s,
     zMean,
   };
 }

@@ -249,17 +249,17 @@ table('learn(): array shapes', [
 ]);
 
 table('learn(): k and the sample size', [
-  { what: 'k = 0', call: () => learn(planted(), k(0)), error: RangeError, message: /k must be a positive integer, got 0/ },
-  { what: 'k = -1', call: () => learn(planted(), k(-1)), error: RangeError, message: /k must be a positive integer, got -1/ },
-  { what: 'k = 2.5', call: () => learn(planted(), k(2.5)), error: RangeError, message: /k must be a positive integer, got 2\.5/ },
-  { what: 'k = NaN', call: () => learn(planted(), k(NaN)), error: RangeError, message: /k must be a positive integer, got NaN/ },
-  { what: 'k missing', call: () => learn(planted(), {} as LearnOptions), error: RangeError, message: /k must be a positive integer, got undefined/ },
+  { what: 'k = 0', call: () => learn(planted(), k(0)), error: RangeError, message: /k must be a positive integer or 'auto', got 0/ },
+  { what: 'k = -1', call: () => learn(planted(), k(-1)), error: RangeError, message: /k must be a positive integer or 'auto', got -1/ },
+  { what: 'k = 2.5', call: () => learn(planted(), k(2.5)), error: RangeError, message: /k must be a positive integer or 'auto', got 2\.5/ },
+  { what: 'k = NaN', call: () => learn(planted(), k(NaN)), error: RangeError, message: /k must be a positive integer or 'auto', got NaN/ },
+  { what: 'k missing', call: () => learn(planted(), {} as LearnOptions), error: RangeError, message: /k must be a positive integer or 'auto', got undefined/ },
   {
     // A string k must be shown as a string: "got 3" for k = '3' reads as if 3 were rejected.
     what: "k = '3' (a string)",
     call: () => learn(planted(), { k: '3' as unknown as number }),
     error: RangeError,
-    message: /k must be a positive integer, got "3"|k must be a number/,
+    message: /k must be a positive integer or 'auto', got "3"|k must be a number/,
   },
   {
     what: 'k > min(d, l)',
@@ -321,7 +321,7 @@ table('learn(): degenerate data', [
     call: () => learn(rank1y(), k(2)),
     error: PureneuronError,
     code: 'RANK_DEFICIENT',
-    message: /y vary in fewer than k directions/,
+    message: /y vary in fewer than k = 2 directions \(the linear part A·W has rank ≈ 1\); lower k to 1/,
   },
 ]);
 
