@@ -12,7 +12,7 @@ import { PureneuronError } from './errors.js';
 import { basisMatrices, jennrich, jointDiagResidual, selectAndPolish } from './extract.js';
 import { getKernels, type BackendOption } from './kernels/select.js';
 import type { Kernels } from './kernels/types.js';
-import { Model, type Diagnostics } from './model.js';
+import { Model, type Diagnostics, type RefineReport } from './model.js';
 import { detectorNullSpace } from './nullspace.js';
 import { DetectorAccumulator } from './passes/detector.js';
 import { Moments1Accumulator } from './passes/moments1.js';
@@ -20,13 +20,14 @@ import { ReadoutAccumulator } from './passes/readout.js';
 import { firstLayer, secondLayer } from './layers.js';
 import { linearPart, reduce, significantRank, type Reduction } from './reduce.js';
 import { SymmetryAccumulator } from './symmetry.js';
+import { HessianAccumulator, newtonStep, VarProAccumulator } from './refine.js';
 import { halfFirstLayer, samplesFor, weightDistance } from './errorEstimate.js';
 import { toSampleSource } from './sources/index.js';
 import type { ArrayInput, Chunk, SampleSource } from './types.js';
 import { sampleWeights, weightingFromChunk, type Weighting } from './weights.js';
 
 export interface Progress {
-  phase: 'pass1' | 'pass2' | 'pass3';
+  phase: 'pass1' | 'pass2' | 'pass3' | 'refine';
   /** Samples processed so far in this phase. */
   done: number;
   /** Total samples in this phase, when known. */
@@ -62,6 +63,13 @@ export interface LearnOptions {
   weighting?: 'robust' | 'none';
   /** The c in ρ(x) = 1/(1 + q(x)/(c·d))², q the scaled squared norm of x (default 1). Larger is closer to unweighted. */
   robustScale?: number;
+  /**
+   * Local refinement of (A, W) on the squared loss from the spectral estimate: the maximum
+   * number of Gauss–Newton passes (default 0 = the spectral estimate alone).
+   */
+  refine?: number;
+  /** Samples the refinement passes read (the first ones; default 100000). */
+  refineSamples?: number;
   /** Estimate the error of Ŵ from two half-sample fits (default true; costs two extra extractions, no extra pass). */
   errorEstimate?: boolean;
   /** Samples per chunk read from the source (default 65536). */
@@ -81,6 +89,8 @@ const DEFAULTS = {
   weighting: 'robust' as 'robust' | 'none',
   robustScale: 1,
   errorEstimate: true,
+  refine: 0,
+  refineSamples: 100_000,
   chunkRows: 65536,
 };
 const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
@@ -106,6 +116,8 @@ function resolveOptions(options: LearnOptions): Resolved {
   if (!Number.isInteger(o.seed)) throw new PureneuronError('BAD_OPTION', `seed must be an integer, got ${o.seed}`);
   if (o.weighting !== 'robust' && o.weighting !== 'none') throw new PureneuronError('BAD_OPTION', `weighting must be 'robust' or 'none', got ${JSON.stringify(o.weighting)}`);
   if (typeof o.robustScale !== 'number' || !(o.robustScale > 0) || !Number.isFinite(o.robustScale)) throw new PureneuronError('BAD_OPTION', `robustScale must be a positive number, got ${show(o.robustScale)}`);
+  if (!Number.isInteger(o.refine) || o.refine < 0 || o.refine > 1000) throw new PureneuronError('BAD_OPTION', `refine must be an integer in [0, 1000] (Gauss–Newton passes), got ${show(o.refine)}`);
+  if (!Number.isInteger(o.refineSamples) || o.refineSamples < 1) throw new PureneuronError('BAD_OPTION', `refineSamples must be a positive integer, got ${show(o.refineSamples)}`);
   if (!Number.isInteger(o.chunkRows) || o.chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${o.chunkRows}`);
   return o;
 }
@@ -122,14 +134,17 @@ async function runPass(
   total: number | undefined,
   weighting: { w?: Weighting },
   add: (c: Chunk, rho?: Float64Array) => void,
+  limit = Infinity,
 ): Promise<number> {
   let done = 0;
-  for await (const chunk of source.chunks(o.chunkRows, o.signal)) {
+  for await (const whole of source.chunks(o.chunkRows, o.signal)) {
     if (o.signal?.aborted) throw new PureneuronError('ABORTED', 'learn() was aborted');
+    const chunk = done + whole.rows > limit ? { x: whole.x.subarray(0, (limit - done) * source.d), y: whole.y.subarray(0, (limit - done) * source.l), rows: limit - done } : whole;
     if (o.weighting === 'robust' && !weighting.w) weighting.w = weightingFromChunk(chunk, source.d, o.robustScale);
     add(chunk, weighting.w ? sampleWeights(weighting.w, chunk, source.d) : undefined);
     done += chunk.rows;
     o.onProgress?.({ phase, done, total });
+    if (done >= limit) break;
   }
   return done;
 }
@@ -197,7 +212,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
 
   const full = pureDirections(kernels, det, red, k, o, 2 * k);
   warnings.push(...full.warnings);
-  const W = firstLayer(full.U, red.plan, red.zMean, k);
+  let W = firstLayer(full.U, red.plan, red.zMean, k);
   lap('extract');
 
   let errorEstimate: number | undefined;
@@ -213,10 +228,22 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   }
 
   // Pass 3.
-  const ro = new ReadoutAccumulator(kernels, W, k, d, l);
-  await runPass(source, o, 'pass3', n, weighting, (c, rho) => ro.add(c, rho));
-  const A = secondLayer(ro, k, l);
+  const readout = async (Wr: Float64Array) => {
+    const ro = new ReadoutAccumulator(kernels, Wr, k, d, l);
+    await runPass(source, o, 'pass3', n, weighting, (c, rho) => ro.add(c, rho));
+    return secondLayer(ro, k, l);
+  };
+  let A = await readout(W);
   lap('pass3');
+
+  let refinement: RefineReport | undefined;
+  if (o.refine > 0) {
+    const r = await refineLoop(source, o, weighting, W, A, n, k);
+    refinement = r.report;
+    W = r.W;
+    A = await readout(W); // least squares over all samples at the refined W
+    lap('refine');
+  }
   timings.total = performance.now() - t0;
 
   const sv = full.singularValues;
@@ -237,12 +264,82 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
     nullSpaceRatio,
     jointDiagResidual: full.residual,
     errorEstimate,
+    refinement,
     symmetry,
     warnings,
     timings,
   };
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
 }
+
+/**
+ * Local refinement (refine.ts): up to o.refine streamed Gauss–Newton passes over the first
+ * min(n, o.refineSamples) samples. Returns W with unit rows.
+ */
+async function refineLoop(source: SampleSource, o: Resolved, weighting: { w?: Weighting }, W0: Float64Array, A0: Float64Array, n: number, k: number) {
+  const { d, l } = source;
+  const rows = Math.min(n, o.refineSamples);
+  let W = W0;
+  let Wprev = W0;
+  let best = { W: W0, loss: Infinity };
+  let iterations = 0;
+  let halvings = 0;
+  const losses: number[] = [];
+  void A0;
+  for (let it = 0; it < o.refine; it++) {
+    // One pass at W: the variable-projection sums over all `rows` samples, the Gauss–Newton
+    // matrix over the first HESSIAN_ROWS of them (it only steers the step).
+    const vp = new VarProAccumulator(W, k, d, l);
+    // The Gauss–Newton matrix from the first HESSIAN_ROWS samples, all of its pieces from the
+    // same samples (mixing sample sets would make the reduced matrix inconsistent).
+    const hes = new HessianAccumulator(W, k, d);
+    const vpH = rows > HESSIAN_ROWS ? new VarProAccumulator(W, k, d, l) : vp;
+    let seen = 0;
+    await runPass(source, o, 'refine', rows, weighting, (c, rho) => {
+      vp.add(c, rho);
+      if (seen < HESSIAN_ROWS) {
+        const m = Math.min(c.rows, HESSIAN_ROWS - seen);
+        const part = { x: c.x.subarray(0, m * d), y: c.y.subarray(0, m * l), rows: m };
+        hes.add(part, rho?.subarray(0, m));
+        if (vpH !== vp) vpH.add(part, rho?.subarray(0, m));
+        seen += m;
+      }
+    }, rows);
+    iterations++;
+    const A = vp.leastSquaresA();
+    const loss = A ? vp.loss(A) : Infinity;
+    losses.push(loss);
+    // The loss comes from sums (Σ‖y‖² − 2⟨A, Σyrᵀ⟩ + …), so near zero it carries rounding
+    // error of order 1e-16·E‖y‖²: changes below that are not evidence of a worse step.
+    if (!A || !(loss <= best.loss + 1e-13 * (vp.yy / vp.weight))) {
+      // The step raised the loss: go halfway back.
+      if (++halvings > 8) break;
+      W = W.map((v, i) => Wprev[i] + 0.5 * (v - Wprev[i]));
+      continue;
+    }
+    halvings = 0;
+    best = { W, loss };
+    const delta = newtonStep(vpH.reducedHessian(hes, vpH.leastSquaresA() ?? A), vp.gradient(A));
+    let dn = 0;
+    let wn = 0;
+    for (let i = 0; i < delta.length; i++) { dn += delta[i] * delta[i]; wn += W[i] * W[i]; }
+    Wprev = W;
+    W = W.map((v, i) => v + delta[i]);
+    if (dn <= 1e-20 * wn) break; // relative step below 1e-10: converged
+  }
+  // The best evaluated W, with unit rows (the scale moves into A at the final least squares).
+  const Wn = Float64Array.from(best.W);
+  for (let i = 0; i < k; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += Wn[i * d + j] ** 2;
+    s = Math.sqrt(s);
+    for (let j = 0; j < d; j++) Wn[i * d + j] /= s;
+  }
+  return { W: Wn, report: { iterations, samples: rows, losses } as RefineReport };
+}
+
+/** Samples used to form the refinement's Gauss–Newton matrix in each pass. */
+const HESSIAN_ROWS = 20_000;
 
 /** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
 const ERROR_WARN = 0.1;

@@ -35,12 +35,23 @@ export interface Diagnostics {
    * bias. Undefined when disabled or when the halves could not be fitted.
    */
   errorEstimate?: number;
+  /** What the optional refinement did (absent when refine = 0). */
+  refinement?: RefineReport;
   /** The symmetry test of x (odd moments vs their standard errors); see symmetry.ts. */
   symmetry: SymmetryReport;
   /** Human-readable warnings about the data or the fit (empty when all is well). */
   warnings: string[];
   /** Wall time per phase in milliseconds. */
   timings: Record<string, number>;
+}
+
+export interface RefineReport {
+  /** Gradient passes made. */
+  iterations: number;
+  /** Samples each pass read. */
+  samples: number;
+  /** Mean (weighted) squared loss at the start of each pass. */
+  losses: number[];
 }
 
 export interface ModelJSON {

@@ -46,6 +46,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<void> {
   const dg = model.diagnostics!;
   io.out(`learned with the ${model.backend} backend`);
   io.out(`errors:  W ${c.wError.toExponential(3)}   A ${c.aError.toExponential(3)}   prediction ${c.predictionError.toExponential(3)}`);
+  io.out(`estimated W error (from the data alone): ${dg.errorEstimate === undefined ? 'n/a' : dg.errorEstimate.toExponential(3)}`);
   io.out(`diagnostics: null-space ratio ${dg.nullSpaceRatio.toExponential(2)}, joint-diagonalization residual ${dg.jointDiagResidual.toExponential(2)}`);
   io.out('timings (ms): ' + Object.entries(dg.timings).map(([p, t]) => `${p} ${t.toFixed(1)}`).join(', '));
   for (const w of dg.warnings) io.out(`warning: ${w}`);

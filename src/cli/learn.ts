@@ -19,10 +19,15 @@ Options:
   --format F             f64 | f32 | csv | npy (default: from the file extension)
   --d D, --l L           row lengths of raw binary files; read from a meta.json beside the
                          x file when present (as written by 'pureneuron generate')
-  --k K                  number of hidden units
+  --k K                  number of hidden units, or 'auto' (the rank of the linear part
+                         that stands clear of sampling noise)
   --out FILE             where to write the model (JSON)
   --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
   --detector D           even | literal (default even: the detector on the even part of y)
+  --refine N             Gauss–Newton passes refining (A, W) on the squared loss from the
+                         spectral estimate (default 0)
+  --weighting W          robust | none (default robust: even sample weights that tame
+                         heavy tails)
   --no-polish            skip the Gauss–Newton polish of the pure directions
   --full-x               keep x full-dimensional in the detector (slower; for comparison)
   --seed S               seed of the learner's random choices (default 1)
@@ -59,6 +64,8 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     backend: { type: 'string' },
     detector: { type: 'string' },
     'no-polish': { type: 'boolean' },
+    refine: { type: 'string' },
+    weighting: { type: 'string' },
     'full-x': { type: 'boolean' },
     seed: { type: 'string' },
     'chunk-rows': { type: 'string' },
@@ -67,7 +74,7 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
   if (v.help) return io.out(learnHelp);
   const x = required('x', v.x);
   const y = required('y', v.y);
-  const k = required('k', intFlag('k', v.k));
+  const k = v.k === 'auto' ? 'auto' : required('k', intFlag('k', v.k));
   const out = required('out', v.out);
   const format = choice('format', v.format, ['f64', 'f32', 'csv', 'npy'] as const);
   let d = intFlag('d', v.d);
@@ -84,6 +91,8 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
     detector: choice('detector', v.detector, ['even', 'literal'] as const),
     polish: v['no-polish'] ? false : undefined,
+    refine: intFlag('refine', v.refine, 0, 1000),
+    weighting: choice('weighting', v.weighting, ['robust', 'none'] as const),
     reduceX: v['full-x'] ? false : undefined,
     seed: intFlag('seed', v.seed, -(2 ** 31), 2 ** 31 - 1),
     chunkRows: intFlag('chunk-rows', v['chunk-rows']),
@@ -92,8 +101,9 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n');
   if (!v.quiet) {
     const dg = model.diagnostics!;
-    io.err(`learned k = ${k} units from ${dg.n} samples (d = ${model.d}, l = ${model.l}) with the ${model.backend} backend in ${(dg.timings.total / 1000).toFixed(2)} s; wrote ${out}`);
-    io.err(`null-space ratio σ_k/σ_k+1 = ${dg.nullSpaceRatio.toExponential(2)}, joint-diagonalization residual ${dg.jointDiagResidual.toExponential(2)}`);
+    io.err(`learned k = ${model.k} units from ${dg.n} samples (d = ${model.d}, l = ${model.l}) with the ${model.backend} backend in ${(dg.timings.total / 1000).toFixed(2)} s; wrote ${out}`);
+    const est = dg.errorEstimate === undefined ? 'n/a' : dg.errorEstimate.toExponential(2);
+    io.err(`estimated W error ${est}; null-space ratio σ_k/σ_k+1 = ${dg.nullSpaceRatio.toExponential(2)}, joint-diagonalization residual ${dg.jointDiagResidual.toExponential(2)}`);
     for (const w of dg.warnings) io.err(`warning: ${w}`);
   }
 }
