@@ -17,7 +17,7 @@ export interface JennrichResult {
   best?: Float64Array;
   /** Its joint-diagonalization residual (Infinity when no pair was fully real). */
   residual: number;
-  /** Every real unit eigenvector of every pair: the candidate pool for the polish. */
+  /** Every unit eigenvector (or real/imaginary part of a complex one) of every pair: the candidate pool for the polish. */
   candidates: Float64Array[];
   /** Pairs with complex eigenvalues or a singular M₂. */
   rejectedPairs: number;
@@ -93,7 +93,9 @@ export function jennrich(N: Float64Array[], k: number, pairs: number, seed: numb
     const im = E.imaginaryEigenvalues;
     const scale = Math.max(...re.map(Math.abs), 1e-300);
     const V = fromMatrix(E.eigenvectorMatrix);
-    // Unit columns; a complex pair occupies two columns (real and imaginary parts): skip both.
+    // Unit columns. A complex pair occupies two columns (real and imaginary parts of its
+    // eigenvector): such a pair cannot be the pair's answer, but near a pure direction those
+    // parts are still good starts for the polish, so they join the candidate pool too.
     const Uc = new Float64Array(k * k);
     let real = 0;
     for (let j = 0; j < k; j++) {
@@ -101,12 +103,11 @@ export function jennrich(N: Float64Array[], k: number, pairs: number, seed: numb
       for (let i = 0; i < k; i++) s2 += V[i * k + j] ** 2;
       const nrm = Math.sqrt(s2);
       for (let i = 0; i < k; i++) Uc[i * k + j] = V[i * k + j] / nrm;
-      if (Math.abs(im[j]) <= 1e-10 * scale && Number.isFinite(re[j]) && nrm > 0) {
-        real++;
-        const u = new Float64Array(k);
-        for (let i = 0; i < k; i++) u[i] = Uc[i * k + j];
-        out.candidates.push(u);
-      }
+      if (!(nrm > 0) || !Number.isFinite(nrm)) continue;
+      if (Math.abs(im[j]) <= 1e-10 * scale && Number.isFinite(re[j])) real++;
+      const u = new Float64Array(k);
+      for (let i = 0; i < k; i++) u[i] = Uc[i * k + j];
+      out.candidates.push(u);
     }
     if (real < k) {
       out.rejectedPairs++;
@@ -145,19 +146,32 @@ function isNew(u: Float64Array, chosen: Float64Array[]): boolean {
 export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity): Float64Array[] | undefined {
   const mz = triLen(k);
   const scored = candidates.map((u) => ({ u, f: objective(u, G, mz) })).sort((a, b) => a.f - b.f);
-  // Polish candidates in increasing f (duplicates of an already polished start are skipped).
+  // Polish candidates in increasing f (duplicates of an already polished start are skipped),
+  // `budget` of them first, more only if those did not give k distinct directions.
   const starts: Float64Array[] = [];
   const polished: { u: Float64Array; f: number }[] = [];
+  const pick = (pool: { u: Float64Array; f: number }[]) => {
+    const chosen: Float64Array[] = [];
+    for (const { u } of [...pool].sort((a, b) => a.f - b.f)) {
+      if (chosen.length === k) break;
+      if (isNew(u, chosen)) chosen.push(u);
+    }
+    return chosen;
+  };
+  let chosen: Float64Array[] = [];
   for (const { u } of scored) {
-    if (polished.length >= budget) break;
+    if (polished.length >= budget + k) break; // bounded work: fill up below instead
     if (!isNew(u, starts)) continue;
     starts.push(u);
     const p = polishDirection(u, G, k);
     polished.push({ u: p, f: objective(p, G, mz) });
+    if (polished.length >= budget && (chosen = pick(polished)).length === k) return chosen;
   }
-  polished.sort((a, b) => a.f - b.f);
-  const chosen: Float64Array[] = [];
-  for (const { u } of polished) {
+  chosen = pick(polished);
+  if (chosen.length === k) return chosen;
+  // Polishing merged some starts into the same direction: fill up with distinct unpolished
+  // candidates rather than fail (the fit is then rough, and the diagnostics say so).
+  for (const { u } of scored) {
     if (chosen.length === k) break;
     if (isNew(u, chosen)) chosen.push(u);
   }
@@ -170,7 +184,7 @@ export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: 
  * Jacobian of φ: Dφ (mz×k); GN normal matrix H = DφᵀGDφ, gradient g = DφᵀGφ; the step δ ⊥ u
  * solves (PHP + λuuᵀ)δ = −Pg with P = I − uuᵀ (λ > 0 only pins the u-component to 0).
  */
-export function polishDirection(u0: Float64Array, G: Float64Array, k: number, maxIter = 20): Float64Array {
+export function polishDirection(u0: Float64Array, G: Float64Array, k: number, maxIter = 12): Float64Array {
   const mz = triLen(k);
   let u = Float64Array.from(u0);
   let f = objective(u, G, mz);
@@ -249,7 +263,7 @@ export function polishDirection(u0: Float64Array, G: Float64Array, k: number, ma
         u = v;
         f = fv;
         accepted = true;
-        if (rel < 1e-12) it = maxIter;
+        if (rel < 1e-8) it = maxIter; // converged far below the statistical error
         break;
       }
     }
