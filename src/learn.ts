@@ -23,8 +23,11 @@ import { SymmetryAccumulator } from './symmetry.js';
 import { HessianAccumulator, newtonStep, VarProAccumulator } from './refine.js';
 import { halfFirstLayer, samplesFor, weightDistance } from './errorEstimate.js';
 import { toSampleSource } from './sources/index.js';
+import { availableParallelism } from 'node:os';
+import { absorbMoments1, absorbVarPro } from './parallel/jobs.js';
+import { WorkerPool } from './parallel/pool.js';
+import { PassRunner } from './parallel/runner.js';
 import type { ArrayInput, Chunk, SampleSource } from './types.js';
-import { sampleWeights, weightingFromChunk, type Weighting } from './weights.js';
 
 export interface Progress {
   phase: 'pass1' | 'pass2' | 'pass3' | 'refine';
@@ -72,6 +75,12 @@ export interface LearnOptions {
   refineSamples?: number;
   /** Estimate the error of Ŵ from two half-sample fits (default true; costs two extra extractions, no extra pass). */
   errorEstimate?: boolean;
+  /**
+   * Worker threads for the passes: a count (0 = everything on the calling thread), or 'auto'
+   * (default): the available cores when the data span more than one chunk. Any count gives
+   * the same model bit for bit.
+   */
+  workers?: number | 'auto';
   /** Samples per chunk read from the source (default 65536). */
   chunkRows?: number;
   signal?: AbortSignal;
@@ -91,6 +100,7 @@ const DEFAULTS = {
   errorEstimate: true,
   refine: 0,
   refineSamples: 100_000,
+  workers: 'auto' as number | 'auto',
   chunkRows: 65536,
 };
 const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
@@ -118,35 +128,9 @@ function resolveOptions(options: LearnOptions): Resolved {
   if (typeof o.robustScale !== 'number' || !(o.robustScale > 0) || !Number.isFinite(o.robustScale)) throw new PureneuronError('BAD_OPTION', `robustScale must be a positive number, got ${show(o.robustScale)}`);
   if (!Number.isInteger(o.refine) || o.refine < 0 || o.refine > 1000) throw new PureneuronError('BAD_OPTION', `refine must be an integer in [0, 1000] (Gauss–Newton passes), got ${show(o.refine)}`);
   if (!Number.isInteger(o.refineSamples) || o.refineSamples < 1) throw new PureneuronError('BAD_OPTION', `refineSamples must be a positive integer, got ${show(o.refineSamples)}`);
+  if (o.workers !== 'auto' && (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 256)) throw new PureneuronError('BAD_OPTION', `workers must be 'auto' or an integer in [0, 256], got ${show(o.workers)}`);
   if (!Number.isInteger(o.chunkRows) || o.chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${o.chunkRows}`);
   return o;
-}
-
-/**
- * Streams every chunk of the source through `add` with its sample weights (undefined when
- * unweighted), reporting progress; returns the sample count. The weighting is fixed from the
- * first chunk of the first pass and reused by every later pass.
- */
-async function runPass(
-  source: SampleSource,
-  o: Resolved,
-  phase: Progress['phase'],
-  total: number | undefined,
-  weighting: { w?: Weighting },
-  add: (c: Chunk, rho?: Float64Array) => void,
-  limit = Infinity,
-): Promise<number> {
-  let done = 0;
-  for await (const whole of source.chunks(o.chunkRows, o.signal)) {
-    if (o.signal?.aborted) throw new PureneuronError('ABORTED', 'learn() was aborted');
-    const chunk = done + whole.rows > limit ? { x: whole.x.subarray(0, (limit - done) * source.d), y: whole.y.subarray(0, (limit - done) * source.l), rows: limit - done } : whole;
-    if (o.weighting === 'robust' && !weighting.w) weighting.w = weightingFromChunk(chunk, source.d, o.robustScale);
-    add(chunk, weighting.w ? sampleWeights(weighting.w, chunk, source.d) : undefined);
-    done += chunk.rows;
-    o.onProgress?.({ phase, done, total });
-    if (done >= limit) break;
-  }
-  return done;
 }
 
 /** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
@@ -158,6 +142,28 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
     throw new RangeError(`k = ${o.k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
   }
   const kernels = await getKernels(o.backend);
+  const workers = resolveWorkers(o.workers, source.n, o.chunkRows);
+  const pool = workers > 0 ? new WorkerPool(workers, kernels.name) : undefined;
+  try {
+    return await learnWith(source, o, kernels, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+/**
+ * Worker threads to use: an explicit count, or 'auto' = the available cores when the data span
+ * at least two chunks (fewer samples are done before workers would have started), else 0.
+ * 0 runs every pass on the calling thread. The result is the same bits either way.
+ */
+function resolveWorkers(w: number | 'auto', n: number | undefined, chunkRows: number): number {
+  if (w !== 'auto') return w;
+  if (n !== undefined && n <= chunkRows) return 0;
+  return Math.max(1, Math.min(availableParallelism(), 64));
+}
+
+async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, pool: WorkerPool | undefined): Promise<Model> {
+  const { d, l } = source;
   const timings: Record<string, number> = {};
   const warnings: string[] = [];
   const t0 = performance.now();
@@ -167,20 +173,22 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
     timings[name] = t - tp;
     tp = t;
   };
+  const runner = new PassRunner(source, kernels, { chunkRows: o.chunkRows, signal: o.signal, onProgress: o.onProgress, robustScale: o.weighting === 'robust' ? o.robustScale : undefined }, pool);
 
-  // Pass 1: second moments and the symmetry test.
-  const weighting: { w?: Weighting } = {};
-  // Sums over the two halves of every chunk are kept apart for the error estimate; the full
-  // sums are their sum (halves(), below).
-  const m1h = [new Moments1Accumulator(kernels, d, l), new Moments1Accumulator(kernels, d, l)];
-  const sym = new SymmetryAccumulator(d);
-  const n = await runPass(source, o, 'pass1', source.n, weighting, (c, rho) => {
-    halves(c, rho, d, l, (i, part, w) => m1h[i].add(part, w));
-    sym.add(c, rho);
+  // Pass 1: second moments (the two halves of every chunk apart, for the error estimate) and
+  // the symmetry test.
+  const p1 = await runner.run('pass1', { d, l }, 'pass1', source.n);
+  const n = p1.rows;
+  const m1h = (['0', '1'] as const).map((suffix) => {
+    const m = new Moments1Accumulator(kernels, d, l);
+    absorbMoments1(m, p1.state, suffix);
+    return m;
   });
   const m1 = new Moments1Accumulator(kernels, d, l);
   m1.merge(m1h[0]);
   m1.merge(m1h[1]);
+  const sym = new SymmetryAccumulator(d);
+  for (const key of ['s1', 'v1', 's3', 'v3'] as const) sym[key].set(p1.state[key] as Float64Array);
   lap('pass1');
 
   const lp = linearPart(kernels, m1.sums, m1.weight, n, d, l);
@@ -203,8 +211,14 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   lap('reduce');
 
   // Pass 2: the detector, over the two halves of every chunk separately (for the error estimate).
-  const dets = [new DetectorAccumulator(kernels, red.plan), new DetectorAccumulator(kernels, red.plan)];
-  await runPass(source, o, 'pass2', n, weighting, (c, rho) => halves(c, rho, d, l, (i, part, w) => dets[i].add(part, w)));
+  const p2 = await runner.run('pass2', { plan: red.plan }, 'pass2', n);
+  const dets = [0, 1].map((i) => {
+    const a = new DetectorAccumulator(kernels, red.plan);
+    a.T.set(p2.state['T' + i] as Float64Array);
+    a.n = p2.state['n' + i] as number;
+    a.weight = p2.state['w' + i] as number;
+    return a;
+  });
   const det = new DetectorAccumulator(kernels, red.plan);
   det.merge(dets[0]);
   det.merge(dets[1]);
@@ -227,10 +241,12 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
     lap('errorEstimate');
   }
 
-  // Pass 3.
+  // Pass 3: least squares of y on relu(Ŵx).
   const readout = async (Wr: Float64Array) => {
+    const p3 = await runner.run('pass3', { W: Wr, k, d, l }, 'pass3', n);
     const ro = new ReadoutAccumulator(kernels, Wr, k, d, l);
-    await runPass(source, o, 'pass3', n, weighting, (c, rho) => ro.add(c, rho));
+    ro.sums.rr.set(p3.state.rr as Float64Array);
+    ro.sums.ry.set(p3.state.ry as Float64Array);
     return secondLayer(ro, k, l);
   };
   let A = await readout(W);
@@ -238,7 +254,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
 
   let refinement: RefineReport | undefined;
   if (o.refine > 0) {
-    const r = await refineLoop(source, o, weighting, W, A, n, k);
+    const r = await refineLoop(runner, o, W, n, k, d, l);
     refinement = r.report;
     W = r.W;
     A = await readout(W); // least squares over all samples at the refined W
@@ -257,6 +273,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   const diagnostics: Diagnostics = {
     n,
     k,
+    workers: pool?.size ?? 0,
     linearSingularValues: Array.from(red.linearSingularValues),
     linearNoiseFloor: lp.noiseFloor,
     linearRank: rank,
@@ -276,8 +293,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
  * Local refinement (refine.ts): up to o.refine streamed Gauss–Newton passes over the first
  * min(n, o.refineSamples) samples. Returns W with unit rows.
  */
-async function refineLoop(source: SampleSource, o: Resolved, weighting: { w?: Weighting }, W0: Float64Array, A0: Float64Array, n: number, k: number) {
-  const { d, l } = source;
+async function refineLoop(runner: PassRunner, o: Resolved, W0: Float64Array, n: number, k: number, d: number, l: number) {
   const rows = Math.min(n, o.refineSamples);
   let W = W0;
   let Wprev = W0;
@@ -285,26 +301,18 @@ async function refineLoop(source: SampleSource, o: Resolved, weighting: { w?: We
   let iterations = 0;
   let halvings = 0;
   const losses: number[] = [];
-  void A0;
   for (let it = 0; it < o.refine; it++) {
-    // One pass at W: the variable-projection sums over all `rows` samples, the Gauss–Newton
-    // matrix over the first HESSIAN_ROWS of them (it only steers the step).
+    // One pass at W: the variable-projection sums over all `rows` samples; the Gauss–Newton
+    // matrix and its Schur pieces from the first HESSIAN_ROWS of them, all from the same
+    // samples (mixing sample sets would make the reduced matrix inconsistent).
+    const { state } = await runner.run('refine', { W, k, d, l, hessianRows: HESSIAN_ROWS }, 'refine', rows, rows);
     const vp = new VarProAccumulator(W, k, d, l);
-    // The Gauss–Newton matrix from the first HESSIAN_ROWS samples, all of its pieces from the
-    // same samples (mixing sample sets would make the reduced matrix inconsistent).
+    absorbVarPro(vp, state, '');
+    const vpH = new VarProAccumulator(W, k, d, l);
+    absorbVarPro(vpH, state, 'H');
     const hes = new HessianAccumulator(W, k, d);
-    const vpH = rows > HESSIAN_ROWS ? new VarProAccumulator(W, k, d, l) : vp;
-    let seen = 0;
-    await runPass(source, o, 'refine', rows, weighting, (c, rho) => {
-      vp.add(c, rho);
-      if (seen < HESSIAN_ROWS) {
-        const m = Math.min(c.rows, HESSIAN_ROWS - seen);
-        const part = { x: c.x.subarray(0, m * d), y: c.y.subarray(0, m * l), rows: m };
-        hes.add(part, rho?.subarray(0, m));
-        if (vpH !== vp) vpH.add(part, rho?.subarray(0, m));
-        seen += m;
-      }
-    }, rows);
+    hes.M.set(state.M as Float64Array);
+    hes.weight = state.wM as number;
     iterations++;
     const A = vp.leastSquaresA();
     const loss = A ? vp.loss(A) : Infinity;
@@ -344,14 +352,6 @@ const HESSIAN_ROWS = 20_000;
 /** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
 const ERROR_WARN = 0.1;
 const ERROR_TARGET = 0.05;
-
-/** Calls add(0, first half of the chunk) and add(1, second half), with their weights (views, no copies). */
-function halves(c: Chunk, rho: Float64Array | undefined, d: number, l: number, add: (i: number, part: Chunk, rho?: Float64Array) => void): void {
-  const h = c.rows >> 1;
-  const part = (from: number, to: number): Chunk => ({ x: c.x.subarray(from * d, to * d), y: c.y.subarray(from * l, to * l), rows: to - from });
-  if (h > 0) add(0, part(0, h), rho?.subarray(0, h));
-  add(1, part(h, c.rows), rho?.subarray(h));
-}
 
 /** Null space of an accumulated detector, then the pure directions (columns of U, k×k). */
 function pureDirections(kernels: Kernels, det: DetectorAccumulator, red: Reduction, k: number, o: Resolved, budget: number) {

@@ -10,6 +10,8 @@ export interface Diagnostics {
   n: number;
   /** Number of hidden units fitted (the one chosen when k was 'auto'). */
   k: number;
+  /** Worker threads the passes ran on (0 = the calling thread). */
+  workers: number;
   /** Singular values of the linear part P = A·W (whitened-x coordinates), largest first. */
   linearSingularValues: number[];
   /** Largest singular value that sampling noise alone would give the linear part (approximate). */

@@ -103,8 +103,8 @@ export class VarProAccumulator {
   yy = 0;
   readonly rr: Float64Array;
   readonly ry: Float64Array;
-  private readonly S1: Float64Array;
-  private readonly S2: Float64Array;
+  readonly S1: Float64Array;
+  readonly S2: Float64Array;
   private readonly r: Float64Array;
 
   constructor(

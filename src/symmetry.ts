@@ -24,10 +24,10 @@ export interface SymmetryReport {
 }
 
 export class SymmetryAccumulator {
-  private readonly s1: Float64Array;
-  private readonly v1: Float64Array;
-  private readonly s3: Float64Array;
-  private readonly v3: Float64Array;
+  readonly s1: Float64Array;
+  readonly v1: Float64Array;
+  readonly s3: Float64Array;
+  readonly v3: Float64Array;
 
   constructor(readonly d: number) {
     this.s1 = new Float64Array(d);
