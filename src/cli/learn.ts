@@ -8,6 +8,7 @@ import { fileSource } from '../sources/files.js';
 import type { Model } from '../model.js';
 import { choice, intFlag, parse, required } from './args.js';
 import type { Io } from './io.js';
+import { progressReporter } from './progress.js';
 
 export const learnHelp = `Usage: pureneuron learn --x FILE --y FILE --k K --out model.json [options]
 
@@ -31,8 +32,10 @@ Options:
   --no-polish            skip the Gauss–Newton polish of the pure directions
   --full-x               keep x full-dimensional in the detector (slower; for comparison)
   --seed S               seed of the learner's random choices (default 1)
+  --workers N            worker threads, or auto (default: the available cores when the
+                         data span several chunks); any count gives the same model
   --chunk-rows R         samples per chunk read (default 65536)
-  --quiet                print nothing but errors
+  --quiet                print nothing but errors (no progress, no summary)
 `;
 
 /** d and l from DIR/meta.json beside the x file, when it exists and names them. */
@@ -69,6 +72,7 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     'full-x': { type: 'boolean' },
     seed: { type: 'string' },
     'chunk-rows': { type: 'string' },
+    workers: { type: 'string' },
     quiet: { type: 'boolean' },
   });
   if (v.help) return io.out(learnHelp);
@@ -86,6 +90,7 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
   }
   await checkOutputDir(out);
   const source = await fileSource({ x, y, format, d, l });
+  const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
   const model: Model = await learn(source, {
     k,
     backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
@@ -96,8 +101,16 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     reduceX: v['full-x'] ? false : undefined,
     seed: intFlag('seed', v.seed, -(2 ** 31), 2 ** 31 - 1),
     chunkRows: intFlag('chunk-rows', v['chunk-rows']),
+    workers: v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256),
     signal: io.signal,
-  });
+    onProgress: (p) => progress.update(p),
+  }).then(
+    (m) => (progress.stop(true), m),
+    (e: unknown) => {
+      progress.stop(false);
+      throw e;
+    },
+  );
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n');
   if (!v.quiet) {
     const dg = model.diagnostics!;
