@@ -20,11 +20,13 @@ import { BATCH, PANEL_BYTES, gemmTN, project } from './gemm';
  *   Ht pad(hDim)·256, Zt pad(zDim)·256, Pt pad(zDim)·256, Et zDim·256: feature-major
  *     ("transposed", out + (i·256 + r)·8), so features are formed with lanes across rows;
  *   Fp 256·pad(mh), Gp 256·pad(mz): packed panels [f/4][r][4] for gemmTN.
+ * Weighted (rho ≠ 0): rho holds the batch's weights (ρ_r at rho + r·8, readable up to row
+ * 2·ceil(nb/2)); every G entry of row r is multiplied by ρ_r after it is formed (g' = g·ρ_r).
  */
 export function detectorBatch(
   T: usize, X: usize, Y: usize, nb: i32, d: i32, l: i32, hDim: i32, zDim: i32,
   RxT: usize, RyT: usize, PhT: usize, literal: i32,
-  Ht: usize, Zt: usize, Pt: usize, Et: usize, Fp: usize, Gp: usize,
+  Ht: usize, Zt: usize, Pt: usize, Et: usize, Fp: usize, Gp: usize, rho: usize,
 ): void {
   project(Ht, 0, 1, X, <usize>d << 3, 8, nb, d, RxT, hDim, 0);
   project(Zt, 0, 1, Y, <usize>l << 3, 8, nb, l, RyT, zDim, 0);
@@ -35,7 +37,7 @@ export function detectorBatch(
   // (buffers hold 256 rows) and is never read by gemmTN (it stops at nb).
   const nb2 = (nb + 1) & ~1;
   hFeatures(Fp, Ht, hDim, mh, nb2);
-  qFeatures(Gp, Zt, Pt, Et, zDim, mz, nb2, literal);
+  qFeatures(Gp, Zt, Pt, Et, zDim, mz, nb2, literal, rho);
   gemmTN(T, mz, mh, mz, Fp, PANEL_BYTES, 32, Gp, PANEL_BYTES, 32, nb, 0);
 }
 
@@ -83,8 +85,9 @@ function hFeatures(Fp: usize, Ht: usize, m: i32, mf: i32, nb2: i32): void {
 /**
  * G(r) = (e_i·e_j − c·(p_i·p_j))·w: even detector e = z − 0.5·p, c = 0.25; literal e = z,
  * c = 0.5. Et: scratch for e (feature-major), formed once (the same value as per use).
+ * rho ≠ 0: then G(r) = G(r)·ρ_r (lanes = rows r, r+1, so one v128 load of rho per step).
  */
-function qFeatures(Gp: usize, Zt: usize, Pt: usize, Et: usize, m: i32, mf: i32, nb2: i32, literal: i32): void {
+function qFeatures(Gp: usize, Zt: usize, Pt: usize, Et: usize, m: i32, mf: i32, nb2: i32, literal: i32, rho: usize): void {
   const half = f64x2.splat(0.5);
   const cv = f64x2.splat(literal ? 0.5 : 0.25);
   let E = Zt;
@@ -111,18 +114,36 @@ function qFeatures(Gp: usize, Zt: usize, Pt: usize, Et: usize, m: i32, mf: i32, 
     const pi1 = Pt + <usize>i1 * FEAT_BYTES, pj1 = Pt + <usize>j1 * FEAT_BYTES;
     const wv0 = f64x2.splat(w0), wv1 = f64x2.splat(w1);
     let q = Gp + <usize>(f >> 2) * PANEL_BYTES + (<usize>(f & 3) << 3);
-    for (let o: usize = 0; o < (<usize>nb2 << 3); o += 16) {
-      const v0 = f64x2.mul(f64x2.sub(
-        f64x2.mul(v128.load(ei0 + o), v128.load(ej0 + o)),
-        f64x2.mul(cv, f64x2.mul(v128.load(pi0 + o), v128.load(pj0 + o))),
-      ), wv0);
-      const v1 = f64x2.mul(f64x2.sub(
-        f64x2.mul(v128.load(ei1 + o), v128.load(ej1 + o)),
-        f64x2.mul(cv, f64x2.mul(v128.load(pi1 + o), v128.load(pj1 + o))),
-      ), wv1);
-      v128.store(q, v128.shuffle<f64>(v0, v1, 0, 2));
-      v128.store(q, v128.shuffle<f64>(v0, v1, 1, 3), 32);
-      q += 64;
+    const end = <usize>nb2 << 3;
+    if (rho == 0) {
+      for (let o: usize = 0; o < end; o += 16) {
+        const v0 = f64x2.mul(f64x2.sub(
+          f64x2.mul(v128.load(ei0 + o), v128.load(ej0 + o)),
+          f64x2.mul(cv, f64x2.mul(v128.load(pi0 + o), v128.load(pj0 + o))),
+        ), wv0);
+        const v1 = f64x2.mul(f64x2.sub(
+          f64x2.mul(v128.load(ei1 + o), v128.load(ej1 + o)),
+          f64x2.mul(cv, f64x2.mul(v128.load(pi1 + o), v128.load(pj1 + o))),
+        ), wv1);
+        v128.store(q, v128.shuffle<f64>(v0, v1, 0, 2));
+        v128.store(q, v128.shuffle<f64>(v0, v1, 1, 3), 32);
+        q += 64;
+      }
+    } else {
+      for (let o: usize = 0; o < end; o += 16) {
+        const w = v128.load(rho + o);
+        const v0 = f64x2.mul(f64x2.mul(f64x2.sub(
+          f64x2.mul(v128.load(ei0 + o), v128.load(ej0 + o)),
+          f64x2.mul(cv, f64x2.mul(v128.load(pi0 + o), v128.load(pj0 + o))),
+        ), wv0), w);
+        const v1 = f64x2.mul(f64x2.mul(f64x2.sub(
+          f64x2.mul(v128.load(ei1 + o), v128.load(ej1 + o)),
+          f64x2.mul(cv, f64x2.mul(v128.load(pi1 + o), v128.load(pj1 + o))),
+        ), wv1), w);
+        v128.store(q, v128.shuffle<f64>(v0, v1, 0, 2));
+        v128.store(q, v128.shuffle<f64>(v0, v1, 1, 3), 32);
+        q += 64;
+      }
     }
   }
 }

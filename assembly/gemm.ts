@@ -142,6 +142,25 @@ export function colSum(dst: usize, cols: i32, a: usize, aPs: usize, aRs: usize, 
 }
 
 /**
+ * Row weights applied to an operand in panel layout: dst(r, c) = ρ_r * src(r, c) for r < nb and
+ * every column of every panel (4·ceil(cols/4) columns, padding included), one IEEE multiply per
+ * element (the "weighted operand" of src/kernels/types.ts). dst and src share the layout
+ * (ps, rs); rho holds nb doubles (ρ_r at rho + r·8).
+ */
+export function scalePanels(dst: usize, src: usize, cols: i32, ps: usize, rs: usize, nb: i32, rho: usize): void {
+  const panels = (cols + 3) >> 2;
+  for (let ip = 0; ip < panels; ip++) {
+    let q: usize = <usize>ip * ps;
+    for (let r = 0; r < nb; r++) {
+      const w = v128.load64_splat(rho + (<usize>r << 3));
+      v128.store(dst + q, f64x2.mul(w, v128.load(src + q)));
+      v128.store(dst + q, f64x2.mul(w, v128.load(src + q, 16)), 16);
+      q += rs;
+    }
+  }
+}
+
+/**
  * Pack a weight matrix M (rows×cols, row-major, leading dimension cols) transposed into
  * 4-output panels: dst[ip][j][t] = M[4·ip + t][j], zero for 4·ip + t ≥ rows.
  * dst holds ceil(rows/4)·cols·4 doubles. Used by `project`.

@@ -3,17 +3,20 @@
 //   gemm.ts     packed 4×4-tiled f64x2 GEMM (gemmTN), projections, packing, column sums
 //   moments.ts  pass 1 (moments1Batch)   detector.ts  pass 2 (detectorBatch)
 //   readout.ts  pass 3 (readoutBatch)    eig.ts       symmetric eigensolver (symEig)
+//   weights.ts  robust sample weights (robustWeightsBatch)
 //
 // ABI: every pointer is a byte offset into the exported memory (i32, pass `ptr >>> 0`-clean
 // numbers), every matrix is f64 row-major unless a comment says "panels"; counts and
 // leading dimensions are i32 element counts. Nothing here allocates: the glue lays out all
 // buffers inside one scratch block obtained from `alloc` (src/kernels/wasm/index.ts).
 // The batch kernels handle one batch of ≤ 256 rows each (the accumulation contract's batch).
+// Optional per-row weights are passed as a pointer to the batch's ρ values, 0 for none.
 export { alloc, free } from './memory';
-export { gemmTN, colSum, packWT, packPanels, project } from './gemm';
+export { gemmTN, colSum, packWT, packPanels, project, scalePanels } from './gemm';
 export { moments1Batch } from './moments';
 export { detectorBatch } from './detector';
 export { readoutBatch } from './readout';
+export { robustWeightsBatch } from './weights';
 export { symEig, transpose } from './eig';
 import { BATCH } from './gemm';
 

@@ -12,6 +12,10 @@
 //   while the time covers the whole kernel (projections x→h, y→z, h→p, feature formation,
 //   GEMM, copies in and out of wasm memory). Shapes: d = l = 2k, hDim = zDim = k, even detector.
 // - moments1: GFLOP/s = 2·rows·(d(d+1)/2 + l·d + l(l+1)/2) / time (upper triangles only).
+// - readout: GFLOP/s = 2·rows·(k·d + k(k+1)/2 + k·l) / time (projection and both products).
+// - detector, moments1 and readout are also timed with per-row weights ρ ("weighted"): same
+//   flop count (the ρ multiplies are not counted), so the ratio to unweighted is the overhead.
+// - robustWeights: million rows per second (d = 32, including the copy into wasm memory).
 // - symEig: milliseconds per call.
 // Each figure is the median over trials (one call of `rows` rows per trial); "best" is the
 // fastest trial, a better estimate of the machine's speed when other processes compete.
@@ -73,6 +77,8 @@ function sameBits(a, b) {
 const median = (v) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const r2 = (v) => Math.round(v * 100) / 100;
 
+const randWeights = (n) => Float64Array.from({ length: n }, () => { const t = rand(); return t > 0.6 ? 0 : 1 + t; });
+
 function detectorPlan(k) {
   const d = 2 * k, l = 2 * k;
   return { d, l, hDim: k, zDim: k, Rx: randArray(k * d), Ry: randArray(k * l), Ph: randArray(k * k), literal: false };
@@ -89,6 +95,10 @@ function agree() {
     wasm.detector(Ta, plan, x, y, rows);
     jsKernels.detector(Tb, plan, x, y, rows);
     if (!sameBits(Ta, Tb)) problems.push(`detector k=${k}`);
+    const rho = randWeights(rows);
+    wasm.detector(Ta, plan, x, y, rows, rho);
+    jsKernels.detector(Tb, plan, x, y, rows, rho);
+    if (!sameBits(Ta, Tb)) problems.push(`weighted detector k=${k}`);
   }
   {
     const d = 19, l = 11, rows = 600;
@@ -98,11 +108,22 @@ function agree() {
     wasm.moments1(a, x, y, rows, d, l);
     jsKernels.moments1(b, x, y, rows, d, l);
     for (const key of Object.keys(a)) if (!sameBits(a[key], b[key])) problems.push(`moments1 ${key}`);
+    const rho = randWeights(rows);
+    wasm.moments1(a, x, y, rows, d, l, rho);
+    jsKernels.moments1(b, x, y, rows, d, l, rho);
+    for (const key of Object.keys(a)) if (!sameBits(a[key], b[key])) problems.push(`weighted moments1 ${key}`);
     const k = 6, W = randArray(k * d);
     const ra = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) }, rb = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
     wasm.readout(ra, W, k, x, y, rows, d, l);
     jsKernels.readout(rb, W, k, x, y, rows, d, l);
     if (!sameBits(ra.rr, rb.rr) || !sameBits(ra.ry, rb.ry)) problems.push('readout');
+    wasm.readout(ra, W, k, x, y, rows, d, l, rho);
+    jsKernels.readout(rb, W, k, x, y, rows, d, l, rho);
+    if (!sameBits(ra.rr, rb.rr) || !sameBits(ra.ry, rb.ry)) problems.push('weighted readout');
+    const inv = randArray(d), wa = new Float64Array(rows), wb = new Float64Array(rows);
+    wasm.robustWeights(wa, x, rows, d, inv, 1 / d);
+    jsKernels.robustWeights(wb, x, rows, d, inv, 1 / d);
+    if (!sameBits(wa, wb)) problems.push('robustWeights');
   }
   for (const m of [1, 7, 136]) {
     const a = randArray(m * m);
@@ -130,7 +151,7 @@ function time(fn, trials) {
   return t;
 }
 
-const results = { detector: [], moments1: [], symEig: [] };
+const results = { detector: [], moments1: [], readout: [], robustWeights: [], symEig: [] };
 
 for (const k of quick ? [8, 16] : [8, 16, 32]) {
   const plan = detectorPlan(k);
@@ -143,10 +164,14 @@ for (const k of quick ? [8, 16] : [8, 16, 32]) {
     const rows = Math.max(256, Math.round(target / flopsPerRow / 256) * 256);
     const x = randArray(rows * plan.d), y = randArray(rows * plan.l);
     const T = new Float64Array(m * m);
-    const t = time(() => K.detector(T, plan, x, y, rows), K === wasm ? TRIALS : Math.max(3, Math.ceil(TRIALS / 2)));
+    const rho = randWeights(rows);
+    const trials = K === wasm ? TRIALS : Math.max(3, Math.ceil(TRIALS / 2));
+    const t = time(() => K.detector(T, plan, x, y, rows), trials);
+    const tw = time(() => K.detector(T, plan, x, y, rows, rho), trials);
     row[`${K.name}Rows`] = rows;
     row[`${K.name}Median`] = r2((flopsPerRow * rows) / median(t) / 1e6);
     row[`${K.name}Best`] = r2((flopsPerRow * rows) / Math.min(...t) / 1e6);
+    row[`${K.name}WeightedMedian`] = r2((flopsPerRow * rows) / median(tw) / 1e6);
   }
   row.ratio = r2(row.wasmMedian / row.jsMedian);
   results.detector.push(row);
@@ -159,12 +184,45 @@ for (const [d, l] of quick ? [[32, 32]] : [[32, 32], [64, 64]]) {
     const rows = Math.max(256, Math.round((K === wasm ? 3e8 : 1e8) / flopsPerRow / 256) * 256);
     const x = randArray(rows * d), y = randArray(rows * l);
     const s = { xx: new Float64Array(d * d), yx: new Float64Array(l * d), yy: new Float64Array(l * l), xs: new Float64Array(d), ys: new Float64Array(l) };
+    const rho = randWeights(rows);
     const t = time(() => K.moments1(s, x, y, rows, d, l), TRIALS);
+    const tw = time(() => K.moments1(s, x, y, rows, d, l, rho), TRIALS);
     row[`${K.name}Median`] = r2((flopsPerRow * rows) / median(t) / 1e6);
     row[`${K.name}Best`] = r2((flopsPerRow * rows) / Math.min(...t) / 1e6);
+    row[`${K.name}WeightedMedian`] = r2((flopsPerRow * rows) / median(tw) / 1e6);
   }
   row.ratio = r2(row.wasmMedian / row.jsMedian);
   results.moments1.push(row);
+}
+
+for (const [d, l, k] of quick ? [[32, 32, 16]] : [[32, 32, 16], [64, 64, 32]]) {
+  const flopsPerRow = 2 * (k * d + tri(k) + k * l);
+  const row = { d, l, k };
+  for (const K of backends) {
+    const rows = Math.max(256, Math.round((K === wasm ? 2e8 : 7e7) / flopsPerRow / 256) * 256);
+    const x = randArray(rows * d), y = randArray(rows * l), W = randArray(k * d);
+    const s = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
+    const rho = randWeights(rows);
+    const t = time(() => K.readout(s, W, k, x, y, rows, d, l), TRIALS);
+    const tw = time(() => K.readout(s, W, k, x, y, rows, d, l, rho), TRIALS);
+    row[`${K.name}Median`] = r2((flopsPerRow * rows) / median(t) / 1e6);
+    row[`${K.name}Best`] = r2((flopsPerRow * rows) / Math.min(...t) / 1e6);
+    row[`${K.name}WeightedMedian`] = r2((flopsPerRow * rows) / median(tw) / 1e6);
+  }
+  row.ratio = r2(row.wasmMedian / row.jsMedian);
+  results.readout.push(row);
+}
+
+{
+  const d = 32, rows = 1 << 17;
+  const x = randArray(rows * d), inv = randArray(d), out = new Float64Array(rows);
+  const row = { d, rows };
+  for (const K of backends) {
+    const t = time(() => K.robustWeights(out, x, rows, d, inv, 1 / d), TRIALS);
+    row[`${K.name}Median`] = r2(rows / median(t) / 1e3);
+    row[`${K.name}Best`] = r2(rows / Math.min(...t) / 1e3);
+  }
+  results.robustWeights.push(row);
 }
 
 for (const m of quick ? [136] : [136, 528]) {
@@ -209,13 +267,21 @@ const env = {
 const lines = [];
 lines.push(`Environment: Node ${env.node}, ${env.cpu} (${env.cores} cores), load average ${env.loadavg.join(' ')}`);
 lines.push('');
-lines.push('| detector k | mh = mz | wasm GFLOP/s (median / best) | js GFLOP/s (median / best) | wasm / js | js after a detach (median) |');
-lines.push('|---|---|---|---|---|---|');
-for (const r of results.detector) lines.push(`| ${r.k} | ${r.mh} | ${r.wasmMedian} / ${r.wasmBest} | ${r.jsMedian} / ${r.jsBest} | ${r.ratio}× | ${r.jsAfterDetachMedian ?? '–'} |`);
+lines.push('| detector k | mh = mz | wasm GFLOP/s (median / best) | wasm weighted | js GFLOP/s (median / best) | js weighted | wasm / js | js after a detach (median) |');
+lines.push('|---|---|---|---|---|---|---|---|');
+for (const r of results.detector) lines.push(`| ${r.k} | ${r.mh} | ${r.wasmMedian} / ${r.wasmBest} | ${r.wasmWeightedMedian} | ${r.jsMedian} / ${r.jsBest} | ${r.jsWeightedMedian} | ${r.ratio}× | ${r.jsAfterDetachMedian ?? '–'} |`);
 lines.push('');
-lines.push('| moments1 d, l | wasm GFLOP/s (median / best) | js GFLOP/s (median / best) | wasm / js |');
-lines.push('|---|---|---|---|');
-for (const r of results.moments1) lines.push(`| ${r.d}, ${r.l} | ${r.wasmMedian} / ${r.wasmBest} | ${r.jsMedian} / ${r.jsBest} | ${r.ratio}× |`);
+lines.push('| moments1 d, l | wasm GFLOP/s (median / best) | wasm weighted | js GFLOP/s (median / best) | js weighted | wasm / js |');
+lines.push('|---|---|---|---|---|---|');
+for (const r of results.moments1) lines.push(`| ${r.d}, ${r.l} | ${r.wasmMedian} / ${r.wasmBest} | ${r.wasmWeightedMedian} | ${r.jsMedian} / ${r.jsBest} | ${r.jsWeightedMedian} | ${r.ratio}× |`);
+lines.push('');
+lines.push('| readout d, l, k | wasm GFLOP/s (median / best) | wasm weighted | js GFLOP/s (median / best) | js weighted | wasm / js |');
+lines.push('|---|---|---|---|---|---|');
+for (const r of results.readout) lines.push(`| ${r.d}, ${r.l}, ${r.k} | ${r.wasmMedian} / ${r.wasmBest} | ${r.wasmWeightedMedian} | ${r.jsMedian} / ${r.jsBest} | ${r.jsWeightedMedian} | ${r.ratio}× |`);
+lines.push('');
+lines.push('| robustWeights d | wasm M rows/s (median / best) | js M rows/s (median / best) |');
+lines.push('|---|---|---|');
+for (const r of results.robustWeights) lines.push(`| ${r.d} | ${r.wasmMedian} / ${r.wasmBest} | ${r.jsMedian} / ${r.jsBest} |`);
 lines.push('');
 lines.push('| symEig m | wasm ms | js ms |');
 lines.push('|---|---|---|');

@@ -11,6 +11,9 @@
  *   |kernel − oracle| ≤ 2·(rows + inner + 16)·u·S + u·|initial dst|,
  * i.e. the rigorous worst case with no slack for sloppiness: a wrong index, a lost batch or a
  * missing √2 shows up as an error of order S, some 10¹² times larger.
+ * Weighted sums (per-row ρ ≥ 0): every term gets one more factor, ρ_r, so one more rounding
+ * (kernel: ρ·v before the product; oracle: ρ·term after it). The same analysis applies with
+ * S = Σ ρ_r·|term|_r and n + 1 in place of n.
  */
 import { EigenvalueDecomposition, Matrix, QrDecomposition } from 'ml-matrix';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -19,6 +22,7 @@ import { jsKernels } from '../src/kernels/js/index.js';
 import { getKernels, simdSupported } from '../src/kernels/select.js';
 import { BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums } from '../src/kernels/types.js';
 import { loadWasmKernels } from '../src/kernels/wasm/index.js';
+import { sampleWeights, weightingFromChunk } from '../src/weights.js';
 
 const U = 2 ** -53;
 const wasmKernels = await loadWasmKernels();
@@ -60,6 +64,31 @@ function awkwardArray(rows: number, cols: number, r: () => number): Float64Array
   return a;
 }
 
+/** Sample weights in [0, 2): exact zeros (about one row in six, and row 0), the rest random. */
+function randWeights(rows: number, r: () => number): Float64Array {
+  const w = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const t = r();
+    w[i] = i === 0 || t > 2 / 3 ? 0 : 1 + r();
+  }
+  return w;
+}
+
+/** The definition of Kernels.robustWeights, written as plainly as possible. */
+function naiveRobustWeights(x: Float64Array, rows: number, d: number, inv: Float64Array, denom: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let q = 0;
+    for (let j = 0; j < d; j++) {
+      const v = x[r * d + j] * inv[j];
+      q = q + v * v;
+    }
+    const t = 1 + q * denom;
+    out[r] = 1 / (t * t);
+  }
+  return out;
+}
+
 function bitsEqual(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   const ia = new BigUint64Array(a.buffer, a.byteOffset, a.length);
@@ -95,13 +124,16 @@ function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number
   return [s, m];
 }
 
-function oracleMoments(x: Float64Array, y: Float64Array, rows: number, d: number, l: number) {
+/** Weight of row r: rho[r], or 1 without weights. */
+const wt = (rho: Float64Array | null, r: number): number => (rho ? rho[r] : 1);
+
+function oracleMoments(x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho: Float64Array | null = null) {
   const tn = (A: Float64Array, m: number, B: Float64Array, p: number) => {
     const v = new Float64Array(m * p), s = new Float64Array(m * p);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < p; j++) {
-          const t = A[r * m + i] * B[r * p + j];
+          const t = wt(rho, r) * (A[r * m + i] * B[r * p + j]);
           v[i * p + j] += t;
           s[i * p + j] += Math.abs(t);
         }
@@ -111,13 +143,13 @@ function oracleMoments(x: Float64Array, y: Float64Array, rows: number, d: number
   };
   const cs = (A: Float64Array, m: number) => {
     const v = new Float64Array(m), s = new Float64Array(m);
-    for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) { v[i] += A[r * m + i]; s[i] += Math.abs(A[r * m + i]); }
+    for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) { const t = wt(rho, r) * A[r * m + i]; v[i] += t; s[i] += Math.abs(t); }
     return [v, s];
   };
   return { xx: tn(x, d, x, d), yx: tn(y, l, x, d), yy: tn(y, l, y, l), xs: cs(x, d), ys: cs(y, l) };
 }
 
-function oracleDetector(plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number) {
+function oracleDetector(plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho: Float64Array | null = null) {
   const { d, l, hDim, zDim, Rx, Ry, Ph, literal } = plan;
   const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
   const T = new Float64Array(mh * mz), S = new Float64Array(mh * mz);
@@ -148,15 +180,16 @@ function oracleDetector(plan: DetectorPlan, x: Float64Array, y: Float64Array, ro
       G[f] = (ei * ej - c * (p[i] * p[j])) * w;
       Ga[f] = (eai * eaj + c * (pa[i] * pa[j])) * w;
     }
+    const w = wt(rho, r);
     for (let a = 0; a < mh; a++) for (let b = 0; b < mz; b++) {
-      T[a * mz + b] += F[a] * G[b];
-      S[a * mz + b] += Fa[a] * Ga[b];
+      T[a * mz + b] += w * (F[a] * G[b]);
+      S[a * mz + b] += Math.abs(w) * (Fa[a] * Ga[b]);
     }
   }
   return { T, S };
 }
 
-function oracleReadout(W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number) {
+function oracleReadout(W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho: Float64Array | null = null) {
   const rr = new Float64Array(k * k), rrS = new Float64Array(k * k), ry = new Float64Array(k * l), ryS = new Float64Array(k * l);
   const rv = new Float64Array(k), ra = new Float64Array(k);
   for (let r = 0; r < rows; r++) {
@@ -165,9 +198,10 @@ function oracleReadout(W: Float64Array, k: number, x: Float64Array, y: Float64Ar
       rv[i] = s > 0 ? s : 0;
       ra[i] = m; // relu is 1-Lipschitz: the error of r_i is bounded like that of the dot
     }
+    const w = wt(rho, r), aw = Math.abs(w);
     for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) { rr[i * k + j] += rv[i] * rv[j]; rrS[i * k + j] += ra[i] * ra[j]; }
-      for (let j = 0; j < l; j++) { ry[i * l + j] += rv[i] * y[r * l + j]; ryS[i * l + j] += ra[i] * Math.abs(y[r * l + j]); }
+      for (let j = 0; j < k; j++) { rr[i * k + j] += w * (rv[i] * rv[j]); rrS[i * k + j] += aw * (ra[i] * ra[j]); }
+      for (let j = 0; j < l; j++) { ry[i * l + j] += w * (rv[i] * y[r * l + j]); ryS[i * l + j] += aw * (ra[i] * Math.abs(y[r * l + j])); }
     }
   }
   return { rr: [rr, rrS], ry: [ry, ryS] };
@@ -295,6 +329,106 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
     expect(worstRatio(sums.ry, plus(init.ry, o.ry[0]), bound(o.ry[1], init.ry, rows + d))).toBeLessThanOrEqual(1);
   });
 
+  it.each([
+    [1, 1, 1], [7, 5, 9], [256, 9, 31], [257, 31, 7], [1000, 2, 16],
+  ])('weighted moments1 rows=%i d=%i l=%i', (rows, d, l) => {
+    const r = rng(rows * 131 + d * 7 + l + 5);
+    const x = randArray(rows * d, r), y = randArray(rows * l, r), rho = randWeights(rows, r);
+    const init: Moments1Sums = { xx: randArray(d * d, r), yx: randArray(l * d, r), yy: randArray(l * l, r), xs: randArray(d, r), ys: randArray(l, r) };
+    const sums: Moments1Sums = { xx: init.xx.slice(), yx: init.yx.slice(), yy: init.yy.slice(), xs: init.xs.slice(), ys: init.ys.slice() };
+    K.moments1(sums, x, y, rows, d, l, rho);
+    const o = oracleMoments(x, y, rows, d, l, rho);
+    expectUpper(sums.xx, init.xx, plus(init.xx, o.xx[0]), bound(o.xx[1], init.xx, rows + 1), d);
+    expectUpper(sums.yy, init.yy, plus(init.yy, o.yy[0]), bound(o.yy[1], init.yy, rows + 1), l);
+    expect(worstRatio(sums.yx, plus(init.yx, o.yx[0]), bound(o.yx[1], init.yx, rows + 1))).toBeLessThanOrEqual(1);
+    expect(worstRatio(sums.xs, plus(init.xs, o.xs[0]), bound(o.xs[1], init.xs, rows + 1))).toBeLessThanOrEqual(1);
+    expect(worstRatio(sums.ys, plus(init.ys, o.ys[0]), bound(o.ys[1], init.ys, rows + 1))).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    [1, 3, 2, 3, 2, false], [3, 5, 7, 5, 7, true], [257, 16, 9, 16, 9, false], [300, 9, 31, 7, 5, true], [1000, 7, 5, 2, 3, false],
+  ])('weighted detector rows=%i d=%i l=%i hDim=%i zDim=%i literal=%s', (rows, d, l, hDim, zDim, literal) => {
+    const r = rng(rows * 17 + d * 5 + l * 3 + hDim + zDim + 5);
+    const plan = planFor(d, l, hDim, zDim, literal, r);
+    const x = randArray(rows * d, r), y = randArray(rows * l, r), rho = randWeights(rows, r);
+    const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
+    const init = randArray(mh * mz, r);
+    const T = init.slice();
+    K.detector(T, plan, x, y, rows, rho);
+    const o = oracleDetector(plan, x, y, rows, rho);
+    expect(worstRatio(T, plus(init, o.T), bound(o.S, init, rows + d + l + hDim + 1))).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    [1, 1, 1, 1], [2, 3, 2, 5], [255, 7, 9, 3], [257, 16, 5, 16], [1000, 9, 31, 7],
+  ])('weighted readout rows=%i d=%i l=%i k=%i', (rows, d, l, k) => {
+    const r = rng(rows + d * 11 + l * 13 + k * 17 + 5);
+    const W = randArray(k * d, r), x = randArray(rows * d, r), y = randArray(rows * l, r), rho = randWeights(rows, r);
+    const init: ReadoutSums = { rr: randArray(k * k, r), ry: randArray(k * l, r) };
+    const sums: ReadoutSums = { rr: init.rr.slice(), ry: init.ry.slice() };
+    K.readout(sums, W, k, x, y, rows, d, l, rho);
+    const o = oracleReadout(W, k, x, y, rows, d, l, rho);
+    expectUpper(sums.rr, init.rr, plus(init.rr, o.rr[0]), bound(o.rr[1], init.rr, rows + d + 1), k);
+    expect(worstRatio(sums.ry, plus(init.ry, o.ry[0]), bound(o.ry[1], init.ry, rows + d + 1))).toBeLessThanOrEqual(1);
+  });
+
+  it('weights ≡ 1 give the unweighted bits, weights ≡ 2 exactly twice them (null and omitted alike)', () => {
+    // ρ·v is exact for ρ = 1 and ρ = 2, so these pin down where the weight enters: one factor
+    // of each product, nothing else changed (a weight applied twice, or as √ρ to both factors,
+    // or a different summation order would break the exact relations).
+    const rows = 300, d = 9, l = 7, k = 5;
+    const r = rng(4242);
+    const x = randArray(rows * d, r), y = randArray(rows * l, r), W = randArray(k * d, r);
+    const plan = planFor(d, l, 6, 4, false, r);
+    const ones = new Float64Array(rows).fill(1), twos = new Float64Array(rows + 3).fill(2); // longer than rows is fine
+    const mk = (): Moments1Sums => ({ xx: new Float64Array(d * d), yx: new Float64Array(l * d), yy: new Float64Array(l * l), xs: new Float64Array(d), ys: new Float64Array(l) });
+    const twice = (a: Float64Array) => a.map((v) => 2 * v);
+    const m0 = mk(), mNull = mk(), m1 = mk(), m2 = mk();
+    K.moments1(m0, x, y, rows, d, l);
+    K.moments1(mNull, x, y, rows, d, l, null);
+    K.moments1(m1, x, y, rows, d, l, ones);
+    K.moments1(m2, x, y, rows, d, l, twos);
+    for (const key of ['xx', 'yx', 'yy', 'xs', 'ys'] as const) {
+      expect(bitsEqual(m0[key], mNull[key]), key).toBe(true);
+      expect(bitsEqual(m0[key], m1[key]), key).toBe(true);
+      expect(bitsEqual(twice(m0[key]), m2[key]), key).toBe(true);
+    }
+    const T = (rho?: Float64Array | null) => {
+      const t = new Float64Array(21 * 10);
+      K.detector(t, plan, x, y, rows, rho);
+      return t;
+    };
+    const t0 = T();
+    expect(bitsEqual(t0, T(null)) && bitsEqual(t0, T(ones)) && bitsEqual(twice(t0), T(twos))).toBe(true);
+    const R = (rho?: Float64Array | null) => {
+      const s: ReadoutSums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
+      K.readout(s, W, k, x, y, rows, d, l, rho);
+      return s;
+    };
+    const r0 = R(), rNull = R(null), r1 = R(ones), r2 = R(twos);
+    for (const key of ['rr', 'ry'] as const) {
+      expect(bitsEqual(r0[key], rNull[key]) && bitsEqual(r0[key], r1[key]) && bitsEqual(twice(r0[key]), r2[key]), key).toBe(true);
+    }
+  });
+
+  it('robustWeights follows its definition exactly', () => {
+    for (const rows of [1, 2, 3, 7, 8, 9, 255, 256, 257, 1000]) {
+      for (const d of [1, 2, 3, 5, 32, 33]) {
+        const r = rng(rows * 97 + d);
+        const x = awkwardArray(rows, d, r);
+        const inv = randArray(d, r, 3);
+        inv[d >> 1] = 0; // a constant-zero coordinate
+        const denom = 1 / (0.7 * d);
+        const out = new Float64Array(rows + 2).fill(-1);
+        K.robustWeights(out, x, rows, d, inv, denom);
+        const want = naiveRobustWeights(x, rows, d, inv, denom);
+        expect(bitsEqual(out.subarray(0, rows), want), `rows=${rows} d=${d}: ${firstBitDiff(out.subarray(0, rows), want)}`).toBe(true);
+        expect(out[rows]).toBe(-1); // nothing written past rows
+      }
+    }
+    K.robustWeights(new Float64Array(0), new Float64Array(0), 0, 3, new Float64Array(3), 1); // rows = 0
+  });
+
   it('accumulates across calls exactly like one call over the same batches', () => {
     const r = rng(99);
     const plan = planFor(9, 5, 7, 3, false, r);
@@ -311,6 +445,11 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
     const sums: Moments1Sums = { xx: new Float64Array(4), yx: new Float64Array(2), yy: new Float64Array(1), xs: new Float64Array(2), ys: new Float64Array(1) };
     expect(() => K.moments1(sums, new Float64Array(3), new Float64Array(2), 2, 2, 1)).toThrow(RangeError);
     expect(() => K.symEig(new Float64Array(3), 2)).toThrow(RangeError);
+    const ok: Moments1Sums = { xx: new Float64Array(4), yx: new Float64Array(2), yy: new Float64Array(1), xs: new Float64Array(2), ys: new Float64Array(1) };
+    expect(() => K.moments1(ok, new Float64Array(6), new Float64Array(3), 3, 2, 1, new Float64Array(2))).toThrow(RangeError);
+    expect(() => K.readout({ rr: new Float64Array(1), ry: new Float64Array(1) }, new Float64Array(2), 1, new Float64Array(6), new Float64Array(3), 3, 2, 1, new Float64Array(2))).toThrow(RangeError);
+    expect(() => K.robustWeights(new Float64Array(2), new Float64Array(6), 3, 2, new Float64Array(2), 1)).toThrow(RangeError);
+    expect(() => K.robustWeights(new Float64Array(3), new Float64Array(6), 3, 2, new Float64Array(1), 1)).toThrow(RangeError);
   });
 
   describe('symEig', () => {
@@ -421,6 +560,61 @@ describe('wasm and js give bitwise-identical results', () => {
     }
   });
 
+  it.each(ROWS)('weighted moments1 and readout (weights with zeros), rows=%i', (rows) => {
+    for (const [d, l, k] of TUPLES) {
+      const r = rng(rows * 1000 + d * 10 + l + 7);
+      const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r), rho = randWeights(rows, r);
+      const mk = (): Moments1Sums => ({ xx: randArray(d * d, rng(1)), yx: randArray(l * d, rng(2)), yy: randArray(l * l, rng(3)), xs: randArray(d, rng(4)), ys: randArray(l, rng(5)) });
+      const a = mk(), b = mk();
+      jsKernels.moments1(a, x, y, rows, d, l, rho);
+      wasmKernels.moments1(b, x, y, rows, d, l, rho);
+      for (const key of ['xx', 'yx', 'yy', 'xs', 'ys'] as const) {
+        expect(bitsEqual(a[key], b[key]), `moments1 ${key} d=${d} l=${l}: ${firstBitDiff(a[key], b[key])}`).toBe(true);
+      }
+      const W = awkwardArray(k, d, r);
+      const ra: ReadoutSums = { rr: randArray(k * k, rng(6)), ry: randArray(k * l, rng(7)) };
+      const rb: ReadoutSums = { rr: ra.rr.slice(), ry: ra.ry.slice() };
+      jsKernels.readout(ra, W, k, x, y, rows, d, l, rho);
+      wasmKernels.readout(rb, W, k, x, y, rows, d, l, rho);
+      expect(bitsEqual(ra.rr, rb.rr), `readout rr k=${k}: ${firstBitDiff(ra.rr, rb.rr)}`).toBe(true);
+      expect(bitsEqual(ra.ry, rb.ry), `readout ry k=${k}: ${firstBitDiff(ra.ry, rb.ry)}`).toBe(true);
+    }
+  });
+
+  it.each(ROWS)('weighted detector (weights with zeros), rows=%i, every dims tuple, literal true and false', (rows) => {
+    for (const [d, l, hDim, zDim] of TUPLES) {
+      for (const literal of [false, true]) {
+        const r = rng(rows * 7919 + d * 31 + l * 7 + hDim * 3 + zDim + (literal ? 1 : 0) + 11);
+        const plan = planFor(d, l, hDim, zDim, literal, r);
+        const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r), rho = randWeights(rows, r);
+        const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
+        const Ta = randArray(mh * mz, r), Tb = Ta.slice();
+        jsKernels.detector(Ta, plan, x, y, rows, rho);
+        wasmKernels.detector(Tb, plan, x, y, rows, rho);
+        expect(bitsEqual(Ta, Tb), `d=${d} l=${l} hDim=${hDim} zDim=${zDim} literal=${literal}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+      }
+    }
+  });
+
+  it.each(ROWS)('robustWeights and sampleWeights, rows=%i', (rows) => {
+    for (const d of DIMS) {
+      const r = rng(rows * 31 + d);
+      const x = awkwardArray(rows, d, r);
+      const inv = randArray(d, r, 2);
+      inv[0] = 0;
+      const a = new Float64Array(rows), b = new Float64Array(rows);
+      jsKernels.robustWeights(a, x, rows, d, inv, 1 / (1.5 * d));
+      wasmKernels.robustWeights(b, x, rows, d, inv, 1 / (1.5 * d));
+      expect(bitsEqual(a, b), `d=${d}: ${firstBitDiff(a, b)}`).toBe(true);
+      // sampleWeights: the same bits on either backend, and the formula it always had.
+      const chunk = { x, y: new Float64Array(rows), rows };
+      const w = weightingFromChunk(chunk, d, 1.5);
+      const sj = sampleWeights(w, chunk, d), sw = sampleWeights(w, chunk, d, wasmKernels);
+      const want = naiveRobustWeights(x, rows, d, Float64Array.from(w.scales, (s) => (s > 0 ? 1 / s : 0)), 1 / (1.5 * d));
+      expect(bitsEqual(sj, sw) && bitsEqual(sj, want)).toBe(true);
+    }
+  });
+
   it('detector at hDim = zDim = 31 (496 features each), rows=1000', () => {
     const r = rng(31);
     const plan = planFor(31, 31, 31, 31, false, r);
@@ -477,14 +671,18 @@ describe('wasm memory', () => {
     const rs: ReadoutSums = { rr: new Float64Array(256), ry: new Float64Array(16 * 32) };
     const W = randArray(16 * 32, r);
     const a = randomSymmetric(40, r);
+    const rho = randWeights(300, r), inv = randArray(32, r), out = new Float64Array(300);
     const round = (i: number) => {
       const rows = 1 + (i % 300); // varying sizes
-      K.detector(T, plan, x, y, rows);
-      K.moments1(sums, x, y, rows, 32, 32);
-      K.readout(rs, W, 16, x, y, rows, 32, 32);
+      const w = i % 2 ? rho : null; // weighted calls lay out more buffers
+      K.detector(T, plan, x, y, rows, w);
+      K.moments1(sums, x, y, rows, 32, 32, w);
+      K.readout(rs, W, 16, x, y, rows, 32, 32, w);
+      K.robustWeights(out, x, rows, 32, inv, 1 / 32);
       if (i % 50 === 0) K.symEig(a, 40);
     };
     round(299);
+    round(298);
     const before = K.memoryBytes();
     for (let i = 0; i < 1000; i++) round(i);
     expect(K.memoryBytes()).toBe(before);

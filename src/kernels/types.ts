@@ -14,6 +14,18 @@
  * SIMD lanes must therefore run across *outputs* (columns, tiles, samples), never across the
  * summation index. Register tiling and panel packing are free to do anything else.
  *
+ * ## Sample weights
+ * `moments1`, `detector` and `readout` take an optional per-row weight array `rho` (length ≥
+ * rows, checked; values finite, zeros allowed, not checked: the learner's ρ are in (0, 1]).
+ * `null` or omitted: every row has weight 1 and the kernel performs exactly the unweighted
+ * operations (no multiplication by 1 anywhere, so the bits are those of the unweighted
+ * definition, as before weights existed). With weights, each kernel multiplies ONE
+ * factor of every per-row product by ρ_r, at a fixed place stated in its documentation
+ * ("weighted operand"), before the product is formed: v' = rho[r] * v, one IEEE multiply.
+ * Everything else (products, batch sums, order) is as in the unweighted case with v' in
+ * place of v. So the sums are Σ_r ρ_r·(term)_r up to rounding — the same quantities the
+ * learner needs (see src/weights.ts).
+ *
  * All matrices are Float64Array, row-major, dense, with the leading dimension equal to the
  * column count unless stated.
  */
@@ -90,17 +102,43 @@ export type BackendName = 'js' | 'wasm';
 export interface Kernels {
   readonly name: BackendName;
 
-  /** Pass 1: accumulate second moments of `rows` samples (x rows×d, y rows×l). */
-  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void;
+  /**
+   * Pass 1: accumulate second moments of `rows` samples (x rows×d, y rows×l).
+   * Weighted operand (with `rho`): the LEFT factor of every product, which is also the term
+   * of the first-moment sums. Per row r, with x' = rho[r] * x_ri and y' = rho[r] * y_ri:
+   *   xx_ij += Σ x'_ri · x_rj (j ≥ i)   yx_ij += Σ y'_ri · x_rj   yy_ij += Σ y'_ri · y_rj (j ≥ i)
+   *   xs_i  += Σ x'_ri                  ys_i  += Σ y'_ri
+   * (batch sums under the contract above).
+   */
+  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho?: Float64Array | null): void;
 
-  /** Pass 2: accumulate the detector matrix T (mh×mz, see DetectorPlan) over `rows` samples. */
-  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number): void;
+  /**
+   * Pass 2: accumulate the detector matrix T (mh×mz, see DetectorPlan) over `rows` samples.
+   * Weighted operand (with `rho`): the G features. Each G entry of row r, formed exactly as in
+   * DetectorPlan (including its √2 factor), is then multiplied: g' = g * rho[r];
+   * T += Σ F·G'ᵀ. F is unchanged.
+   */
+  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho?: Float64Array | null): void;
 
   /**
    * Pass 3: r = relu(W·x) per sample (W k×d; r_i = max(dot, 0) written as dot > 0 ? dot : 0),
    * accumulate Σ r rᵀ (upper) and Σ r yᵀ.
+   * Weighted operand (with `rho`): the left relu features, r'_i = rho[r] * r_i after the relu;
+   *   rr_ij += Σ r'_i · r_j (j ≥ i)     ry_ij += Σ r'_i · y_j.
    */
-  readout(sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void;
+  readout(
+    sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+    rho?: Float64Array | null,
+  ): void;
+
+  /**
+   * Robust sample weights (src/weights.ts), one per row of x (rows×d):
+   *   q = Σ_j v_j·v_j with v_j = x_rj * invScale_j, summed in increasing j from +0;
+   *   t = 1 + q * denom;   out[r] = 1 / (t * t).
+   * Every row is independent (implementations may run SIMD lanes across rows). `out` has
+   * length ≥ rows, `invScale` length ≥ d. Not an accumulation: out[0..rows) is overwritten.
+   */
+  robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void;
 
   /**
    * Eigendecomposition of the symmetric m×m matrix `a` (row-major; only the upper triangle

@@ -13,25 +13,41 @@ function len(name: string, a: Float64Array, need: number): void {
   if (a.length < need) throw new RangeError(`${name} has length ${a.length}, expected at least ${need}`);
 }
 
-export function checkMoments1(s: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+/** The optional per-row weights: null/undefined, or a Float64Array with ≥ rows entries. */
+function weights(rho: Float64Array | null | undefined, rows: number): void {
+  if (rho !== null && rho !== undefined) len('rho', rho, rows);
+}
+
+export function checkMoments1(
+  s: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho: Float64Array | null | undefined,
+): void {
   dim('rows', rows); dim('d', d, 1); dim('l', l, 1);
-  len('x', x, rows * d); len('y', y, rows * l);
+  len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows);
   len('sums.xx', s.xx, d * d); len('sums.yx', s.yx, l * d); len('sums.yy', s.yy, l * l);
   len('sums.xs', s.xs, d); len('sums.ys', s.ys, l);
 }
 
-export function checkDetector(T: Float64Array, p: DetectorPlan, x: Float64Array, y: Float64Array, rows: number): void {
+export function checkDetector(T: Float64Array, p: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho: Float64Array | null | undefined): void {
   dim('rows', rows); dim('plan.d', p.d, 1); dim('plan.l', p.l, 1); dim('plan.hDim', p.hDim, 1); dim('plan.zDim', p.zDim, 1);
   const mh = (p.hDim * (p.hDim + 1)) / 2;
   const mz = (p.zDim * (p.zDim + 1)) / 2;
-  len('T', T, mh * mz); len('x', x, rows * p.d); len('y', y, rows * p.l);
+  len('T', T, mh * mz); len('x', x, rows * p.d); len('y', y, rows * p.l); weights(rho, rows);
   len('plan.Rx', p.Rx, p.hDim * p.d); len('plan.Ry', p.Ry, p.zDim * p.l); len('plan.Ph', p.Ph, p.zDim * p.hDim);
 }
 
-export function checkReadout(s: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+export function checkReadout(
+  s: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+  rho: Float64Array | null | undefined,
+): void {
   dim('rows', rows); dim('k', k, 1); dim('d', d, 1); dim('l', l, 1);
-  len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l);
+  len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows);
   len('sums.rr', s.rr, k * k); len('sums.ry', s.ry, k * l);
+}
+
+export function checkRobustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void {
+  dim('rows', rows); dim('d', d, 1);
+  len('out', out, rows); len('x', x, rows * d); len('invScale', invScale, d);
+  if (typeof denom !== 'number') throw new TypeError(`denom must be a number, got ${typeof denom}`);
 }
 
 export function checkSymEig(a: Float64Array, m: number): void {

@@ -2,8 +2,7 @@
 import type { DetectorPlan, Kernels } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import { triLen } from '../symcoords.js';
-import { addInto } from './moments1.js';
-import { RowScaler } from '../weights.js';
+import { addInto, sum } from './moments1.js';
 
 export class DetectorAccumulator {
   n = 0;
@@ -13,7 +12,6 @@ export class DetectorAccumulator {
   readonly T: Float64Array;
   readonly mh: number;
   readonly mz: number;
-  private readonly scaler: RowScaler;
 
   constructor(
     private readonly kernels: Kernels,
@@ -22,15 +20,13 @@ export class DetectorAccumulator {
     this.mh = triLen(plan.hDim);
     this.mz = triLen(plan.zDim);
     this.T = new Float64Array(this.mh * this.mz);
-    this.scaler = new RowScaler(plan.d, plan.l);
   }
 
-  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (features are degree-2, so rows are scaled by ρ^{1/4}). */
+  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (the kernel scales its q-features by ρ). */
   add(chunk: Chunk, rho?: Float64Array): void {
-    const c = rho ? this.scaler.scale(chunk, rho, 0.25) : chunk;
-    this.kernels.detector(this.T, this.plan, c.x, c.y, c.rows);
+    this.kernels.detector(this.T, this.plan, chunk.x, chunk.y, chunk.rows, rho ?? null);
     this.n += chunk.rows;
-    this.weight += rho ? sum(rho) : chunk.rows;
+    this.weight += rho ? sum(rho, chunk.rows) : chunk.rows;
   }
 
   merge(other: DetectorAccumulator): void {
@@ -39,10 +35,4 @@ export class DetectorAccumulator {
     this.n += other.n;
     this.weight += other.weight;
   }
-}
-
-export function sum(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s;
 }

@@ -1,7 +1,6 @@
 /** Pass 1: second moments Σxxᵀ, Σyxᵀ, Σyyᵀ and first moments Σx, Σy (streaming, mergeable). */
 import type { Kernels, Moments1Sums } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
-import { RowScaler } from '../weights.js';
 
 export class Moments1Accumulator {
   readonly d: number;
@@ -12,9 +11,6 @@ export class Moments1Accumulator {
   weight = 0;
   /** Σ x xᵀ, Σ y xᵀ, Σ y yᵀ, Σ x, Σ y — each term weighted by ρ when weights are given. */
   readonly sums: Moments1Sums;
-  /** Throwaway first-moment sums for weighted chunks (the kernel sees √ρ-scaled rows). */
-  private readonly scratch: { xs: Float64Array; ys: Float64Array };
-  private readonly scaler: RowScaler;
 
   constructor(
     private readonly kernels: Kernels,
@@ -30,28 +26,12 @@ export class Moments1Accumulator {
       xs: new Float64Array(d),
       ys: new Float64Array(l),
     };
-    this.scratch = { xs: new Float64Array(d), ys: new Float64Array(l) };
-    this.scaler = new RowScaler(d, l);
   }
 
-  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (see weights.ts). */
+  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (applied by the kernel, see weights.ts). */
   add(chunk: Chunk, rho?: Float64Array): void {
-    const { d, l } = this;
-    if (!rho) {
-      this.kernels.moments1(this.sums, chunk.x, chunk.y, chunk.rows, d, l);
-      this.weight += chunk.rows;
-    } else {
-      // Second moments from √ρ-scaled rows; first moments weighted by ρ directly.
-      const scaled = this.scaler.scale(chunk, rho, 0.5);
-      this.kernels.moments1({ ...this.sums, ...this.scratch }, scaled.x, scaled.y, chunk.rows, d, l);
-      const { xs, ys } = this.sums;
-      for (let r = 0; r < chunk.rows; r++) {
-        const w = rho[r];
-        this.weight += w;
-        for (let j = 0; j < d; j++) xs[j] += w * chunk.x[r * d + j];
-        for (let j = 0; j < l; j++) ys[j] += w * chunk.y[r * l + j];
-      }
-    }
+    this.kernels.moments1(this.sums, chunk.x, chunk.y, chunk.rows, this.d, this.l, rho ?? null);
+    this.weight += rho ? sum(rho, chunk.rows) : chunk.rows;
     this.n += chunk.rows;
   }
 
@@ -66,4 +46,11 @@ export class Moments1Accumulator {
 
 export function addInto(dst: Float64Array, src: Float64Array): void {
   for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+}
+
+/** Σ a[i] for i < n, in order from +0 (n defaults to the whole array). */
+export function sum(a: Float64Array, n = a.length): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[i];
+  return s;
 }

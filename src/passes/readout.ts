@@ -1,16 +1,13 @@
 /** Pass 3: normal equations of the least-squares fit of y on relu(Ŵx) (streaming, mergeable). */
 import type { Kernels, ReadoutSums } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
-import { addInto } from './moments1.js';
-import { RowScaler } from '../weights.js';
-import { sum } from './detector.js';
+import { addInto, sum } from './moments1.js';
 
 export class ReadoutAccumulator {
   n = 0;
   /** Σρ over the samples added (= n when unweighted). */
   weight = 0;
   readonly sums: ReadoutSums;
-  private readonly scaler: RowScaler;
 
   constructor(
     private readonly kernels: Kernels,
@@ -21,15 +18,13 @@ export class ReadoutAccumulator {
     readonly l: number,
   ) {
     this.sums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
-    this.scaler = new RowScaler(d, l);
   }
 
-  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (rows scaled by √ρ; relu is positively homogeneous). */
+  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (the kernel scales its relu features by ρ). */
   add(chunk: Chunk, rho?: Float64Array): void {
-    const c = rho ? this.scaler.scale(chunk, rho, 0.5) : chunk;
-    this.kernels.readout(this.sums, this.W, this.k, c.x, c.y, c.rows, this.d, this.l);
+    this.kernels.readout(this.sums, this.W, this.k, chunk.x, chunk.y, chunk.rows, this.d, this.l, rho ?? null);
     this.n += chunk.rows;
-    this.weight += rho ? sum(rho) : chunk.rows;
+    this.weight += rho ? sum(rho, chunk.rows) : chunk.rows;
   }
 
   merge(other: ReadoutAccumulator): void {

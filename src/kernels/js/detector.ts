@@ -11,7 +11,7 @@ import { BATCH_ROWS, SQRT2, type DetectorPlan } from '../types.js';
 import { PANEL, gemmTN, packWT, pad4, project } from './gemm.js';
 import { scratch } from './scratch.js';
 
-export function detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number): void {
+export function detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho: Float64Array | null): void {
   const { d, l, hDim, zDim, Rx, Ry, Ph, literal } = plan;
   const hPad = pad4(hDim);
   const zPad = pad4(zDim);
@@ -34,7 +34,7 @@ export function detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y
     project(Zt, 0, true, y, r0 * l, l, 1, nb, l, RyT, zDim, false);
     project(Pt, 0, true, Ht, 0, 1, B, nb, hDim, PhT, zDim, false);
     hFeatures(Fp, Ht, hDim, nb);
-    qFeatures(Gp, Zt, Pt, Et, zDim, nb, literal);
+    qFeatures(Gp, Zt, Pt, Et, zDim, nb, literal, rho, r0);
     gemmTN(T, mz, mh, mz, Fp, 0, PANEL, 4, Gp, 0, PANEL, 4, nb, false);
   }
 }
@@ -89,8 +89,12 @@ function hFeatures(Fp: Float64Array, Ht: Float64Array, m: number, nb: number): v
 /**
  * G(r) = (e_i·e_j − c·(p_i·p_j))·w: even detector e = z − 0.5·p, c = 0.25; literal e = z,
  * c = 0.5. Et: scratch for e, formed once per batch (the same value as forming it per use).
+ * Weighted: then G(r) = G(r)·ρ with ρ = rho[r0 + r].
  */
-function qFeatures(Gp: Float64Array, Zt: Float64Array, Pt: Float64Array, Et: Float64Array, m: number, nb: number, literal: boolean): void {
+function qFeatures(
+  Gp: Float64Array, Zt: Float64Array, Pt: Float64Array, Et: Float64Array, m: number, nb: number, literal: boolean,
+  rho: Float64Array | null, r0: number,
+): void {
   const B = BATCH_ROWS;
   const c = literal ? 0.5 : 0.25;
   let E = Zt;
@@ -107,11 +111,21 @@ function qFeatures(Gp: Float64Array, Zt: Float64Array, Pt: Float64Array, Et: Flo
     const a2 = I[f + 2] * B, b2 = J[f + 2] * B, a3 = I[f + 3] * B, b3 = J[f + 3] * B;
     const w0 = W[f], w1 = W[f + 1], w2 = W[f + 2], w3 = W[f + 3];
     let q = (f >> 2) * PANEL;
-    for (let r = 0; r < nb; r++, q += 4) {
-      Gp[q] = (E[a0 + r] * E[b0 + r] - c * (Pt[a0 + r] * Pt[b0 + r])) * w0;
-      Gp[q + 1] = (E[a1 + r] * E[b1 + r] - c * (Pt[a1 + r] * Pt[b1 + r])) * w1;
-      Gp[q + 2] = (E[a2 + r] * E[b2 + r] - c * (Pt[a2 + r] * Pt[b2 + r])) * w2;
-      Gp[q + 3] = (E[a3 + r] * E[b3 + r] - c * (Pt[a3 + r] * Pt[b3 + r])) * w3;
+    if (!rho) {
+      for (let r = 0; r < nb; r++, q += 4) {
+        Gp[q] = (E[a0 + r] * E[b0 + r] - c * (Pt[a0 + r] * Pt[b0 + r])) * w0;
+        Gp[q + 1] = (E[a1 + r] * E[b1 + r] - c * (Pt[a1 + r] * Pt[b1 + r])) * w1;
+        Gp[q + 2] = (E[a2 + r] * E[b2 + r] - c * (Pt[a2 + r] * Pt[b2 + r])) * w2;
+        Gp[q + 3] = (E[a3 + r] * E[b3 + r] - c * (Pt[a3 + r] * Pt[b3 + r])) * w3;
+      }
+    } else {
+      for (let r = 0; r < nb; r++, q += 4) {
+        const w = rho[r0 + r];
+        Gp[q] = ((E[a0 + r] * E[b0 + r] - c * (Pt[a0 + r] * Pt[b0 + r])) * w0) * w;
+        Gp[q + 1] = ((E[a1 + r] * E[b1 + r] - c * (Pt[a1 + r] * Pt[b1 + r])) * w1) * w;
+        Gp[q + 2] = ((E[a2 + r] * E[b2 + r] - c * (Pt[a2 + r] * Pt[b2 + r])) * w2) * w;
+        Gp[q + 3] = ((E[a3 + r] * E[b3 + r] - c * (Pt[a3 + r] * Pt[b3 + r])) * w3) * w;
+      }
     }
   }
 }

@@ -109,6 +109,25 @@ export function colSum(
 }
 
 /**
+ * Row weights on an operand in panel layout: dst(r, c) = ρ * src(r, c) with ρ = rho[rhoOff + r],
+ * for r < nb and every column of every panel (4·ceil(cols/4), padding included): the
+ * "weighted operand" of ../types.ts, one IEEE multiply per element. dst and src share the
+ * layout (ps, rs), both from offset 0.
+ */
+export function scalePanels(
+  dst: Float64Array, src: Float64Array, cols: number, ps: number, rs: number, nb: number, rho: Float64Array, rhoOff: number,
+): void {
+  const panels = (cols + 3) >> 2;
+  for (let ip = 0; ip < panels; ip++) {
+    let q = ip * ps;
+    for (let r = 0; r < nb; r++, q += rs) {
+      const w = rho[rhoOff + r];
+      dst[q] = w * src[q]; dst[q + 1] = w * src[q + 1]; dst[q + 2] = w * src[q + 2]; dst[q + 3] = w * src[q + 3];
+    }
+  }
+}
+
+/**
  * Pack rows [r0, r0 + nb) of src (row-major, leading dimension ld) into panels
  * dst[c >> 2][r][c & 3] (panel stride PANEL, from offset 0), zero padding columns.
  */

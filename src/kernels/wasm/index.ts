@@ -12,12 +12,12 @@
  *   re-created whenever `view.buffer !== memory.buffer`, and only after the call's single
  *   allocation, so a view is never used across a grow.
  * - Rows stream through in batches of BATCH_ROWS: each batch is copied in (one memcpy per
- *   array), then one wasm call does the whole batch. Accumulators (sums, T) are copied in at
- *   the start of a call and out at its end.
+ *   array, including the batch's sample weights when given), then one wasm call does the whole
+ *   batch. Accumulators (sums, T) are copied in at the start of a call and out at its end.
  */
 import { PureneuronError } from '../../errors.js';
 import { BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type SymEigResult } from '../types.js';
-import { checkDetector, checkMoments1, checkReadout, checkSymEig } from '../validate.js';
+import { checkDetector, checkMoments1, checkReadout, checkRobustWeights, checkSymEig } from '../validate.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmMemory, type WasmModule } from './api.js';
 import { WASM_BASE64 } from './bytes.generated.js';
 
@@ -28,12 +28,20 @@ interface WasmExports {
   free(ptr: number): void;
   batchRows(): number;
   packWT(dst: number, M: number, rows: number, cols: number): void;
-  moments1Batch(xx: number, yx: number, yy: number, xs: number, ys: number, X: number, Y: number, nb: number, d: number, l: number, Xp: number, Yp: number): void;
+  moments1Batch(
+    xx: number, yx: number, yy: number, xs: number, ys: number, X: number, Y: number, nb: number, d: number, l: number, Xp: number, Yp: number,
+    rho: number, Xw: number, Yw: number,
+  ): void;
   detectorBatch(
     T: number, X: number, Y: number, nb: number, d: number, l: number, hDim: number, zDim: number,
     RxT: number, RyT: number, PhT: number, literal: number, Ht: number, Zt: number, Pt: number, Et: number, Fp: number, Gp: number,
+    rho: number,
   ): void;
-  readoutBatch(rr: number, ry: number, X: number, Y: number, nb: number, d: number, l: number, k: number, WT: number, R: number, Yp: number): void;
+  readoutBatch(
+    rr: number, ry: number, X: number, Y: number, nb: number, d: number, l: number, k: number, WT: number, R: number, Yp: number,
+    rho: number, Rw: number,
+  ): void;
+  robustWeightsBatch(out: number, X: number, nb: number, d: number, inv: number, denom: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
 }
@@ -153,13 +161,16 @@ class WasmKernels implements Kernels {
     return this.ex.memory.buffer.byteLength;
   }
 
-  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
-    checkMoments1(sums, x, y, rows, d, l);
+  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho?: Float64Array | null): void {
+    checkMoments1(sums, x, y, rows, d, l, rho);
     if (rows === 0) return;
     const L = new Layout();
     const oxx = L.add(d * d), oyx = L.add(l * d), oyy = L.add(l * l), oxs = L.add(d), oys = L.add(l);
     const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
     const oXp = L.add(panels(d)), oYp = L.add(panels(l));
+    // Weighted: the batch's ρ and the scaled panels (the layout is unchanged without weights).
+    const oRho = rho ? L.add(BATCH_ROWS) : 0;
+    const oXw = rho ? L.add(panels(d)) : 0, oYw = rho ? L.add(panels(l)) : 0;
     const b = this.reserve(L.bytes);
     const m = this.f64();
     const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
@@ -172,7 +183,11 @@ class WasmKernels implements Kernels {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
       m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
-      this.ex.moments1Batch(b + oxx, b + oyx, b + oyy, b + oxs, b + oys, b + oX, b + oY, nb, d, l, b + oXp, b + oYp);
+      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      this.ex.moments1Batch(
+        b + oxx, b + oyx, b + oyy, b + oxs, b + oys, b + oX, b + oY, nb, d, l, b + oXp, b + oYp,
+        rho ? b + oRho : 0, b + oXw, b + oYw,
+      );
     }
     sums.xx.set(m.subarray(at(oxx), at(oxx) + d * d));
     sums.yx.set(m.subarray(at(oyx), at(oyx) + l * d));
@@ -181,8 +196,8 @@ class WasmKernels implements Kernels {
     sums.ys.set(m.subarray(at(oys), at(oys) + l));
   }
 
-  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number): void {
-    checkDetector(T, plan, x, y, rows);
+  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho?: Float64Array | null): void {
+    checkDetector(T, plan, x, y, rows, rho);
     if (rows === 0) return;
     const { d, l, hDim, zDim } = plan;
     const mh = (hDim * (hDim + 1)) / 2;
@@ -195,6 +210,7 @@ class WasmKernels implements Kernels {
     const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
     const oH = L.add(BATCH_ROWS * hPad), oZ = L.add(BATCH_ROWS * zPad), oP = L.add(BATCH_ROWS * zPad), oE = L.add(BATCH_ROWS * zDim);
     const oF = L.add(panels(mh)), oG = L.add(panels(mz));
+    const oRho = rho ? L.add(BATCH_ROWS) : 0; // read up to row 2·ceil(nb/2) ≤ 256: in bounds
     const b = this.reserve(L.bytes);
     const m = this.f64();
     const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
@@ -210,16 +226,20 @@ class WasmKernels implements Kernels {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
       m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
+      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
       this.ex.detectorBatch(
         b + oT, b + oX, b + oY, nb, d, l, hDim, zDim, b + oRxT, b + oRyT, b + oPhT, literal,
-        b + oH, b + oZ, b + oP, b + oE, b + oF, b + oG,
+        b + oH, b + oZ, b + oP, b + oE, b + oF, b + oG, rho ? b + oRho : 0,
       );
     }
     T.set(m.subarray(at(oT), at(oT) + mh * mz));
   }
 
-  readout(sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
-    checkReadout(sums, W, k, x, y, rows, d, l);
+  readout(
+    sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+    rho?: Float64Array | null,
+  ): void {
+    checkReadout(sums, W, k, x, y, rows, d, l, rho);
     if (rows === 0) return;
     const kPad = pad4(k);
     const L = new Layout();
@@ -227,6 +247,7 @@ class WasmKernels implements Kernels {
     const oW = L.add(k * d), oWT = L.add(kPad * d);
     const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
     const oR = L.add(BATCH_ROWS * kPad), oYp = L.add(panels(l));
+    const oRho = rho ? L.add(BATCH_ROWS) : 0, oRw = rho ? L.add(BATCH_ROWS * kPad) : 0;
     const b = this.reserve(L.bytes);
     const m = this.f64();
     const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
@@ -238,10 +259,29 @@ class WasmKernels implements Kernels {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
       m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
-      this.ex.readoutBatch(b + orr, b + ory, b + oX, b + oY, nb, d, l, k, b + oWT, b + oR, b + oYp);
+      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      this.ex.readoutBatch(b + orr, b + ory, b + oX, b + oY, nb, d, l, k, b + oWT, b + oR, b + oYp, rho ? b + oRho : 0, b + oRw);
     }
     sums.rr.set(m.subarray(at(orr), at(orr) + k * k));
     sums.ry.set(m.subarray(at(ory), at(ory) + k * l));
+  }
+
+  robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void {
+    checkRobustWeights(out, x, rows, d, invScale, denom);
+    if (rows === 0) return;
+    const L = new Layout();
+    // The kernel works on rows up to 8·ceil(nb/8) ≤ BATCH_ROWS (junk past nb, never copied out).
+    const oInv = L.add(d), oX = L.add(BATCH_ROWS * d), oOut = L.add(BATCH_ROWS);
+    const b = this.reserve(L.bytes);
+    const m = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    m.set(invScale.subarray(0, d), at(oInv));
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const nb = Math.min(rows - r0, BATCH_ROWS);
+      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      this.ex.robustWeightsBatch(b + oOut, b + oX, nb, d, b + oInv, denom);
+      out.set(m.subarray(at(oOut), at(oOut) + nb), r0);
+    }
   }
 
   symEig(a: Float64Array, m: number): SymEigResult {
