@@ -326,7 +326,10 @@ async function refineLoop(runner: PassRunner, o: Resolved, W0: Float64Array, n: 
       continue;
     }
     halvings = 0;
+    // On noisy data the loss stops falling at the least-squares optimum: stop there too.
+    const stalled = best.loss < Infinity && best.loss - loss <= 1e-9 * best.loss;
     best = { W, loss };
+    if (stalled) break;
     const delta = newtonStep(vpH.reducedHessian(hes, vpH.leastSquaresA() ?? A), vp.gradient(A));
     let dn = 0;
     let wn = 0;

@@ -57,6 +57,9 @@ export class PassRunner {
           while (inFlight.length >= 2 * pool.size) take(await inFlight.shift()!);
         } else {
           take(runChunkJob(kernels, kind, p, chunk, done));
+          // Let the event loop run between chunks (timers, I/O, an abort) even when every
+          // pass runs on the calling thread and the source yields without real I/O.
+          await new Promise<void>((res) => setImmediate(res));
         }
         done += chunk.rows;
         opts.onProgress?.({ phase, done, total });
