@@ -108,7 +108,7 @@ const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULT
 type Resolved = typeof DEFAULTS & { k: number | 'auto'; signal?: AbortSignal; onProgress?: (p: Progress) => void };
 
 /** A value as the user wrote it: strings quoted (so '3' is not mistaken for 3), numbers as is (NaN stays NaN). */
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'symbol' ? v.toString() : String(v));
 
 function resolveOptions(options: LearnOptions): Resolved {
   if (options === null || typeof options !== 'object') throw new TypeError('learn(input, options): options must be an object with at least { k }');
@@ -129,6 +129,10 @@ function resolveOptions(options: LearnOptions): Resolved {
   if (!Number.isInteger(o.refine) || o.refine < 0 || o.refine > 1000) throw new PureneuronError('BAD_OPTION', `refine must be an integer in [0, 1000] (Gauss–Newton passes), got ${show(o.refine)}`);
   if (!Number.isInteger(o.refineSamples) || o.refineSamples < 1) throw new PureneuronError('BAD_OPTION', `refineSamples must be a positive integer, got ${show(o.refineSamples)}`);
   if (o.workers !== 'auto' && (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 256)) throw new PureneuronError('BAD_OPTION', `workers must be 'auto' or an integer in [0, 256], got ${show(o.workers)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new PureneuronError('BAD_OPTION', `onProgress must be a function, got ${show(o.onProgress)}`);
+  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && typeof (o.signal as AbortSignal).aborted === 'boolean' && typeof (o.signal as AbortSignal).addEventListener === 'function')) {
+    throw new PureneuronError('BAD_OPTION', `signal must be an AbortSignal, got ${show(o.signal)}`);
+  }
   if (!Number.isInteger(o.chunkRows) || o.chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${o.chunkRows}`);
   return o;
 }
@@ -173,7 +177,18 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
     timings[name] = t - tp;
     tp = t;
   };
-  const runner = new PassRunner(source, kernels, { chunkRows: o.chunkRows, signal: o.signal, onProgress: o.onProgress, robustScale: o.weighting === 'robust' ? o.robustScale : undefined }, pool);
+  const runner = new PassRunner(
+    source,
+    kernels,
+    {
+      chunkRows: o.chunkRows,
+      signal: o.signal,
+      onProgress: o.onProgress,
+      robustScale: o.weighting === 'robust' ? o.robustScale : undefined,
+      checkValues: source.checked !== true,
+    },
+    pool,
+  );
 
   // Pass 1: second moments (the two halves of every chunk apart, for the error estimate) and
   // the symmetry test.
@@ -187,6 +202,9 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   const m1 = new Moments1Accumulator(kernels, d, l);
   m1.merge(m1h[0]);
   m1.merge(m1h[1]);
+  for (const [name, v] of [['x', m1.sums.xx], ['y', m1.sums.yy]] as const) {
+    if (!v.every(Number.isFinite)) throw new PureneuronError('BAD_VALUE', `the second moments of ${name} overflow double precision (values of magnitude ≳ 1e150): rescale ${name}`);
+  }
   const sym = new SymmetryAccumulator(d);
   for (const key of ['s1', 'v1', 's3', 'v3'] as const) sym[key].set(p1.state[key] as Float64Array);
   lap('pass1');
@@ -212,6 +230,7 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
 
   // Pass 2: the detector, over the two halves of every chunk separately (for the error estimate).
   const p2 = await runner.run('pass2', { plan: red.plan }, 'pass2', n);
+  sameCount(p2.rows, n, 2);
   const dets = [0, 1].map((i) => {
     const a = new DetectorAccumulator(kernels, red.plan);
     a.T.set(p2.state['T' + i] as Float64Array);
@@ -233,9 +252,11 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   if (o.errorEstimate) {
     try {
       const [Wa, Wb] = dets.map((hv, i) => halfFirstLayer(m1h[i].sums, m1h[i].weight, lp, red.plan.Ry, pureDirections(kernels, hv, red, k, o, k).U, red.zMean, k));
-      errorEstimate = weightDistance(Wa, Wb, k, d) / 2;
-    } catch (e) {
-      if (!(e instanceof PureneuronError)) throw e;
+      const est = Wa.every(Number.isFinite) && Wb.every(Number.isFinite) ? weightDistance(Wa, Wb, k, d) / 2 : NaN;
+      if (!Number.isFinite(est)) throw new PureneuronError('NUMERICAL_FAILURE', 'degenerate half-sample fit');
+      errorEstimate = est;
+    } catch {
+      // Any failure of a half fit (too few or degenerate samples in a half) only costs the estimate.
       warnings.push('the half-sample estimates failed (too few samples for half the data): no error estimate');
     }
     lap('errorEstimate');
@@ -244,6 +265,7 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   // Pass 3: least squares of y on relu(Ŵx).
   const readout = async (Wr: Float64Array) => {
     const p3 = await runner.run('pass3', { W: Wr, k, d, l }, 'pass3', n);
+    sameCount(p3.rows, n, 3);
     const ro = new ReadoutAccumulator(kernels, Wr, k, d, l);
     ro.sums.rr.set(p3.state.rr as Float64Array);
     ro.sums.ry.set(p3.state.ry as Float64Array);
@@ -351,6 +373,11 @@ async function refineLoop(runner: PassRunner, o: Resolved, W0: Float64Array, n: 
 
 /** Samples used to form the refinement's Gauss–Newton matrix in each pass. */
 const HESSIAN_ROWS = 20_000;
+
+/** Every pass must see the samples pass 1 saw: a source that changes between passes is an error. */
+function sameCount(rows: number, n: number, pass: number): void {
+  if (rows !== n) throw new PureneuronError('BAD_FILE', `the source yielded ${rows} samples in pass ${pass} but ${n} in pass 1: the data changed between passes (sources must be re-readable unchanged)`);
+}
 
 /** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
 const ERROR_WARN = 0.1;

@@ -5,6 +5,7 @@
  * gives the same bits whichever backend runs the hot loops.
  */
 import { Matrix, SingularValueDecomposition, solve as mlSolve } from 'ml-matrix';
+import { PureneuronError } from './errors.js';
 
 /** C (m×p) = A (m×n) · B (n×p). */
 export function matmul(A: Float64Array, B: Float64Array, m: number, n: number, p: number): Float64Array {
@@ -57,11 +58,17 @@ export function svd(A: Float64Array, m: number, n: number): { s: Float64Array; U
     const t = svd(transpose(A, m, n), n, m);
     return { s: t.s, U: t.V, V: t.U, r: t.r };
   }
-  const dec = new SingularValueDecomposition(toMatrix(A, m, n), { autoTranspose: false });
+  // Scaled to a largest entry of 1 first: ml-matrix's SVD never terminates on matrices of
+  // subnormal size (mljs/matrix#70) and the scale is restored on the singular values.
+  let amax = 0;
+  for (let i = 0; i < A.length; i++) amax = Math.max(amax, Math.abs(A[i]));
+  if (!Number.isFinite(amax)) throw new PureneuronError('NUMERICAL_FAILURE', 'SVD of a matrix with non-finite entries (the data overflow double precision: rescale them)');
+  const sc = amax > 0 ? 1 / amax : 1;
+  const dec = new SingularValueDecomposition(toMatrix(A.map((v) => v * sc), m, n), { autoTranspose: false });
   const r = Math.min(m, n);
   const U = dec.leftSingularVectors;
   const V = dec.rightSingularVectors;
-  const s = Float64Array.from(dec.diagonal.slice(0, r));
+  const s = Float64Array.from(dec.diagonal.slice(0, r), (v) => v / sc);
   const Uo = new Float64Array(m * r);
   const Vo = new Float64Array(n * r);
   for (let i = 0; i < m; i++) for (let j = 0; j < r; j++) Uo[i * r + j] = U.get(i, j);
@@ -71,7 +78,12 @@ export function svd(A: Float64Array, m: number, n: number): { s: Float64Array; U
 
 /** Solves A X = B for square A (n×n) and B (n×p) by LU (ml-matrix). */
 export function solve(A: Float64Array, B: Float64Array, n: number, p: number): Float64Array {
-  return fromMatrix(mlSolve(toMatrix(A, n, n), toMatrix(B, n, p)));
+  try {
+    return fromMatrix(mlSolve(toMatrix(A, n, n), toMatrix(B, n, p)));
+  } catch (e) {
+    // ml-matrix throws plain Errors ("LU matrix is singular"): give callers a documented one.
+    throw new PureneuronError('NUMERICAL_FAILURE', `a ${n}×${n} linear system is singular (${(e as Error).message})`);
+  }
 }
 
 /** Columns [c0, c0+count) of A (m×n) as an m×count matrix. */

@@ -31,6 +31,8 @@ export interface SampleSource {
   readonly d: number;
   readonly l: number;
   readonly n?: number;
+  /** True when the source itself rejects NaN/±Inf (the package's sources do); otherwise learn() checks every value of pass 1. */
+  readonly checked?: boolean;
   chunks(maxRows: number, signal?: AbortSignal): AsyncIterable<Chunk>;
 }
 

@@ -24,6 +24,31 @@ function writeError(path: string, e: unknown): PureneuronError {
   return err;
 }
 
+/**
+ * A signal that abandons every atomic write still in progress, for callers that do not pass
+ * their own: the CLI sets it to the signal its SIGINT/SIGTERM handler fires, so an interrupted
+ * command removes its temporary files and leaves every destination untouched.
+ */
+let processSignal: AbortSignal | undefined;
+
+/** Sets (or clears, with undefined) the signal that abandons atomic writes without a signal of their own. */
+export function abortWritesOn(signal: AbortSignal | undefined): void {
+  processSignal = signal;
+}
+
+function abortedError(path: string, signal: AbortSignal): PureneuronError {
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+  return new PureneuronError('ABORTED', `aborted while writing ${path}${reason}; ${path} was not changed`);
+}
+
+/** Bytes handed to one write call: small enough that an abort is noticed within a fraction of a second. */
+const WRITE_PIECE = 8 << 20;
+
+export interface AtomicWriteOptions {
+  /** Aborting it abandons the write (ABORTED; the temporary file is removed, the destination untouched). */
+  signal?: AbortSignal;
+}
+
 /** A pending atomic write: write() any number of times, then commit() or abort(). */
 export interface AtomicWriter {
   /** The destination path. */
@@ -52,7 +77,9 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Opens a temporary file next to `path` for an atomic, streamed write. */
-export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
+export async function openAtomicWriter(path: string, options: AtomicWriteOptions = {}): Promise<AtomicWriter> {
+  const signal = options.signal ?? processSignal;
+  if (signal?.aborted) throw abortedError(path, signal);
   const dir = dirname(path);
   const tempPath = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fh: FileHandle;
@@ -76,21 +103,37 @@ export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
     async write(data: Uint8Array): Promise<void> {
       if (state !== 'open') throw new Error(`atomic writer for ${path} is already ${state}`);
       try {
-        // A single write call may be partial; loop until everything is written.
+        // A single write call may be partial; loop until everything is written, in pieces so
+        // that an abort between them is noticed promptly even for a multi-GB array.
         let off = 0;
         while (off < data.length) {
-          const { bytesWritten } = await fh.write(data, off, data.length - off);
+          if (signal?.aborted) break;
+          const { bytesWritten } = await fh.write(data, off, Math.min(WRITE_PIECE, data.length - off));
           off += bytesWritten;
         }
       } catch (e) {
         await abort();
         throw writeError(path, e);
       }
+      if (signal?.aborted) {
+        await abort();
+        throw abortedError(path, signal);
+      }
     },
     async commit(): Promise<void> {
       if (state !== 'open') throw new Error(`atomic writer for ${path} is already ${state}`);
       try {
         await fh.sync();
+      } catch (e) {
+        await abort();
+        throw writeError(path, e);
+      }
+      // The last moment an abort can still leave the destination untouched (fsync may be slow).
+      if (signal?.aborted) {
+        await abort();
+        throw abortedError(path, signal);
+      }
+      try {
         await fh.close();
         state = 'committed';
         await rename(tempPath, path);
@@ -106,9 +149,9 @@ export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
 }
 
 /** Writes `data` (a string is written as UTF-8) to `path` atomically. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  const w = await openAtomicWriter(path);
+  const w = await openAtomicWriter(path, options);
   await w.write(bytes);
   await w.commit();
 }

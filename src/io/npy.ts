@@ -40,6 +40,18 @@ export interface NpyHeader {
   dataBytes: number;
 }
 
+/** A header's text for an error message: trimmed, at most 200 characters (a hostile header may be 1 MiB). */
+function excerpt(text: string): string {
+  const t = text.trim();
+  return JSON.stringify(t.length > 200 ? `${t.slice(0, 200)}…` : t);
+}
+
+/** A string from a file, safe for a one-line message: control characters escaped, at most 40 characters. */
+function printable(s: string): string {
+  const t = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return t.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function bad(name: string, what: string): PureneuronError {
   return new PureneuronError('BAD_FILE', `${name} is not a valid .npy file: ${what}`);
 }
@@ -78,12 +90,16 @@ export function readNpyPreamble(bytes: Uint8Array, name = 'data'): { major: numb
 
 type PyValue = string | number | boolean | null | PyValue[] | { tuple: PyValue[] } | Map<string, PyValue>;
 
+/** Deepest nesting of dicts, tuples and lists accepted: numpy writes 2 levels ({'shape': (n, d)}). */
+const MAX_DEPTH = 32;
+
 class LiteralParser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly s: string, private readonly name: string) {}
 
   private fail(what: string): never {
-    throw bad(this.name, `malformed header (${what} at character ${this.i}): ${JSON.stringify(this.s.trim())}`);
+    throw bad(this.name, `malformed header (${what} at character ${this.i}): ${excerpt(this.s)}`);
   }
 
   private ws(): void {
@@ -101,9 +117,13 @@ class LiteralParser {
     this.ws();
     const c = this.s[this.i];
     if (c === undefined) this.fail('unexpected end');
-    if (c === '{') return this.dict();
-    if (c === '(') return { tuple: this.seq(')') };
-    if (c === '[') return this.seq(']');
+    if (c === '{' || c === '(' || c === '[') {
+      // Bounded recursion: a hostile header of 60 000 '(' must be BAD_FILE, not a stack overflow.
+      if (++this.depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+      const v = c === '{' ? this.dict() : c === '(' ? { tuple: this.seq(')') } : this.seq(']');
+      this.depth--;
+      return v;
+    }
     if (c === "'" || c === '"') return this.str();
     const m = /^(True|False|None|[+-]?\d+L?)/.exec(this.s.slice(this.i));
     if (!m) this.fail('unexpected token');
@@ -176,15 +196,16 @@ export function parseNpyHeader(bytes: Uint8Array, name = 'data'): NpyHeader {
   }
   const text = new TextDecoder(pre.major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(pre.headerStart, pre.dataOffset));
   const dict = new LiteralParser(text, name).parseTop();
-  if (!(dict instanceof Map)) throw bad(name, `header is not a dict: ${JSON.stringify(text.trim())}`);
+  if (!(dict instanceof Map)) throw bad(name, `header is not a dict: ${excerpt(text)}`);
   for (const key of ['descr', 'fortran_order', 'shape']) {
-    if (!dict.has(key)) throw bad(name, `header has no '${key}' entry: ${JSON.stringify(text.trim())}`);
+    if (!dict.has(key)) throw bad(name, `header has no '${key}' entry: ${excerpt(text)}`);
   }
 
   const descr = dict.get('descr');
-  if (typeof descr !== 'string') {
+  if (Array.isArray(descr)) {
     throw new PureneuronError('BAD_FILE', `${name} holds a structured dtype; only plain float64 or float32 arrays are supported`);
   }
+  if (typeof descr !== 'string') throw bad(name, `'descr' is not a dtype string: ${excerpt(text)}`);
   let dtype: NpyDtype;
   if (descr === '<f8') dtype = 'f8';
   else if (descr === '<f4') dtype = 'f4';
@@ -196,7 +217,7 @@ export function parseNpyHeader(bytes: Uint8Array, name = 'data'): NpyHeader {
   } else {
     throw new PureneuronError(
       'BAD_FILE',
-      `${name} has dtype '${descr}'; only little-endian float64 ('<f8') or float32 ('<f4') are supported: ` +
+      `${name} has dtype '${printable(descr)}'; only little-endian float64 ('<f8') or float32 ('<f4') are supported: ` +
         `convert it with np.save(path, a.astype('<f8'))`,
     );
   }
@@ -207,7 +228,7 @@ export function parseNpyHeader(bytes: Uint8Array, name = 'data'): NpyHeader {
   const shapeV = dict.get('shape');
   const dims = shapeV !== null && typeof shapeV === 'object' && 'tuple' in shapeV ? shapeV.tuple : undefined;
   if (!dims || !dims.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
-    throw bad(name, `'shape' is not a tuple of non-negative integers: ${JSON.stringify(text.trim())}`);
+    throw bad(name, `'shape' is not a tuple of non-negative integers: ${excerpt(text)}`);
   }
   const shape = dims as number[];
   if (fo && shape.filter((s) => s > 1).length > 1) {

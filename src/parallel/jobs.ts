@@ -24,8 +24,13 @@ export interface Pass2Params { plan: DetectorPlan; weighting?: Weighting }
 export interface Pass3Params { W: Float64Array; k: number; d: number; l: number; weighting?: Weighting }
 export interface RefineParams { W: Float64Array; k: number; d: number; l: number; weighting?: Weighting; hessianRows: number }
 
-/** Calls add(0, first half of the chunk) and add(1, second half), with their weights (views, no copies). */
-export function halves(c: Chunk, rho: Float64Array | undefined, d: number, l: number, add: (i: 0 | 1, part: Chunk, rho?: Float64Array) => void): void {
+/**
+ * Calls add(0, first half of the chunk) and add(1, second half), with their weights (views, no
+ * copies). A one-row chunk goes wholly to the half given by the parity of its index `start`,
+ * so that even chunkRows = 1 fills both halves.
+ */
+export function halves(c: Chunk, rho: Float64Array | undefined, d: number, l: number, start: number, add: (i: 0 | 1, part: Chunk, rho?: Float64Array) => void): void {
+  if (c.rows === 1) return add((start & 1) as 0 | 1, c, rho);
   const h = c.rows >> 1;
   const part = (from: number, to: number): Chunk => ({ x: c.x.subarray(from * d, to * d), y: c.y.subarray(from * l, to * l), rows: to - from });
   if (h > 0) add(0, part(0, h), rho?.subarray(0, h));
@@ -71,7 +76,7 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
       const { d, l, weighting } = params as Pass1Params;
       const rho = weighting ? sampleWeights(weighting, chunk, d, kernels) : undefined;
       const m = [new Moments1Accumulator(kernels, d, l), new Moments1Accumulator(kernels, d, l)];
-      halves(chunk, rho, d, l, (i, part, w) => m[i].add(part, w));
+      halves(chunk, rho, d, l, start, (i, part, w) => m[i].add(part, w));
       const sym = new SymmetryAccumulator(d);
       sym.add(chunk, rho);
       moments1State(m[0], '0', out);
@@ -83,7 +88,7 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
       const { plan, weighting } = params as Pass2Params;
       const rho = weighting ? sampleWeights(weighting, chunk, plan.d, kernels) : undefined;
       const det = [new DetectorAccumulator(kernels, plan), new DetectorAccumulator(kernels, plan)];
-      halves(chunk, rho, plan.d, plan.l, (i, part, w) => det[i].add(part, w));
+      halves(chunk, rho, plan.d, plan.l, start, (i, part, w) => det[i].add(part, w));
       det.forEach((a, i) => Object.assign(out, { ['T' + i]: a.T, ['n' + i]: a.n, ['w' + i]: a.weight }));
       return out;
     }

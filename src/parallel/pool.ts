@@ -39,7 +39,8 @@ export class WorkerPool {
   constructor(size: number, backend: BackendName) {
     this.size = size;
     for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { backend } });
+      // execArgv: [] — the worker is plain CommonJS; flags of the parent (e.g. --input-type=module) must not leak in.
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { backend }, execArgv: [] });
       w.on('message', (r: Reply) => this.onReply(w, r));
       w.on('error', (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
       w.on('exit', (code) => {

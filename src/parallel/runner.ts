@@ -8,6 +8,7 @@
 import { PureneuronError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Chunk, SampleSource } from '../types.js';
+import { checkFinite } from '../sources/check.js';
 import { weightingFromChunk, type Weighting } from '../weights.js';
 import { runChunkJob, type JobKind } from './jobs.js';
 import type { WorkerPool } from './pool.js';
@@ -21,6 +22,8 @@ export interface RunnerOptions {
   onProgress?: (p: { phase: Phase; done: number; total?: number }) => void;
   /** The c of the robust weights, or undefined for unweighted passes. */
   robustScale?: number;
+  /** Check every value for NaN/±Inf (for sources that do not check themselves). */
+  checkValues?: boolean;
 }
 
 export class PassRunner {
@@ -50,10 +53,17 @@ export class PassRunner {
       for await (const whole of source.chunks(opts.chunkRows, opts.signal)) {
         if (opts.signal?.aborted) throw new PureneuronError('ABORTED', 'learn() was aborted');
         const chunk: Chunk = done + whole.rows > limit ? { x: whole.x.subarray(0, (limit - done) * d), y: whole.y.subarray(0, (limit - done) * l), rows: limit - done } : whole;
+        if (opts.checkValues) {
+          checkFinite('x', chunk.x, d, done);
+          checkFinite('y', chunk.y, l, done);
+        }
         if (opts.robustScale !== undefined && !this.weighting) this.weighting = weightingFromChunk(chunk, d, opts.robustScale);
         p ??= { ...params, weighting: this.weighting };
         if (pool) {
-          inFlight.push(pool.run(kind, p, chunk, done));
+          const job = pool.run(kind, p, chunk, done);
+          // Observed at once: a job may fail while we are still reading, before it is awaited.
+          job.catch(() => {});
+          inFlight.push(job);
           while (inFlight.length >= 2 * pool.size) take(await inFlight.shift()!);
         } else {
           take(runChunkJob(kernels, kind, p, chunk, done));

@@ -49,6 +49,7 @@ export function arraySource(input: ArrayInput): SampleSource {
     d,
     l,
     n,
+    checked: true,
     async *chunks(maxRows: number, signal?: AbortSignal): AsyncGenerator<Chunk> {
       checkMaxRows(maxRows);
       const check = !verified;

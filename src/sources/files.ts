@@ -82,6 +82,8 @@ function samples(n: number): string {
 class FileSource implements SampleSource {
   readonly d: number;
   readonly l: number;
+  /** Values are checked for NaN/±Inf as they are read. */
+  readonly checked = true;
   private n_: number | undefined;
 
   constructor(
