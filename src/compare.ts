@@ -8,6 +8,7 @@
  * Layouts as in Network: W k×d, A l×k, row-major.
  */
 import { assertFiniteMatrix } from './model.js';
+import { forward } from './forward.js';
 import { hungarian } from './hungarian.js';
 import { Rng } from './random.js';
 import type { Network, NumericArray } from './types.js';
@@ -73,25 +74,6 @@ function unitRows(W: ArrayLike<number>, norms: Float64Array, k: number, d: numbe
   return out;
 }
 
-/** Noiseless outputs A·relu(W·x) for n samples (x n×d) into an n×l array. */
-function forward(net: Network, x: NumericArray, n: number): Float64Array {
-  const { d, k, l, W, A } = net;
-  const y = new Float64Array(n * l);
-  const r = new Float64Array(k);
-  for (let s = 0; s < n; s++) {
-    for (let i = 0; i < k; i++) {
-      let v = 0;
-      for (let j = 0; j < d; j++) v += W[i * d + j] * x[s * d + j];
-      r[i] = v > 0 ? v : 0;
-    }
-    for (let p = 0; p < l; p++) {
-      let v = 0;
-      for (let i = 0; i < k; i++) v += A[p * k + i] * r[i];
-      y[s * l + p] = v;
-    }
-  }
-  return y;
-}
 
 /**
  * Compares a learned `model` with the planted `truth`; see Comparison. Units are matched by a

@@ -1,5 +1,6 @@
 /** A learned network y = A·relu(W·x), with the diagnostics of the fit that produced it. */
 import { PureneuronError } from './errors.js';
+import { forward } from './forward.js';
 import type { Network, NumericArray } from './types.js';
 import type { BackendName } from './kernels/types.js';
 import type { SymmetryReport } from './symmetry.js';
@@ -102,24 +103,10 @@ export class Model implements Network {
 
   /** y = A·relu(W·x) for n = x.length / d samples (x n×d row-major); returns n×l row-major. */
   predict(x: NumericArray): Float64Array {
-    const { d, k, l, W, A } = this;
+    const { d } = this;
     if (x.length % d !== 0) throw new RangeError(`x has ${x.length} values, not a multiple of d = ${d}`);
     const n = x.length / d;
-    const out = new Float64Array(n * l);
-    const r = new Float64Array(k);
-    for (let s = 0; s < n; s++) {
-      for (let i = 0; i < k; i++) {
-        let v = 0;
-        for (let j = 0; j < d; j++) v += W[i * d + j] * x[s * d + j];
-        r[i] = v > 0 ? v : 0;
-      }
-      for (let o = 0; o < l; o++) {
-        let v = 0;
-        for (let i = 0; i < k; i++) v += A[o * k + i] * r[i];
-        out[s * l + o] = v;
-      }
-    }
-    return out;
+    return forward(this, x, n);
   }
 
   toJSON(): ModelJSON {

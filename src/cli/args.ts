@@ -51,3 +51,14 @@ export function choice<T extends string>(name: string, v: string | undefined, al
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
   return v as T;
 }
+
+/** The flags that describe a planted problem (generate, demo). */
+export const PROBLEM_FLAGS = {
+  distribution: { type: 'string' },
+  n: { type: 'string' },
+  d: { type: 'string' },
+  k: { type: 'string' },
+  l: { type: 'string' },
+  noise: { type: 'string' },
+  seed: { type: 'string' },
+} as const satisfies OptionSpec;

@@ -2,7 +2,7 @@
 import { compare } from '../compare.js';
 import { DISTRIBUTIONS, generate, type Distribution } from '../generate.js';
 import { learn } from '../learn.js';
-import { choice, intFlag, numFlag, parse } from './args.js';
+import { choice, intFlag, numFlag, parse, PROBLEM_FLAGS } from './args.js';
 import type { Io } from './io.js';
 
 export const demoHelp = `Usage: pureneuron demo [options]
@@ -21,13 +21,7 @@ Options:
 
 export async function demoCommand(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse(argv, {
-    distribution: { type: 'string' },
-    n: { type: 'string' },
-    d: { type: 'string' },
-    k: { type: 'string' },
-    l: { type: 'string' },
-    noise: { type: 'string' },
-    seed: { type: 'string' },
+    ...PROBLEM_FLAGS,
     backend: { type: 'string' },
   });
   if (v.help) return io.out(demoHelp);

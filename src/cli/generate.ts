@@ -5,7 +5,7 @@ import { DISTRIBUTIONS, generate, type Distribution } from '../generate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeRawF64 } from '../io/raw.js';
 import { Model } from '../model.js';
-import { choice, intFlag, numFlag, parse, required } from './args.js';
+import { choice, intFlag, numFlag, parse, required, PROBLEM_FLAGS } from './args.js';
 import type { Io } from './io.js';
 
 export const generateHelp = `Usage: pureneuron generate --n N --d D --k K --l L --out DIR [options]
@@ -33,13 +33,7 @@ Options:
 
 export async function generateCommand(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse(argv, {
-    distribution: { type: 'string' },
-    n: { type: 'string' },
-    d: { type: 'string' },
-    k: { type: 'string' },
-    l: { type: 'string' },
-    noise: { type: 'string' },
-    seed: { type: 'string' },
+    ...PROBLEM_FLAGS,
     'cond-w': { type: 'string' },
     'cond-a': { type: 'string' },
     'cond-x': { type: 'string' },
