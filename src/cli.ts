@@ -1,8 +1,14 @@
 /**
  * The `pureneuron` command line. Library code never prints; this file is the only place that
  * writes to the terminal and sets exit codes: 0 success, 1 a failure of the data or the fit,
- * 2 a usage error. Errors are one human line on stderr, never a stack trace.
+ * 2 a usage error, 128 + the signal number when interrupted (130 SIGINT, 143 SIGTERM).
+ * Errors are one human line on stderr, never a stack trace.
+ *
+ * SIGINT/SIGTERM abort the running command: learn() stops at its next check, atomic writes in
+ * progress are abandoned (temporary files removed, destinations untouched), and the command
+ * exits with the signal's status. A second signal is not caught: it kills the process at once.
  */
+import { constants as osConstants } from 'node:os';
 import { UsageError } from './cli/args.js';
 import { compareCommand, compareHelp } from './cli/compare.js';
 import { demoCommand, demoHelp } from './cli/demo.js';
@@ -10,12 +16,14 @@ import { generateCommand, generateHelp } from './cli/generate.js';
 import type { Io } from './cli/io.js';
 import { learnCommand, learnHelp } from './cli/learn.js';
 import { PureneuronError } from './errors.js';
+import { abortWritesOn } from './io/atomic.js';
 
 const commands: Record<string, { run: (argv: string[], io: Io) => Promise<void>; help: string; summary: string }> = {
   demo: { run: demoCommand, help: demoHelp, summary: 'plant a network, learn it, print errors and timings' },
   generate: { run: generateCommand, help: generateHelp, summary: 'write a planted problem (samples and truth) to files' },
   learn: { run: learnCommand, help: learnHelp, summary: 'learn a network from sample files' },
   compare: { run: compareCommand, help: compareHelp, summary: 'recovery errors of a model against the truth' },
+  experiment: { run: async (argv, io) => (await import('./cli/experiment.js')).experimentCommand(argv, io), help: "see 'pureneuron experiment --help'", summary: ' run a reproducible sweep (JSON, SVG plot, tables)' },
 };
 
 const usage = `Usage: pureneuron <command> [options]
@@ -31,11 +39,22 @@ ${Object.entries(commands)
 Run 'pureneuron <command> --help' for a command's options.
 `;
 
+/** The exit status shells give a process stopped by `sig`: 128 + its number (SIGINT 130, SIGTERM 143). */
+function signalStatus(sig: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[sig] ?? 2);
+}
+
 async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    caught ??= sig;
+    // The reason ends up in the one-line message: "aborted while reading x.f64: interrupted by SIGINT".
+    controller.abort(new Error(`interrupted by ${sig}`));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  abortWritesOn(controller.signal);
   const io: Io = {
     out: (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n'),
     err: (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
@@ -53,19 +72,26 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e as Error;
+    if (caught) {
+      // Whatever the interruption surfaced as, say that it was one and exit with the signal's status.
+      const aborted = err instanceof PureneuronError && err.code === 'ABORTED';
+      io.err(`pureneuron: ${aborted ? err.message : `interrupted by ${caught} (${err?.message ?? String(e)})`}`);
+      return signalStatus(caught);
+    }
     if (err instanceof UsageError) {
       io.err(`pureneuron: ${err.message}`);
       return 2;
     }
     if (err instanceof PureneuronError || err instanceof RangeError || err instanceof TypeError) {
       io.err(`pureneuron: ${err.message}`);
-      return controller.signal.aborted ? 130 : 1;
+      return 1;
     }
     io.err(`pureneuron: unexpected error: ${err?.message ?? String(e)}`);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    abortWritesOn(undefined);
   }
 }
 
