@@ -289,6 +289,9 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   if (nullSpaceRatio > 0.5) {
     warnings.push(`the detector's null space is not well separated (σ_k/σ_k+1 = ${nullSpaceRatio.toFixed(3)}): too few samples for k = ${k}, or k is wrong; the weights may be inaccurate`);
   }
+  if (full.residual > JD_WARN) {
+    warnings.push(`the recovered directions leave ${(100 * full.residual).toFixed(0)}% of the null-space basis off-diagonal (joint-diagonalization residual ${full.residual.toFixed(2)}): the rank-one extraction is unreliable (too few samples, a degenerate input distribution, or k too large)`);
+  }
   if (errorEstimate !== undefined && errorEstimate > ERROR_WARN) {
     warnings.push(`estimated W error ≈ ${errorEstimate.toFixed(3)} (half-sample disagreement): too few samples; about ${samplesFor(ERROR_TARGET, n, errorEstimate)} samples would bring it to ${ERROR_TARGET}`);
   }
@@ -378,6 +381,9 @@ const HESSIAN_ROWS = 20_000;
 function sameCount(rows: number, n: number, pass: number): void {
   if (rows !== n) throw new PureneuronError('BAD_FILE', `the source yielded ${rows} samples in pass ${pass} but ${n} in pass 1: the data changed between passes (sources must be re-readable unchanged)`);
 }
+
+/** Joint-diagonalization residual above which learn() warns (good fits measured ≤ 0.17, failed ones ≥ 0.34). */
+const JD_WARN = 0.3;
 
 /** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
 const ERROR_WARN = 0.1;
