@@ -308,7 +308,7 @@ lines.push(
   `Environment: Node ${env.node} (V8 ${env.v8}), ${env.cpu}, ${env.cores} cores, ${env.platform}, ${env.date.slice(0, 10)}; ` +
     `load average ${env.loadavgStart.join(' ')} at the start, ${env.loadavgEnd.join(' ')} at the end (other processes shared the machine). ` +
     (env.commit ? `Sources: commit ${env.commit.slice(0, 7)}${env.uncommittedSources.length ? ` plus uncommitted changes to ${env.uncommittedSources.length} file(s) in src/ or assembly/` : ''}. ` : '') +
-    `Single-threaded; Gaussian x, noise σ = 0.05, learn() with default options. ` +
+    `Gaussian x, noise σ = 0.05, learn() with default options (workers 'auto': every core when the data span more than one 65536-row chunk, i.e. n ≥ 1e5 here; the calling thread at n = 1e4). ` +
     `Times in ms are medians over the repeats in the "runs" column (${repeatsUsed.join(', ')}; interleaved wasm/js, after a JIT warm-up); ` +
     `every run's W and A were checked bitwise identical across the backends. ` +
     `Pass-2 GFLOP/s counts the T += FᵀG update only (2·mh·mz·n, mh = mz = k(k+1)/2). ` +
