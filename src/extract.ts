@@ -143,7 +143,7 @@ function isNew(u: Float64Array, chosen: Float64Array[]): boolean {
  * one already chosen is replaced by the next candidate. Returns undefined when the pool holds
  * fewer than k distinct directions.
  */
-export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity): Float64Array[] | undefined {
+export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity, cap = budget + k): Float64Array[] | undefined {
   const mz = triLen(k);
   const scored = candidates.map((u) => ({ u, f: objective(u, G, mz) })).sort((a, b) => a.f - b.f);
   // Polish candidates in increasing f (duplicates of an already polished start are skipped),
@@ -160,7 +160,7 @@ export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: 
   };
   let chosen: Float64Array[] = [];
   for (const { u } of scored) {
-    if (polished.length >= budget + k) break; // bounded work: fill up below instead
+    if (polished.length >= cap) break; // bounded work: fill up below instead
     if (!isNew(u, starts)) continue;
     starts.push(u);
     const p = polishDirection(u, G, k);

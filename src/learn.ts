@@ -251,7 +251,7 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   let errorEstimate: number | undefined;
   if (o.errorEstimate) {
     try {
-      const [Wa, Wb] = dets.map((hv, i) => halfFirstLayer(m1h[i].sums, m1h[i].weight, lp, red.plan.Ry, pureDirections(kernels, hv, red, k, o, k).U, red.zMean, k));
+      const [Wa, Wb] = dets.map((hv, i) => halfFirstLayer(m1h[i].sums, m1h[i].weight, lp, red.plan.Ry, pureDirections(kernels, hv, red, k, o, k, k + Math.ceil(k / 4)).U, red.zMean, k));
       const est = Wa.every(Number.isFinite) && Wb.every(Number.isFinite) ? weightDistance(Wa, Wb, k, d) / 2 : NaN;
       if (!Number.isFinite(est)) throw new PureneuronError('NUMERICAL_FAILURE', 'degenerate half-sample fit');
       errorEstimate = est;
@@ -390,9 +390,9 @@ const ERROR_WARN = 0.1;
 const ERROR_TARGET = 0.05;
 
 /** Null space of an accumulated detector, then the pure directions (columns of U, k×k). */
-function pureDirections(kernels: Kernels, det: DetectorAccumulator, red: Reduction, k: number, o: Resolved, budget: number) {
+function pureDirections(kernels: Kernels, det: DetectorAccumulator, red: Reduction, k: number, o: Resolved, budget: number, cap = budget + k) {
   const ns = detectorNullSpace(kernels, det.T, det.weight, det.mh, det.mz, red.plan.hDim, k);
-  return { ...extractPure(ns.basis, ns.G, k, o, budget), singularValues: ns.singularValues };
+  return { ...extractPure(ns.basis, ns.G, k, o, budget, cap), singularValues: ns.singularValues };
 }
 
 /**
@@ -400,7 +400,7 @@ function pureDirections(kernels: Kernels, det: DetectorAccumulator, red: Reducti
  * directions from all pairs' candidates; without polish, the pair that best jointly
  * diagonalizes the null-space basis is used as is (the paper's procedure).
  */
-function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolved, budget: number): { U: Float64Array; residual: number; warnings: string[] } {
+function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolved, budget: number, cap: number): { U: Float64Array; residual: number; warnings: string[] } {
   const warnings: string[] = [];
   const N = basisMatrices(basis, k);
   let jr = jennrich(N, k, o.jennrichPairs, o.seed);
@@ -411,7 +411,7 @@ function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolve
   if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
   let U: Float64Array | undefined = jr.best;
   if (o.polish) {
-    const chosen = selectAndPolish(jr.candidates, G, k, budget);
+    const chosen = selectAndPolish(jr.candidates, G, k, budget, cap);
     if (chosen) {
       U = new Float64Array(k * k);
       chosen.forEach((u, i) => {
