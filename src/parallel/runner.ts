@@ -8,7 +8,7 @@
 import { PureneuronError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Chunk, SampleSource } from '../types.js';
-import { checkFinite } from '../sources/check.js';
+import { checkFinite, throwIfAborted } from '../sources/check.js';
 import { weightingFromChunk, type Weighting } from '../weights.js';
 import { runChunkJob, type JobKind } from './jobs.js';
 import type { WorkerPool } from './pool.js';
@@ -51,7 +51,8 @@ export class PassRunner {
     let p: object | undefined;
     try {
       for await (const whole of source.chunks(opts.chunkRows, opts.signal)) {
-        if (opts.signal?.aborted) throw new PureneuronError('ABORTED', 'learn() was aborted');
+        // The same wording (and the signal's reason) as the sources' own check, wherever the abort is seen first.
+        throwIfAborted(opts.signal, `learning (${phase})`);
         const chunk: Chunk = done + whole.rows > limit ? { x: whole.x.subarray(0, (limit - done) * d), y: whole.y.subarray(0, (limit - done) * l), rows: limit - done } : whole;
         if (opts.checkValues) {
           checkFinite('x', chunk.x, d, done);
