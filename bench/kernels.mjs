@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Kernel benchmark: wasm vs js, checked for bitwise agreement before anything is timed.
 //
-//   npm run build:wasm && node bench/kernels.mjs [--quick] [--trials N]
+//   node bench/kernels.mjs [--quick] [--trials N]   (or npm run bench:kernels)
 //
 // Compiles src/kernels (TypeScript) on the fly with esbuild into build/bench-kernels.mjs (build/ is
-// not committed), so it measures the current sources without a full `npm run build`.
+// not committed; bench/lib/bundle.mjs), so it measures the current sources without a full `npm run build`.
 // Prints the environment, a Markdown table and the same results as JSON.
 //
 // Figures:
@@ -19,41 +19,18 @@
 // - symEig: milliseconds per call.
 // Each figure is the median over trials (one call of `rows` rows per trial); "best" is the
 // fastest trial, a better estimate of the machine's speed when other processes compete.
-import { build } from 'esbuild';
-import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+import { importFromSource } from './lib/bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const trialsArg = args.indexOf('--trials');
 const TRIALS = trialsArg >= 0 ? Number(args[trialsArg + 1]) : quick ? 3 : 9;
 
-if (!existsSync(join(root, 'src/kernels/wasm/bytes.generated.ts'))) {
-  console.error('src/kernels/wasm/bytes.generated.ts is missing: run `npm run build:wasm` first.');
-  process.exit(1);
-}
-mkdirSync(join(root, 'build'), { recursive: true });
-const outfile = join(root, 'build/bench-kernels.mjs');
-await build({
-  stdin: {
-    contents: [
-      "export { jsKernels } from './src/kernels/js/index.ts';",
-      "export { wasmKernelsSync } from './src/kernels/wasm/index.ts';",
-    ].join('\n'),
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  outfile,
-  logLevel: 'warning',
-});
-const { jsKernels, wasmKernelsSync } = await import(pathToFileURL(outfile).href);
+const { jsKernels, wasmKernelsSync } = await importFromSource('bench-kernels', [
+  "export { jsKernels } from './src/kernels/js/index.ts';",
+  "export { wasmKernelsSync } from './src/kernels/wasm/index.ts';",
+]);
 const wasm = wasmKernelsSync();
 const backends = [wasm, jsKernels];
 

@@ -7,9 +7,9 @@
 //   node bench/run.mjs --only 32,16,32 --n 1e6 --repeats 3
 //
 // Compiles src/ (TypeScript) on the fly with esbuild into build/bench-run.mjs (build/ is not
-// committed), like bench/kernels.mjs, so it measures the current sources without `npm run build`;
-// it needs only src/kernels/wasm/bytes.generated.ts, which `npm ci` (prepare → build) writes, and
-// which is rebuilt here with `npm run build:wasm` when missing.
+// committed; bench/lib/bundle.mjs), so it measures the current sources without `npm run build`;
+// the generated wasm and worker modules, which `npm ci` (prepare → build) writes, are rebuilt
+// when missing.
 //
 // Protocol:
 // 1. Agreement: for every shape, the same generated data (n = 1e4) is learned with backend 'wasm'
@@ -30,14 +30,12 @@
 // Outputs: a Markdown table on stdout (progress on stderr), and <out>.json + <out>.md, where <out> is
 // bench/results/latest for the full default sweep and build/bench-partial otherwise (--quick,
 // --only, --n), unless --out PREFIX is given.
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { importFromSource, root } from './lib/bundle.mjs';
 const log = (...a) => console.error(...a);
 
 // ---------------------------------------------------------------------------------------------
@@ -104,30 +102,12 @@ const CHECK_N = 1e4; // agreement check size
 const GEN = { distribution: 'gaussian', noise: 0.05, seed: 1 };
 
 // ---------------------------------------------------------------------------------------------
-// Build the library from src/ (as bench/kernels.mjs does).
-if (!existsSync(join(root, 'src/kernels/wasm/bytes.generated.ts'))) {
-  log('src/kernels/wasm/bytes.generated.ts is missing: running `npm run build:wasm` …');
-  execFileSync('npm', ['run', 'build:wasm'], { cwd: root, stdio: ['ignore', 2, 2] });
-}
-mkdirSync(join(root, 'build'), { recursive: true });
-const bundle = join(root, 'build/bench-run.mjs');
-await build({
-  stdin: {
-    contents: [
-      "export { learn, generate, compare } from './src/index.ts';",
-      "export { loadWasmKernels } from './src/kernels/wasm/index.ts';",
-    ].join('\n'),
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  outfile: bundle,
-  logLevel: 'warning',
-});
-const { learn, generate, compare, loadWasmKernels } = await import(pathToFileURL(bundle).href);
+// Build the library from src/.
+const { learn, generate, compare, loadWasmKernels } = await importFromSource(
+  'bench-run',
+  ["export { learn, generate, compare } from './src/index.ts';", "export { loadWasmKernels } from './src/kernels/wasm/index.ts';"],
+  log,
+);
 const wasmKernels = await loadWasmKernels();
 const wasmMemoryAtStart = wasmKernels.memoryBytes();
 

@@ -12,7 +12,8 @@
  */
 import { hungarian } from './hungarian.js';
 import type { Moments1Sums } from './kernels/types.js';
-import { matmul, solve, svd, symmetrizeUpper, transpose } from './linalg.js';
+import { outputSign } from './layers.js';
+import { matmul, normalizeRows, solve, svd, symmetrizeUpper, transpose } from './linalg.js';
 import type { LinearPart } from './reduce.js';
 
 /** ‖Ŵ₁ − Ŵ₂‖_F / √k with unit rows, after matching rows by a Hungarian assignment on cosine. */
@@ -65,10 +66,7 @@ export function halfFirstLayer(sums: Moments1Sums, weight: number, lp: LinearPar
   const P = matmul(Pk, Mx, l, r, d);
   const W = new Float64Array(k * d);
   for (let i = 0; i < k; i++) {
-    let c = 0;
-    for (let a = 0; a < k; a++) c += U[a * k + i] * zMean[a];
-    const sgn = c < 0 ? -1 : 1;
-    let nrm = 0;
+    const sgn = outputSign(U, i, zMean, k);
     for (let j = 0; j < d; j++) {
       let s = 0;
       for (let o = 0; o < l; o++) {
@@ -77,10 +75,7 @@ export function halfFirstLayer(sums: Moments1Sums, weight: number, lp: LinearPar
         s += v * P[o * d + j];
       }
       W[i * d + j] = sgn * s;
-      nrm += s * s;
     }
-    nrm = Math.sqrt(nrm);
-    for (let j = 0; j < d; j++) W[i * d + j] /= nrm;
   }
-  return W;
+  return normalizeRows(W, k, d);
 }

@@ -1,8 +1,7 @@
 /** Weights of the two layers from the pure directions (step 7) and the readout sums (step 8). */
 import { PureneuronError } from './errors.js';
-import { solve, symmetrizeUpper, transpose } from './linalg.js';
-import type { ReadoutAccumulator } from './passes/readout.js';
-import type { DetectorPlan } from './kernels/types.js';
+import { normalizeRows, solve, symmetrizeUpper, transpose } from './linalg.js';
+import type { DetectorPlan, ReadoutSums } from './kernels/types.js';
 
 /**
  * ŵ_i = sign(c_i)·Phᵀu_i in reduced coordinates (u_iᵀz = c_i·relu(w_i·h) + noise, and
@@ -14,35 +13,36 @@ export function firstLayer(U: Float64Array, plan: DetectorPlan, zMean: Float64Ar
   const W = new Float64Array(k * d);
   const wr = new Float64Array(hDim);
   for (let i = 0; i < k; i++) {
-    let c = 0;
-    for (let a = 0; a < k; a++) c += U[a * k + i] * zMean[a];
-    const sgn = c < 0 ? -1 : 1;
+    const sgn = outputSign(U, i, zMean, k);
     wr.fill(0);
     for (let a = 0; a < k; a++) {
       const ua = U[a * k + i] * sgn;
       for (let j = 0; j < hDim; j++) wr[j] += ua * Ph[a * hDim + j];
     }
-    let nrm = 0;
     for (let j = 0; j < d; j++) {
       let s = 0;
       for (let t = 0; t < hDim; t++) s += wr[t] * Rx[t * d + j];
       W[i * d + j] = s;
-      nrm += s * s;
     }
-    nrm = Math.sqrt(nrm);
-    for (let j = 0; j < d; j++) W[i * d + j] /= nrm;
   }
-  return W;
+  return normalizeRows(W, k, d);
 }
 
-/** A = (Σ y rᵀ)(Σ r rᵀ)⁻¹ (l×k) from the pass-3 sums. */
-export function secondLayer(ro: ReadoutAccumulator, k: number, l: number): Float64Array {
-  const rr = symmetrizeUpper(Float64Array.from(ro.sums.rr), k);
+/** sign(c_i) of pure direction i (column i of U): the sign of E[u_iᵀz] (zMean = E[z]), as E[relu] > 0. */
+export function outputSign(U: Float64Array, i: number, zMean: Float64Array, k: number): 1 | -1 {
+  let c = 0;
+  for (let a = 0; a < k; a++) c += U[a * k + i] * zMean[a];
+  return c < 0 ? -1 : 1;
+}
+
+/** A = (Σ y rᵀ)(Σ r rᵀ)⁻¹ (l×k) from the normal-equation sums (rr k×k upper, ry k×l). */
+export function secondLayer(sums: ReadoutSums, k: number, l: number): Float64Array {
+  const rr = symmetrizeUpper(Float64Array.from(sums.rr), k);
   const fail = () =>
     new PureneuronError('NUMERICAL_FAILURE', 'the second-layer least squares is singular: some recovered unit is (almost) never active on the data');
   let X: Float64Array;
   try {
-    X = solve(rr, ro.sums.ry, k, l);
+    X = solve(rr, sums.ry, k, l);
   } catch {
     throw fail();
   }

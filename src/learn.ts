@@ -6,7 +6,7 @@
  *   pass 2  detector matrix T                    → DetectorAccumulator
  *   null space of T, Jennrich pairs, polish      → pure directions u_i (nullspace.ts, extract.ts)
  *   first layer  ŵ_i = sign(E[u_iᵀz])·Phᵀu_i, mapped back to x coordinates
- *   pass 3  least squares of y on relu(Ŵx)       → A (ReadoutAccumulator)
+ *   pass 3  least squares of y on relu(Ŵx)       → A (ReadoutAccumulator, layers.ts)
  */
 import { PureneuronError } from './errors.js';
 import { basisMatrices, jennrich, jointDiagResidual, selectAndPolish } from './extract.js';
@@ -16,8 +16,8 @@ import { Model, type Diagnostics, type RefineReport } from './model.js';
 import { detectorNullSpace } from './nullspace.js';
 import { DetectorAccumulator } from './passes/detector.js';
 import { Moments1Accumulator } from './passes/moments1.js';
-import { ReadoutAccumulator } from './passes/readout.js';
 import { firstLayer, secondLayer } from './layers.js';
+import { normalizeRows } from './linalg.js';
 import { linearPart, reduce, significantRank, type Reduction } from './reduce.js';
 import { SymmetryAccumulator } from './symmetry.js';
 import { HessianAccumulator, newtonStep, VarProAccumulator } from './refine.js';
@@ -27,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { absorbMoments1, absorbVarPro } from './parallel/jobs.js';
 import { WorkerPool } from './parallel/pool.js';
 import { PassRunner } from './parallel/runner.js';
-import type { ArrayInput, Chunk, SampleSource } from './types.js';
+import type { ArrayInput, SampleSource } from './types.js';
 
 export interface Progress {
   phase: 'pass1' | 'pass2' | 'pass3' | 'refine';
@@ -266,10 +266,7 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   const readout = async (Wr: Float64Array) => {
     const p3 = await runner.run('pass3', { W: Wr, k, d, l }, 'pass3', n);
     sameCount(p3.rows, n, 3);
-    const ro = new ReadoutAccumulator(kernels, Wr, k, d, l);
-    ro.sums.rr.set(p3.state.rr as Float64Array);
-    ro.sums.ry.set(p3.state.ry as Float64Array);
-    return secondLayer(ro, k, l);
+    return secondLayer({ rr: p3.state.rr as Float64Array, ry: p3.state.ry as Float64Array }, k, l);
   };
   let A = await readout(W);
   lap('pass3');
@@ -364,13 +361,7 @@ async function refineLoop(runner: PassRunner, o: Resolved, W0: Float64Array, n: 
     if (dn <= 1e-20 * wn) break; // relative step below 1e-10: converged
   }
   // The best evaluated W, with unit rows (the scale moves into A at the final least squares).
-  const Wn = Float64Array.from(best.W);
-  for (let i = 0; i < k; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += Wn[i * d + j] ** 2;
-    s = Math.sqrt(s);
-    for (let j = 0; j < d; j++) Wn[i * d + j] /= s;
-  }
+  const Wn = normalizeRows(Float64Array.from(best.W), k, d);
   return { W: Wn, report: { iterations, samples: rows, losses } as RefineReport };
 }
 

@@ -33,12 +33,6 @@ export function symmetrizeUpper(S: Float64Array, m: number): Float64Array {
   return S;
 }
 
-export function scale(A: Float64Array, s: number): Float64Array {
-  const B = new Float64Array(A.length);
-  for (let i = 0; i < A.length; i++) B[i] = A[i] * s;
-  return B;
-}
-
 export function toMatrix(A: Float64Array, m: number, n: number): Matrix {
   const M = new Matrix(m, n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) M.set(i, j, A[i * n + j]);
@@ -86,27 +80,13 @@ export function solve(A: Float64Array, B: Float64Array, n: number, p: number): F
   }
 }
 
-/** Columns [c0, c0+count) of A (m×n) as an m×count matrix. */
-export function columns(A: Float64Array, m: number, n: number, c0: number, count: number): Float64Array {
-  const out = new Float64Array(m * count);
-  for (let i = 0; i < m; i++) for (let j = 0; j < count; j++) out[i * count + j] = A[i * n + c0 + j];
-  return out;
-}
-
-export function frobenius(A: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < A.length; i++) s += A[i] * A[i];
-  return Math.sqrt(s);
-}
-
-export function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-export function normalize(v: Float64Array): Float64Array {
-  const n = Math.sqrt(dot(v, v));
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
+/** Divides every row of W (k×d) by its Euclidean norm, in place; returns W. */
+export function normalizeRows(W: Float64Array, k: number, d: number): Float64Array {
+  for (let i = 0; i < k; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += W[i * d + j] * W[i * d + j];
+    s = Math.sqrt(s);
+    for (let j = 0; j < d; j++) W[i * d + j] /= s;
+  }
+  return W;
 }

@@ -12,6 +12,7 @@
  * method safe here: no restarts, no learning rate to tune.
  */
 import { PureneuronError } from './errors.js';
+import { secondLayer } from './layers.js';
 import { solve, symmetrizeUpper, transpose } from './linalg.js';
 import { triIndex, triLen } from './symcoords.js';
 import type { Chunk } from './types.js';
@@ -69,13 +70,7 @@ export class HessianAccumulator {
   /** H (kd×kd, row-major; index i·d + j) for output weights A (l×k). */
   hessian(A: Float64Array, l: number): Float64Array {
     const { k, d, md, M } = this;
-    const G = new Float64Array(k * k);
-    for (let i = 0; i < k; i++)
-      for (let i2 = 0; i2 < k; i2++) {
-        let s = 0;
-        for (let o = 0; o < l; o++) s += A[o * k + i] * A[o * k + i2];
-        G[i * k + i2] = s;
-      }
+    const G = gram(A, l, k);
     const p = k * d;
     const H = new Float64Array(p * p);
     for (let i = 0; i < k; i++)
@@ -163,13 +158,7 @@ export class VarProAccumulator {
   reducedHessian(hes: HessianAccumulator, A: Float64Array): Float64Array {
     const { k, d, l, S2 } = this;
     const H = hes.hessian(A, l).map((v) => v / hes.weight);
-    const G = new Float64Array(k * k);
-    for (let i = 0; i < k; i++)
-      for (let t = 0; t < k; t++) {
-        let v = 0;
-        for (let o = 0; o < l; o++) v += A[o * k + i] * A[o * k + t];
-        G[i * k + t] = v;
-      }
+    const G = gram(A, l, k);
     // R = S2_i·(rr)⁻¹ for every unit (d×k each), means: S2/w and rr/w so R = S2·rr⁻¹ (w cancels once).
     const rr = symmetrizeUpper(Float64Array.from(this.rr), k);
     const R = new Float64Array(k * d * k);
@@ -199,10 +188,8 @@ export class VarProAccumulator {
 
   /** A*(W) (l×k), or undefined if the normal equations are singular. */
   leastSquaresA(): Float64Array | undefined {
-    const { k, l } = this;
     try {
-      const X = solve(symmetrizeUpper(Float64Array.from(this.rr), k), this.ry, k, l);
-      return X.every(Number.isFinite) ? transpose(X, k, l) : undefined;
+      return secondLayer(this, this.k, this.l);
     } catch {
       return undefined;
     }
@@ -226,13 +213,7 @@ export class VarProAccumulator {
   gradient(A: Float64Array): Float64Array {
     const { k, d, l, S1, S2 } = this;
     const g = new Float64Array(k * d);
-    const G = new Float64Array(k * k); // (AᵀA)
-    for (let i = 0; i < k; i++)
-      for (let t = 0; t < k; t++) {
-        let v = 0;
-        for (let o = 0; o < l; o++) v += A[o * k + i] * A[o * k + t];
-        G[i * k + t] = v;
-      }
+    const G = gram(A, l, k);
     for (let i = 0; i < k; i++)
       for (let j = 0; j < d; j++) {
         let v = 0;
@@ -244,6 +225,18 @@ export class VarProAccumulator {
       }
     return g;
   }
+}
+
+/** AᵀA (k×k) for A l×k, each entry summed over outputs in order. */
+function gram(A: Float64Array, l: number, k: number): Float64Array {
+  const G = new Float64Array(k * k);
+  for (let i = 0; i < k; i++)
+    for (let t = 0; t < k; t++) {
+      let v = 0;
+      for (let o = 0; o < l; o++) v += A[o * k + i] * A[o * k + t];
+      G[i * k + t] = v;
+    }
+  return G;
 }
 
 /** Solves (H + μI)δ = g with a tiny ridge μ (H can be singular when a unit is rarely active). */

@@ -8,14 +8,6 @@ export const triLen = (m: number): number => (m * (m + 1)) / 2;
 /** Position of (i, j), i ≤ j, in the coordinates of an m×m matrix. */
 export const triIndex = (i: number, j: number, m: number): number => i * m - (i * (i - 1)) / 2 + (j - i);
 
-/** svec(S): S m×m symmetric (row-major) → vector. */
-export function svec(S: Float64Array, m: number): Float64Array {
-  const v = new Float64Array(triLen(m));
-  let o = 0;
-  for (let i = 0; i < m; i++) for (let j = i; j < m; j++) v[o++] = j === i ? S[i * m + i] : S[i * m + j] * Math.SQRT2;
-  return v;
-}
-
 /** smat(v): vector → m×m symmetric matrix (row-major); inverse of svec. */
 export function smat(v: Float64Array, m: number): Float64Array {
   const S = new Float64Array(m * m);
