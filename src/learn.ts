@@ -22,11 +22,13 @@ import { linearPart, reduce, significantRank, type Reduction } from './reduce.js
 import { SymmetryAccumulator } from './symmetry.js';
 import { HessianAccumulator, newtonStep, VarProAccumulator } from './refine.js';
 import { halfFirstLayer, samplesFor, weightDistance } from './errorEstimate.js';
+import { findBadValue } from './sources/check.js';
 import { toSampleSource } from './sources/index.js';
 import { availableParallelism } from 'node:os';
 import { absorbMoments1, absorbVarPro } from './parallel/jobs.js';
 import { WorkerPool } from './parallel/pool.js';
 import { PassRunner } from './parallel/runner.js';
+import type { PassState } from './parallel/state.js';
 import type { ArrayInput, SampleSource } from './types.js';
 
 export interface Progress {
@@ -140,7 +142,8 @@ function resolveOptions(options: LearnOptions): Resolved {
 /** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
 export async function learn(input: ArrayInput | SampleSource, options: LearnOptions): Promise<Model> {
   const o = resolveOptions(options);
-  const source = toSampleSource(input);
+  // Arrays are not scanned value by value: checkSums() below finds NaN/±Inf from the sums.
+  const source = toSampleSource(input, { checkValues: false });
   const { d, l } = source;
   if (o.k !== 'auto' && o.k > Math.min(d, l)) {
     throw new RangeError(`k = ${o.k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
@@ -185,7 +188,6 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
       signal: o.signal,
       onProgress: o.onProgress,
       robustScale: o.weighting === 'robust' ? o.robustScale : undefined,
-      checkValues: source.checked !== true,
     },
     pool,
   );
@@ -194,6 +196,9 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   // the symmetry test.
   const p1 = await runner.run('pass1', { d, l }, 'pass1', source.n);
   const n = p1.rows;
+  const overflow = (what: string, scale: string, fix: string) => `the ${what} overflow double precision (values of magnitude ≳ ${scale}): rescale ${fix}`;
+  await checkSums(p1.state, ['xx', 'xs'], source, o, overflow('second moments of x', '1e150', 'x'));
+  await checkSums(p1.state, ['yy', 'ys', 'yx'], source, o, overflow('second moments of y', '1e150', 'y'));
   const m1h = (['0', '1'] as const).map((suffix) => {
     const m = new Moments1Accumulator(kernels, d, l);
     absorbMoments1(m, p1.state, suffix);
@@ -202,9 +207,6 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   const m1 = new Moments1Accumulator(kernels, d, l);
   m1.merge(m1h[0]);
   m1.merge(m1h[1]);
-  for (const [name, v] of [['x', m1.sums.xx], ['y', m1.sums.yy]] as const) {
-    if (!v.every(Number.isFinite)) throw new PureneuronError('BAD_VALUE', `the second moments of ${name} overflow double precision (values of magnitude ≳ 1e150): rescale ${name}`);
-  }
   const sym = new SymmetryAccumulator(d);
   for (const key of ['s1', 'v1', 's3', 'v3'] as const) sym[key].set(p1.state[key] as Float64Array);
   lap('pass1');
@@ -231,6 +233,7 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   // Pass 2: the detector, over the two halves of every chunk separately (for the error estimate).
   const p2 = await runner.run('pass2', { plan: red.plan }, 'pass2', n);
   sameCount(p2.rows, n, 2);
+  await checkSums(p2.state, ['T'], source, o, overflow("detector's fourth-order sums", '1e75', 'x and y'));
   const dets = [0, 1].map((i) => {
     const a = new DetectorAccumulator(kernels, red.plan);
     a.T.set(p2.state['T' + i] as Float64Array);
@@ -266,6 +269,7 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
   const readout = async (Wr: Float64Array) => {
     const p3 = await runner.run('pass3', { W: Wr, k, d, l }, 'pass3', n);
     sameCount(p3.rows, n, 3);
+    await checkSums(p3.state, ['rr', 'ry'], source, o, overflow('second-layer sums', '1e150', 'x and y'));
     return secondLayer({ rr: p3.state.rr as Float64Array, ry: p3.state.ry as Float64Array }, k, l);
   };
   let A = await readout(W);
@@ -367,6 +371,20 @@ async function refineLoop(runner: PassRunner, o: Resolved, W0: Float64Array, n: 
 
 /** Samples used to form the refinement's Gauss–Newton matrix in each pass. */
 const HESSIAN_ROWS = 20_000;
+
+/**
+ * A pass's sums (the state fields whose names start with one of `prefixes`) must be finite.
+ * A NaN or ±Infinity anywhere in the data makes every sum it enters NaN or ±Infinity, weighted
+ * or not (ρ = 0 for an infinite x still gives 0·∞ = NaN), so this check of a few hundred sums
+ * replaces a scan of every value. When it fails, the source is read once more to name the
+ * first bad value; if every value is finite, the products overflowed: `overflow` says so.
+ */
+async function checkSums(state: PassState, prefixes: string[], source: SampleSource, o: Resolved, overflow: string): Promise<void> {
+  const finite = Object.entries(state).every(([key, v]) => !prefixes.some((p) => key.startsWith(p)) || (typeof v === 'number' ? Number.isFinite(v) : v.every(Number.isFinite)));
+  if (finite) return;
+  await findBadValue(source, o.chunkRows, o.signal);
+  throw new PureneuronError('BAD_VALUE', overflow);
+}
 
 /** Every pass must see the samples pass 1 saw: a source that changes between passes is an error. */
 function sameCount(rows: number, n: number, pass: number): void {

@@ -11,7 +11,7 @@
  *   and Ph = 2·E[z hᵀ], the linear (odd) part of z as a function of h.
  */
 import { PureneuronError } from './errors.js';
-import type { DetectorPlan, Kernels } from './kernels/types.js';
+import type { DetectorPlan, Kernels, SymEigResult } from './kernels/types.js';
 import { matmul, svd, symmetrizeUpper, transpose } from './linalg.js';
 import type { Moments1Sums } from './kernels/types.js';
 
@@ -49,6 +49,21 @@ export interface Reduction {
   zMean: Float64Array;
 }
 
+/**
+ * Kernels.symEig of a·2⁻ᵉ (2ᵉ ≈ the largest diagonal entry), eigenvalues scaled back. The QL
+ * iteration squares entries, so a covariance of magnitude ≳ 1e150 (data ≳ 1e75) would
+ * overflow unscaled; a power-of-two scale is exact, so other inputs get the same bits.
+ */
+function symEigScaled(kernels: Kernels, a: Float64Array, m: number): SymEigResult {
+  let s = 0;
+  for (let i = 0; i < m; i++) s = Math.max(s, Math.abs(a[i * m + i]));
+  if (!(s > 0) || !Number.isFinite(s)) return kernels.symEig(a, m);
+  const e = Math.max(-1000, Math.min(1000, Math.round(Math.log2(s))));
+  const down = 2 ** -e;
+  const r = kernels.symEig(a.map((v) => v * down), m);
+  return { values: r.values.map((v) => v * 2 ** e), vectors: r.vectors };
+}
+
 /** Relative eigenvalue threshold below which a direction of E[xxᵀ] counts as absent. */
 const RANK_TOL = 1e-10;
 
@@ -65,7 +80,7 @@ export function linearPart(kernels: Kernels, sums: Moments1Sums, n: number, coun
   const my = Float64Array.from(sums.ys, (v) => v * inv);
 
   // Whitening of x on its numerical range. symEig returns ascending eigenvalues.
-  const ex = kernels.symEig(Cxx, d);
+  const ex = symEigScaled(kernels, Cxx, d);
   const lmax = ex.values[d - 1];
   if (!(lmax > 0)) throw new PureneuronError('RANK_DEFICIENT', 'x is identically zero: E[xxᵀ] has no positive eigenvalue');
   const keep: number[] = [];
@@ -130,7 +145,7 @@ export function reduce(
     const Cov = new Float64Array(l * l);
     for (let i = 0; i < l; i++) for (let j = 0; j < l; j++) Cov[i * l + j] = Cyy[i * l + j] - my[i] * my[j];
     const Cz = matmul(matmul(UkT, Cov, k, l, l), Uk, k, l, k);
-    const ez = kernels.symEig(Cz, k);
+    const ez = symEigScaled(kernels, Cz, k);
     if (!(ez.values[0] > 1e-14 * ez.values[k - 1])) {
       const m = significantRank(lp);
       throw new PureneuronError('RANK_DEFICIENT', `the outputs y vary in fewer than k = ${k} directions (the linear part A·W has rank ≈ ${m}); lower k to ${Math.max(m, 1)} or use k: 'auto'`);

@@ -25,14 +25,14 @@ export interface Chunk {
  * Samples that can be read more than once (one read per pass). `chunks(maxRows)` yields
  * consecutive blocks of at most maxRows samples, in the same order on every call.
  * `n` is known up front for arrays and binary files; text sources may leave it undefined
- * until the first pass has counted it.
+ * until the first pass has counted it. A source need not check its values: learn() checks
+ * that every pass's sums are finite and, when they are not, reads the source once more to
+ * name the first NaN or ±Infinity (sample and column).
  */
 export interface SampleSource {
   readonly d: number;
   readonly l: number;
   readonly n?: number;
-  /** True when the source itself rejects NaN/±Inf (the package's sources do); otherwise learn() checks every value of pass 1. */
-  readonly checked?: boolean;
   chunks(maxRows: number, signal?: AbortSignal): AsyncIterable<Chunk>;
 }
 

@@ -100,6 +100,15 @@ function planted(n = 400): ArrayInput {
 }
 
 /** `planted` with one value of x or y replaced. */
+/** A source that reads `p` on its first pass(es) and, from pass `from` on, has value v at (sample, column) of x or y. */
+function changingSource(p: ArrayInput, from: number, which: 'x' | 'y', sample: number, column: number, v: number): SampleSource {
+  const bad = withValue(which, sample, column, v);
+  let pass = 0;
+  const clean = arraySource(p);
+  const dirty = arraySource(bad, { checkValues: false });
+  return { d: p.d, l: p.l, n: clean.n, chunks: (rows, signal) => (++pass >= from ? dirty : clean).chunks(rows, signal) };
+}
+
 function withValue(which: 'x' | 'y', sample: number, column: number, v: number): ArrayInput {
   const p = planted();
   const a = Float64Array.from(p[which]);
@@ -298,6 +307,15 @@ table('learn(): non-finite values name the sample and the column', [
     error: PureneuronError,
     code: 'BAD_VALUE',
     message: /x has NaN at sample 130, column 1 \(0-based\)/,
+  },
+  {
+    // Values are not scanned one by one: every pass's sums are checked, and a non-finite sum
+    // triggers a rescan that names the value, whichever pass first sees it.
+    what: 'a custom source whose values turn NaN after pass 1',
+    call: () => learn(changingSource(planted(), 2, 'y', 9, 0, NaN), k(2, { workers: 0 })),
+    error: PureneuronError,
+    code: 'BAD_VALUE',
+    message: /y has NaN at sample 9, column 0 \(0-based\)/,
   },
 ]);
 

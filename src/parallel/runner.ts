@@ -8,7 +8,7 @@
 import { PureneuronError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Chunk, SampleSource } from '../types.js';
-import { checkFinite, throwIfAborted } from '../sources/check.js';
+import { throwIfAborted } from '../sources/check.js';
 import { weightingFromChunk, type Weighting } from '../weights.js';
 import { runChunkJob, type JobKind } from './jobs.js';
 import type { WorkerPool } from './pool.js';
@@ -22,8 +22,6 @@ export interface RunnerOptions {
   onProgress?: (p: { phase: Phase; done: number; total?: number }) => void;
   /** The c of the robust weights, or undefined for unweighted passes. */
   robustScale?: number;
-  /** Check every value for NaN/±Inf (for sources that do not check themselves). */
-  checkValues?: boolean;
 }
 
 export class PassRunner {
@@ -54,10 +52,6 @@ export class PassRunner {
         // The same wording (and the signal's reason) as the sources' own check, wherever the abort is seen first.
         throwIfAborted(opts.signal, `learning (${phase})`);
         const chunk: Chunk = done + whole.rows > limit ? { x: whole.x.subarray(0, (limit - done) * d), y: whole.y.subarray(0, (limit - done) * l), rows: limit - done } : whole;
-        if (opts.checkValues) {
-          checkFinite('x', chunk.x, d, done);
-          checkFinite('y', chunk.y, l, done);
-        }
         if (opts.robustScale !== undefined && !this.weighting) this.weighting = weightingFromChunk(chunk, d, opts.robustScale);
         p ??= { ...params, weighting: this.weighting };
         if (pool) {

@@ -12,9 +12,11 @@ function describe(v: unknown): string {
  * Wraps n×d inputs x and n×l outputs y (row-major) as a re-readable source.
  * Float64Array chunks are zero-copy subarrays of the input (so the caller must not mutate the
  * arrays while a pass runs); Float32Array inputs are widened one chunk at a time, so memory
- * stays at one chunk beyond the input. Values are checked for NaN/±Infinity on every pass.
+ * stays at one chunk beyond the input. Values are checked for NaN/±Infinity during the first
+ * complete pass unless `checkValues` is false (learn() passes false: it checks the pass sums
+ * instead, which is free, and rescans only when they are not finite — see learn.ts).
  */
-export function arraySource(input: ArrayInput): SampleSource {
+export function arraySource(input: ArrayInput, { checkValues = true }: { checkValues?: boolean } = {}): SampleSource {
   if (input === null || typeof input !== 'object') {
     throw new TypeError(`arraySource expects { x, y, d, l }, got ${describe(input)}`);
   }
@@ -44,12 +46,11 @@ export function arraySource(input: ArrayInput): SampleSource {
   // Values are checked until one complete pass has seen them all: the arrays are the caller's
   // and must not change while a learner reads them, so later passes (one per pass of the
   // method) need not pay for the check again.
-  let verified = false;
+  let verified = !checkValues;
   return {
     d,
     l,
     n,
-    checked: true,
     async *chunks(maxRows: number, signal?: AbortSignal): AsyncGenerator<Chunk> {
       checkMaxRows(maxRows);
       const check = !verified;

@@ -4,6 +4,7 @@
  * wording, so callers (and the CLI) can rely on it.
  */
 import { PureneuronError } from '../errors.js';
+import type { SampleSource } from '../types.js';
 
 /**
  * Throws BAD_VALUE at the first NaN or ±Infinity in `values` (rows×width, row-major).
@@ -55,5 +56,19 @@ export function checkMaxRows(maxRows: number): void {
 export function checkPositiveInt(name: string, v: unknown): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+  }
+}
+
+/**
+ * Reads the whole source once more and throws BAD_VALUE (checkFinite's message: sample and
+ * column) at its first NaN or ±Infinity; returns normally when every value is finite. The
+ * learner calls this only when a pass's sums are not finite, so clean data never pay for it.
+ */
+export async function findBadValue(source: SampleSource, chunkRows: number, signal?: AbortSignal): Promise<void> {
+  let done = 0;
+  for await (const c of source.chunks(chunkRows, signal)) {
+    checkFinite('x', c.x, source.d, done);
+    checkFinite('y', c.y, source.l, done);
+    done += c.rows;
   }
 }

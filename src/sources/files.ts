@@ -82,9 +82,9 @@ function samples(n: number): string {
 class FileSource implements SampleSource {
   readonly d: number;
   readonly l: number;
-  /** Values are checked for NaN/±Inf as they are read. */
-  readonly checked = true;
   private n_: number | undefined;
+  /** Set once a complete pass has checked every value (later passes skip the check). */
+  private verified = false;
 
   constructor(
     private readonly xs: FileSpec,
@@ -122,6 +122,9 @@ class FileSource implements SampleSource {
     throwIfAborted(signal, aborted(0));
     let xr: RowReader | undefined;
     let yr: RowReader | undefined;
+    // Values are checked until one complete pass has seen them all. A file changed afterwards
+    // is still caught: learn() checks every pass's sums and rescans when they are not finite.
+    const check = !this.verified;
     try {
       xr = await this.xs.open(this.blockBytes, signal);
       yr = await this.ys.open(this.blockBytes, signal);
@@ -152,8 +155,10 @@ class FileSource implements SampleSource {
           const cy = ry === want ? y : y.subarray(0, ry * l);
           const xrr = xr;
           const yrr = yr;
-          checkFinite('x', cx, d, done, (row) => xrr.where(row));
-          checkFinite('y', cy, l, done, (row) => yrr.where(row));
+          if (check) {
+            checkFinite('x', cx, d, done, (row) => xrr.where(row));
+            checkFinite('y', cy, l, done, (row) => yrr.where(row));
+          }
           yield { x: cx, y: cy, rows: rx };
           done += rx;
         }
@@ -166,6 +171,7 @@ class FileSource implements SampleSource {
           `${this.xs.path} and ${this.ys.path} gave ${samples(done)} on this pass but ${this.n_} before; the files changed between passes`,
         );
       }
+      if (check) this.verified = true;
     } finally {
       await xr?.close();
       await yr?.close();

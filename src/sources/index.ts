@@ -18,10 +18,13 @@ export function isSampleSource(v: unknown): v is SampleSource {
   );
 }
 
-/** A SampleSource as is; ArrayInput wrapped by arraySource (validating shapes and types). */
-export function toSampleSource(input: ArrayInput | SampleSource): SampleSource {
+/**
+ * A SampleSource as is; ArrayInput wrapped by arraySource (validating shapes and types;
+ * `checkValues` as in arraySource).
+ */
+export function toSampleSource(input: ArrayInput | SampleSource, opts?: { checkValues?: boolean }): SampleSource {
   if (input !== null && typeof input === 'object' && typeof (input as { then?: unknown }).then === 'function') {
     throw new TypeError('input is a Promise; did you forget to await fileSource(...)?');
   }
-  return isSampleSource(input) ? input : arraySource(input);
+  return isSampleSource(input) ? input : arraySource(input, opts);
 }
