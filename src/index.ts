@@ -1,4 +1,5 @@
 export { learn } from './learn.js';
+export { closeSharedPools as closeWorkers } from './parallel/pool.js';
 export type { LearnOptions, Progress } from './learn.js';
 export { Model, parseNetworkJSON } from './model.js';
 export type { Diagnostics, ModelJSON } from './model.js';

@@ -26,7 +26,7 @@ import { findBadValue } from './sources/check.js';
 import { toSampleSource } from './sources/index.js';
 import { availableParallelism } from 'node:os';
 import { absorbMoments1, absorbVarPro } from './parallel/jobs.js';
-import { WorkerPool } from './parallel/pool.js';
+import { sharedPool, type WorkerPool } from './parallel/pool.js';
 import { PassRunner } from './parallel/runner.js';
 import type { PassState } from './parallel/state.js';
 import type { ArrayInput, SampleSource } from './types.js';
@@ -150,12 +150,9 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   }
   const kernels = await getKernels(o.backend);
   const workers = resolveWorkers(o.workers, source.n, o.chunkRows);
-  const pool = workers > 0 ? new WorkerPool(workers, kernels.name) : undefined;
-  try {
-    return await learnWith(source, o, kernels, pool);
-  } finally {
-    await pool?.close();
-  }
+  // Shared across calls (started once, idle workers unref'd): see sharedPool in parallel/pool.ts.
+  const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
+  return learnWith(source, o, kernels, pool);
 }
 
 /**

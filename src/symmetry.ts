@@ -23,6 +23,9 @@ export interface SymmetryReport {
   asymmetric: boolean;
 }
 
+/** Rows per cache block in SymmetryAccumulator.add. */
+const BLOCK = 256;
+
 export class SymmetryAccumulator {
   readonly s1: Float64Array;
   readonly v1: Float64Array;
@@ -36,20 +39,32 @@ export class SymmetryAccumulator {
     this.v3 = new Float64Array(d);
   }
 
+  /**
+   * Adds the rows of a chunk. Blocks of BLOCK rows (64 KiB of x at d = 32, so they stay in
+   * cache) are swept column by column with the four sums in registers, then added to the
+   * totals once per block: 4× fewer memory updates than a row-by-row sweep.
+   */
   add(chunk: Chunk, rho?: Float64Array): void {
     const { d, s1, v1, s3, v3 } = this;
     const x = chunk.x;
-    for (let r = 0; r < chunk.rows; r++) {
-      const w = rho ? rho[r] : 1;
-      const w2 = w * w;
-      for (let j = 0, o = r * d; j < d; j++) {
-        const v = x[o + j];
-        const v2 = v * v;
-        const v3_ = v2 * v;
-        s1[j] += w * v;
-        v1[j] += w2 * v2;
-        s3[j] += w * v3_;
-        v3[j] += w2 * v3_ * v3_;
+    for (let r0 = 0; r0 < chunk.rows; r0 += BLOCK) {
+      const r1 = Math.min(chunk.rows, r0 + BLOCK);
+      for (let j = 0; j < d; j++) {
+        let a1 = 0, b1 = 0, a3 = 0, b3 = 0;
+        for (let r = r0, o = r0 * d + j; r < r1; r++, o += d) {
+          const w = rho ? rho[r] : 1;
+          const v = x[o];
+          const wv = w * v;
+          const wv3 = wv * v * v;
+          a1 += wv;
+          b1 += wv * wv;
+          a3 += wv3;
+          b3 += wv3 * wv3;
+        }
+        s1[j] += a1;
+        v1[j] += b1;
+        s3[j] += a3;
+        v3[j] += b3;
       }
     }
   }

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { PureneuronError, type ErrorCode } from '../errors.js';
+import { throwIfAborted } from '../sources/check.js';
 import type { BackendName } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import type { JobKind } from './jobs.js';
@@ -18,6 +19,29 @@ import { WORKER_SOURCE } from './worker.generated.js';
 interface Pending {
   resolve: (s: PassState) => void;
   reject: (e: Error) => void;
+  slot: Slot;
+}
+
+/**
+ * Shared memory for one job's chunk: the main thread copies the chunk in, the worker reads it in
+ * place. Slots are reused across jobs and passes, so no buffer is allocated (and page-faulted)
+ * per chunk; there are at most as many as jobs in flight.
+ */
+interface Slot {
+  x: Float64Array;
+  y: Float64Array;
+}
+
+/** `a` itself when it already lives in shared memory (no copy), else `slot` filled with a copy. */
+function shared(a: Float64Array, slot: Float64Array): Float64Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const view = slot.subarray(0, a.length);
+  view.set(a);
+  return view;
+}
+
+function sharedF64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(length, 1) * 8));
 }
 
 interface Reply {
@@ -32,6 +56,7 @@ export class WorkerPool {
   private readonly idle: Worker[] = [];
   private readonly waiting: (() => void)[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly slots: Slot[] = [];
   private nextId = 0;
   private closed = false;
   private failure: Error | undefined;
@@ -46,16 +71,20 @@ export class WorkerPool {
       w.on('exit', (code) => {
         if (!this.closed && code !== 0) this.fail(new PureneuronError('NUMERICAL_FAILURE', `a worker thread exited with code ${code}`));
       });
+      // An idle worker must not keep the process alive; a busy one is ref'd until its reply.
+      w.unref();
       this.workers.push(w);
       this.idle.push(w);
     }
   }
 
   /**
-   * Runs one job on the next idle worker (waiting for one if all are busy). The chunk is
-   * copied into fresh buffers that are transferred, not cloned, to the worker.
+   * Runs one job on the next idle worker (waiting for one if all are busy). The chunk reaches
+   * the worker through shared memory: a reused slot the chunk is copied into, or the chunk's own
+   * buffer when that is already a SharedArrayBuffer (zero copy; the caller must then leave it
+   * unchanged until the job settles).
    */
-  async run(kind: JobKind, params: unknown, chunk: Chunk, start: number): Promise<PassState> {
+  async run(kind: JobKind, params: unknown, chunk: Chunk, start: number, signal?: AbortSignal): Promise<PassState> {
     if (this.failure) throw this.failure;
     let w = this.idle.pop();
     while (!w) {
@@ -63,28 +92,60 @@ export class WorkerPool {
       if (this.failure) throw this.failure;
       w = this.idle.pop();
     }
-    const x = Float64Array.from(chunk.x);
-    const y = Float64Array.from(chunk.y);
+    if (signal?.aborted) {
+      // The learner that queued this job has stopped: hand the worker on instead of running it.
+      this.release(w);
+      throwIfAborted(signal, 'learning');
+    }
+    w.ref();
+    const slot = this.slot(chunk.x.length, chunk.y.length);
+    const x = shared(chunk.x, slot.x);
+    const y = shared(chunk.y, slot.y);
     const id = this.nextId++;
     const worker = w;
     return new Promise<PassState>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, kind, params, x, y, rows: chunk.rows, start }, [x.buffer, y.buffer]);
+      this.pending.set(id, { resolve, reject, slot });
+      worker.postMessage({ id, kind, params, x, y, rows: chunk.rows, start });
     });
+  }
+
+  /** A free slot holding at least nx and ny doubles (grown or created as needed). */
+  private slot(nx: number, ny: number): Slot {
+    const s = this.slots.pop() ?? { x: sharedF64(nx), y: sharedF64(ny) };
+    if (s.x.length < nx) s.x = sharedF64(nx);
+    if (s.y.length < ny) s.y = sharedF64(ny);
+    return s;
+  }
+
+  /** `w` is free again: unref it and wake one waiting job. */
+  private release(w: Worker): void {
+    w.unref();
+    this.idle.push(w);
+    this.waiting.shift()?.();
   }
 
   private onReply(w: Worker, r: Reply): void {
     const p = this.pending.get(r.id);
     this.pending.delete(r.id);
-    this.idle.push(w);
-    this.waiting.shift()?.();
+    this.release(w);
     if (!p) return;
+    this.slots.push(p.slot);
     if (r.error) {
       const { name, message, code } = r.error;
       p.reject(code ? new PureneuronError(code, message) : name === 'RangeError' ? new RangeError(message) : name === 'TypeError' ? new TypeError(message) : new Error(message));
     } else {
       p.resolve(r.state!);
     }
+  }
+
+  /** True once a worker failed or the pool was closed: it runs no more jobs. */
+  get broken(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** True when no job is running or waiting. */
+  get quiet(): boolean {
+    return this.pending.size === 0 && this.waiting.length === 0;
   }
 
   private fail(e: Error): void {
@@ -102,4 +163,40 @@ export class WorkerPool {
     this.fail(new PureneuronError('ABORTED', 'the worker pool was closed'));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * Pools shared by every learn() call of this process, one per (backend, size): workers start on
+ * the first call and stay for the next ones (no start-up, and their compiled code stays warm),
+ * but idle workers are unref'd, so they never keep a process alive. A pool whose worker failed
+ * is replaced. Creating a pool of another size closes the idle pools of other sizes, so at most
+ * one set of idle workers is kept around.
+ */
+const sharedPools = new Map<string, WorkerPool>();
+
+export function sharedPool(size: number, backend: BackendName): WorkerPool {
+  const key = `${backend}:${size}`;
+  let pool = sharedPools.get(key);
+  if (!pool || pool.broken) {
+    for (const [k, p] of sharedPools) {
+      if (p.broken || p.quiet) {
+        sharedPools.delete(k);
+        void p.close();
+      }
+    }
+    pool = new WorkerPool(size, backend);
+    sharedPools.set(key, pool);
+  }
+  return pool;
+}
+
+/**
+ * Terminates the shared worker pools (public as closeWorkers()). Never required — idle workers
+ * do not keep the process alive — but frees their memory (worker heaps, wasm instances) at once.
+ * Jobs still running are rejected; the next learn() starts new workers.
+ */
+export async function closeSharedPools(): Promise<void> {
+  const pools = [...sharedPools.values()];
+  sharedPools.clear();
+  await Promise.all(pools.map((p) => p.close()));
 }

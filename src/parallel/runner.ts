@@ -55,7 +55,7 @@ export class PassRunner {
         if (opts.robustScale !== undefined && !this.weighting) this.weighting = weightingFromChunk(chunk, d, opts.robustScale);
         p ??= { ...params, weighting: this.weighting };
         if (pool) {
-          const job = pool.run(kind, p, chunk, done);
+          const job = pool.run(kind, p, chunk, done, opts.signal);
           // Observed at once: a job may fail while we are still reading, before it is awaited.
           job.catch(() => {});
           inFlight.push(job);
