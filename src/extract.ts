@@ -145,7 +145,8 @@ function isNew(u: Float64Array, chosen: Float64Array[]): boolean {
  */
 export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity, cap = budget + k): Float64Array[] | undefined {
   const mz = triLen(k);
-  const scored = candidates.map((u) => ({ u, f: objective(u, G, mz) })).sort((a, b) => a.f - b.f);
+  const fs = objectives(candidates, G, mz);
+  const scored = candidates.map((u, i) => ({ u, f: fs[i] })).sort((a, b) => a.f - b.f);
   // Polish candidates in increasing f (duplicates of an already polished start are skipped),
   // `budget` of them first, more only if those did not give k distinct directions.
   const starts: Float64Array[] = [];
@@ -189,12 +190,13 @@ export function polishDirection(u0: Float64Array, G: Float64Array, k: number, ma
   let u = Float64Array.from(u0);
   let f = objective(u, G, mz);
   // Dφ is sparse: row (a,a) has 2u_a in column a; row (a,b), a<b, has √2u_b in column a and
-  // √2u_a in column b. Kept as (row, column, value) triples so G·Dφ costs mz·k² not mz²·k.
+  // √2u_a in column b. Kept as (row, column, value) triples for Dφᵀ·(…) (k² entries).
   const nnz = k * k;
   const dRow = new Int32Array(nnz);
   const dCol = new Int32Array(nnz);
   const dVal = new Float64Array(nnz);
   const GD = new Float64Array(mz * k);
+  const su = new Float64Array(k); // √2·u
   for (let it = 0; it < maxIter; it++) {
     let e = 0;
     for (let a = 0; a < k; a++) {
@@ -206,15 +208,31 @@ export function polishDirection(u0: Float64Array, G: Float64Array, k: number, ma
       }
     }
     const phi = svecOuter(u);
-    // GD = G·Dφ (mz×k), Gphi = G·φ.
+    // GD = G·Dφ (mz×k) and Gphi = G·φ in one sweep of G's rows. Row i's entries come in svec
+    // order (c, b), c ≤ b; Dφ's rows put 2u_c on (c, c) → column c, and √2u_b → column c,
+    // √2u_c → column b on (c, b), c < b. So each G entry is read once, in order.
     GD.fill(0);
     const Gphi = new Float64Array(mz);
+    for (let a = 0; a < k; a++) su[a] = Math.SQRT2 * u[a];
     for (let i = 0; i < mz; i++) {
       const row = i * mz;
+      const o = i * k;
       let s = 0;
-      for (let t = 0; t < mz; t++) s += G[row + t] * phi[t];
+      for (let c = 0, t = 0; c < k; c++) {
+        let g = G[row + t];
+        s += g * phi[t];
+        let acc = 2 * u[c] * g;
+        t++;
+        const suc = su[c];
+        for (let b = c + 1; b < k; b++, t++) {
+          g = G[row + t];
+          s += g * phi[t];
+          acc += su[b] * g;
+          GD[o + b] += suc * g;
+        }
+        GD[o + c] += acc;
+      }
       Gphi[i] = s;
-      for (let q = 0; q < nnz; q++) GD[i * k + dCol[q]] += G[row + dRow[q]] * dVal[q];
     }
     // H = Dφᵀ·GD (k×k), grad = Dφᵀ·Gphi.
     const H = new Float64Array(k * k);
@@ -273,12 +291,42 @@ export function polishDirection(u0: Float64Array, G: Float64Array, k: number, ma
 }
 
 function objective(u: Float64Array, G: Float64Array, mz: number): number {
-  const phi = svecOuter(u);
-  let f = 0;
-  for (let i = 0; i < mz; i++) {
-    let s = 0;
-    for (let t = 0; t < mz; t++) s += G[i * mz + t] * phi[t];
-    f += phi[i] * s;
+  return objectives([u], G, mz)[0];
+}
+
+/**
+ * f(u) = φᵀGφ, φ = svec(uuᵀ), for every u. G is symmetric, so only its upper triangle is read:
+ * f = Σ_i φ_i·(G_ii·φ_i + 2·Σ_{t>i} G_it·φ_t) — half the work of a full quadratic form — and
+ * four candidates share each pass over G (one load of G_it feeds four sums).
+ */
+function objectives(us: Float64Array[], G: Float64Array, mz: number): Float64Array {
+  const out = new Float64Array(us.length);
+  const phis = us.map(svecOuter);
+  for (let c = 0; c < phis.length; c += 4) {
+    const p0 = phis[c];
+    // Missing members of the last group repeat p0 (their sums are discarded).
+    const p1 = phis[c + 1] ?? p0, p2 = phis[c + 2] ?? p0, p3 = phis[c + 3] ?? p0;
+    let f0 = 0, f1 = 0, f2 = 0, f3 = 0;
+    for (let i = 0; i < mz; i++) {
+      const row = i * mz;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let t = i + 1; t < mz; t++) {
+        const g = G[row + t];
+        s0 += g * p0[t];
+        s1 += g * p1[t];
+        s2 += g * p2[t];
+        s3 += g * p3[t];
+      }
+      const gii = G[row + i];
+      f0 += p0[i] * (gii * p0[i] + 2 * s0);
+      f1 += p1[i] * (gii * p1[i] + 2 * s1);
+      f2 += p2[i] * (gii * p2[i] + 2 * s2);
+      f3 += p3[i] * (gii * p3[i] + 2 * s3);
+    }
+    out[c] = f0;
+    if (c + 1 < out.length) out[c + 1] = f1;
+    if (c + 2 < out.length) out[c + 2] = f2;
+    if (c + 3 < out.length) out[c + 3] = f3;
   }
-  return f;
+  return out;
 }
