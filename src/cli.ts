@@ -15,6 +15,7 @@ import { demoCommand, demoHelp } from './cli/demo.js';
 import { generateCommand, generateHelp } from './cli/generate.js';
 import type { Io } from './cli/io.js';
 import { learnCommand, learnHelp } from './cli/learn.js';
+import { accumulateCommand, accumulateHelp, finishCommand, finishHelp, mergeCommand, mergeHelp, planCommand, planHelp } from './cli/shard.js';
 import { PureneuronError } from './errors.js';
 import { abortWritesOn } from './io/atomic.js';
 
@@ -23,17 +24,22 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   generate: { run: generateCommand, help: generateHelp, summary: 'write a planted problem (samples and truth) to files' },
   learn: { run: learnCommand, help: learnHelp, summary: 'learn a network from sample files' },
   compare: { run: compareCommand, help: compareHelp, summary: 'recovery errors of a model against the truth' },
-  experiment: { run: async (argv, io) => (await import('./cli/experiment.js')).experimentCommand(argv, io), help: "see 'pureneuron experiment --help'", summary: ' run a reproducible sweep (JSON, SVG plot, tables)' },
+  plan: { run: planCommand, help: planHelp, summary: 'sharded learning: the plan (options, weighting scales) from the first shard' },
+  accumulate: { run: accumulateCommand, help: accumulateHelp, summary: 'sharded learning: one pass over one shard → a part state' },
+  merge: { run: mergeCommand, help: mergeHelp, summary: 'sharded learning: add part states of one pass → the merged state' },
+  finish: { run: finishCommand, help: finishHelp, summary: 'sharded learning: the merged pass-3 state → model.json' },
+  experiment: { run: async (argv, io) => (await import('./cli/experiment.js')).experimentCommand(argv, io), help: "see 'pureneuron experiment --help'", summary: 'run a reproducible sweep (JSON, SVG plot, tables)' },
 };
 
 const usage = `Usage: pureneuron <command> [options]
 
 Learns two-layer ReLU networks y = A·relu(W·x) + noise from samples of a symmetric input
-distribution by a spectral method of moments.
+distribution by a spectral method of moments. plan / accumulate / merge / finish split the
+passes over shards of the data on many processes or machines (docs/distributed.md).
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`)
   .join('\n')}
 
 Run 'pureneuron <command> --help' for a command's options.

@@ -7,28 +7,24 @@
  *   null space of T, Jennrich pairs, polish      → pure directions u_i (nullspace.ts, extract.ts)
  *   first layer  ŵ_i = sign(E[u_iᵀz])·Phᵀu_i, mapped back to x coordinates
  *   pass 3  least squares of y on relu(Ŵx)       → A (ReadoutAccumulator, layers.ts)
+ *
+ * The work between the passes is done by the stage functions of stages.ts (afterPass1,
+ * afterPass2, estimateError, secondLayerOf, fitDiagnostics), from the merged pass states alone;
+ * the shard commands (shard.ts: accumulate / merge / finish) call the same functions on states
+ * merged from many processes.
  */
 import { PureneuronError } from './errors.js';
-import { basisMatrices, jennrich, jointDiagResidual, selectAndPolish } from './extract.js';
 import { getKernels, type BackendOption } from './kernels/select.js';
 import type { Kernels } from './kernels/types.js';
-import { Model, type Diagnostics, type RefineReport } from './model.js';
-import { detectorNullSpace } from './nullspace.js';
-import { DetectorAccumulator } from './passes/detector.js';
-import { Moments1Accumulator } from './passes/moments1.js';
-import { firstLayer, secondLayer } from './layers.js';
+import { Model, type RefineReport } from './model.js';
 import { normalizeRows } from './linalg.js';
-import { linearPart, reduce, significantRank, type Reduction } from './reduce.js';
-import { SymmetryAccumulator } from './symmetry.js';
 import { HessianAccumulator, newtonStep, VarProAccumulator } from './refine.js';
-import { halfFirstLayer, samplesFor, weightDistance } from './errorEstimate.js';
-import { findBadValue } from './sources/check.js';
 import { toSampleSource } from './sources/index.js';
 import { availableParallelism } from 'node:os';
-import { absorbMoments1, absorbVarPro } from './parallel/jobs.js';
+import { absorbVarPro } from './parallel/jobs.js';
 import { sharedPool, type WorkerPool } from './parallel/pool.js';
-import { PassRunner } from './parallel/runner.js';
-import type { PassState } from './parallel/state.js';
+import { PassRunner, type RunnerOptions } from './parallel/runner.js';
+import { afterPass1, afterPass2, estimateError, fitDiagnostics, runPass, secondLayerOf } from './stages.js';
 import type { ArrayInput, SampleSource } from './types.js';
 
 export interface Progress {
@@ -107,12 +103,12 @@ const DEFAULTS = {
 };
 const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
 
-type Resolved = typeof DEFAULTS & { k: number | 'auto'; signal?: AbortSignal; onProgress?: (p: Progress) => void };
+export type Resolved = typeof DEFAULTS & { k: number | 'auto'; signal?: AbortSignal; onProgress?: (p: Progress) => void };
 
 /** A value as the user wrote it: strings quoted (so '3' is not mistaken for 3), numbers as is (NaN stays NaN). */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'symbol' ? v.toString() : String(v));
 
-function resolveOptions(options: LearnOptions): Resolved {
+export function resolveOptions(options: LearnOptions): Resolved {
   if (options === null || typeof options !== 'object') throw new TypeError('learn(input, options): options must be an object with at least { k }');
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) throw new PureneuronError('BAD_OPTION', `unknown option "${key}"; valid options: ${[...OPTION_KEYS].join(', ')}`);
@@ -160,7 +156,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
  * at least two chunks (fewer samples are done before workers would have started), else 0.
  * 0 runs every pass on the calling thread. The result is the same bits either way.
  */
-function resolveWorkers(w: number | 'auto', n: number | undefined, chunkRows: number): number {
+export function resolveWorkers(w: number | 'auto', n: number | undefined, chunkRows: number): number {
   if (w !== 'auto') return w;
   if (n !== undefined && n <= chunkRows) return 0;
   return Math.max(1, Math.min(availableParallelism(), 64));
@@ -169,7 +165,6 @@ function resolveWorkers(w: number | 'auto', n: number | undefined, chunkRows: nu
 async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, pool: WorkerPool | undefined): Promise<Model> {
   const { d, l } = source;
   const timings: Record<string, number> = {};
-  const warnings: string[] = [];
   const t0 = performance.now();
   let tp = t0;
   const lap = (name: string) => {
@@ -177,97 +172,32 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
     timings[name] = t - tp;
     tp = t;
   };
-  const runner = new PassRunner(
-    source,
-    kernels,
-    {
-      chunkRows: o.chunkRows,
-      signal: o.signal,
-      onProgress: o.onProgress,
-      robustScale: o.weighting === 'robust' ? o.robustScale : undefined,
-    },
-    pool,
-  );
+  const runner = new PassRunner(source, kernels, runnerOptions(o), pool);
 
   // Pass 1: second moments (the two halves of every chunk apart, for the error estimate) and
-  // the symmetry test.
-  const p1 = await runner.run('pass1', { d, l }, 'pass1', source.n);
+  // the symmetry test. Then the linear part, k, the reduction and the plan of pass 2.
+  const p1 = await runPass(runner, source, 1, { d, l }, source.n, o);
   const n = p1.rows;
-  const overflow = (what: string, scale: string, fix: string) => `the ${what} overflow double precision (values of magnitude ≳ ${scale}): rescale ${fix}`;
-  await checkSums(p1.state, ['xx', 'xs'], source, o, overflow('second moments of x', '1e150', 'x'));
-  await checkSums(p1.state, ['yy', 'ys', 'yx'], source, o, overflow('second moments of y', '1e150', 'y'));
-  const m1h = (['0', '1'] as const).map((suffix) => {
-    const m = new Moments1Accumulator(kernels, d, l);
-    absorbMoments1(m, p1.state, suffix);
-    return m;
-  });
-  const m1 = new Moments1Accumulator(kernels, d, l);
-  m1.merge(m1h[0]);
-  m1.merge(m1h[1]);
-  const sym = new SymmetryAccumulator(d);
-  for (const key of ['s1', 'v1', 's3', 'v3'] as const) sym[key].set(p1.state[key] as Float64Array);
   lap('pass1');
-
-  const lp = linearPart(kernels, m1.sums, m1.weight, n, d, l);
-  const rank = significantRank(lp);
-  const k = o.k === 'auto' ? Math.max(1, Math.min(rank, d, l)) : o.k;
-  // The detector has mz = k(k+1)/2 unknowns; its null space is only determined with several
-  // samples per unknown (accuracy needs far more: see the README's limits).
-  const needed = 2 * k * (k + 1);
-  if (n < needed) {
-    throw new PureneuronError('TOO_FEW_SAMPLES', `${n} samples are too few for k = ${k}: the detector has ${(k * (k + 1)) / 2} unknowns per output coordinate; give at least ${needed} samples (many more for accuracy)`);
-  }
-  if (o.k !== 'auto' && k > rank) {
-    warnings.push(`the linear part A·W has only ${rank} singular value(s) clear of sampling noise, fewer than k = ${k}: k may be too large (try k = ${Math.max(rank, 1)} or k: 'auto'), or the samples too few`);
-  }
-  const symmetry = sym.report();
-  if (symmetry.asymmetric) {
-    warnings.push(`x looks asymmetric: the ${symmetry.order === 1 ? 'mean' : 'third moment'} of column ${symmetry.column} is ${symmetry.maxZ.toFixed(1)} standard errors from 0 (threshold ${symmetry.threshold.toFixed(1)}); the method assumes p(x) = p(−x), so the model may be biased`);
-  }
-  const red = reduce(kernels, lp, k, { reduceX: o.reduceX, whitenY: o.whitenY, literal: o.detector === 'literal' });
+  const s1 = afterPass1(kernels, p1.state, n, d, l, o);
+  const { k, red } = s1;
   lap('reduce');
 
   // Pass 2: the detector, over the two halves of every chunk separately (for the error estimate).
-  const p2 = await runner.run('pass2', { plan: red.plan }, 'pass2', n);
-  sameCount(p2.rows, n, 2);
-  await checkSums(p2.state, ['T'], source, o, overflow("detector's fourth-order sums", '1e75', 'x and y'));
-  const dets = [0, 1].map((i) => {
-    const a = new DetectorAccumulator(kernels, red.plan);
-    a.T.set(p2.state['T' + i] as Float64Array);
-    a.n = p2.state['n' + i] as number;
-    a.weight = p2.state['w' + i] as number;
-    return a;
-  });
-  const det = new DetectorAccumulator(kernels, red.plan);
-  det.merge(dets[0]);
-  det.merge(dets[1]);
+  const p2 = await runPass(runner, source, 2, { plan: red.plan }, n, o, n);
   lap('pass2');
 
-  const full = pureDirections(kernels, det, red, k, o, 2 * k);
-  warnings.push(...full.warnings);
-  let W = firstLayer(full.U, red.plan, red.zMean, k);
+  const s2 = afterPass2(kernels, s1, p2.state, o);
+  let W = s2.W;
   lap('extract');
 
-  let errorEstimate: number | undefined;
-  if (o.errorEstimate) {
-    try {
-      const [Wa, Wb] = dets.map((hv, i) => halfFirstLayer(m1h[i].sums, m1h[i].weight, lp, red.plan.Ry, pureDirections(kernels, hv, red, k, o, k, k + Math.ceil(k / 4)).U, red.zMean, k));
-      const est = Wa.every(Number.isFinite) && Wb.every(Number.isFinite) ? weightDistance(Wa, Wb, k, d) / 2 : NaN;
-      if (!Number.isFinite(est)) throw new PureneuronError('NUMERICAL_FAILURE', 'degenerate half-sample fit');
-      errorEstimate = est;
-    } catch {
-      // Any failure of a half fit (too few or degenerate samples in a half) only costs the estimate.
-      warnings.push('the half-sample estimates failed (too few samples for half the data): no error estimate');
-    }
-    lap('errorEstimate');
-  }
+  const est = estimateError(kernels, s1, s2, o);
+  if (o.errorEstimate) lap('errorEstimate');
 
   // Pass 3: least squares of y on relu(Ŵx).
   const readout = async (Wr: Float64Array) => {
-    const p3 = await runner.run('pass3', { W: Wr, k, d, l }, 'pass3', n);
-    sameCount(p3.rows, n, 3);
-    await checkSums(p3.state, ['rr', 'ry'], source, o, overflow('second-layer sums', '1e150', 'x and y'));
-    return secondLayer({ rr: p3.state.rr as Float64Array, ry: p3.state.ry as Float64Array }, k, l);
+    const p3 = await runPass(runner, source, 3, { W: Wr, k, d, l }, n, o, n);
+    return secondLayerOf(p3.state, k, l);
   };
   let A = await readout(W);
   lap('pass3');
@@ -281,35 +211,18 @@ async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, po
     lap('refine');
   }
   timings.total = performance.now() - t0;
-
-  const sv = full.singularValues;
-  const nullSpaceRatio = k < sv.length ? sv[k - 1] / Math.max(sv[k], Number.MIN_VALUE) : 0;
-  if (nullSpaceRatio > 0.5) {
-    warnings.push(`the detector's null space is not well separated (σ_k/σ_k+1 = ${nullSpaceRatio.toFixed(3)}): too few samples for k = ${k}, or k is wrong; the weights may be inaccurate`);
-  }
-  if (full.residual > JD_WARN) {
-    warnings.push(`the recovered directions leave ${(100 * full.residual).toFixed(0)}% of the null-space basis off-diagonal (joint-diagonalization residual ${full.residual.toFixed(2)}): the rank-one extraction is unreliable (too few samples, a degenerate input distribution, or k too large)`);
-  }
-  if (errorEstimate !== undefined && errorEstimate > ERROR_WARN) {
-    warnings.push(`estimated W error ≈ ${errorEstimate.toFixed(3)} (half-sample disagreement): too few samples; about ${samplesFor(ERROR_TARGET, n, errorEstimate)} samples would bring it to ${ERROR_TARGET}`);
-  }
-  const diagnostics: Diagnostics = {
-    n,
-    k,
-    workers: pool?.size ?? 0,
-    linearSingularValues: Array.from(red.linearSingularValues),
-    linearNoiseFloor: lp.noiseFloor,
-    linearRank: rank,
-    detectorSingularValues: Array.from(sv.subarray(0, Math.min(sv.length, 2 * k + 2))),
-    nullSpaceRatio,
-    jointDiagResidual: full.residual,
-    errorEstimate,
-    refinement,
-    symmetry,
-    warnings,
-    timings,
-  };
+  const diagnostics = fitDiagnostics(s1, s2, est, { workers: pool?.size ?? 0, refinement, timings });
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
+}
+
+/** The PassRunner options of resolved learn options. */
+export function runnerOptions(o: { chunkRows: number; signal?: AbortSignal; onProgress?: (p: Progress) => void; weighting: 'robust' | 'none'; robustScale: number }): RunnerOptions {
+  return {
+    chunkRows: o.chunkRows,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    robustScale: o.weighting === 'robust' ? o.robustScale : undefined,
+  };
 }
 
 /**
@@ -368,66 +281,3 @@ async function refineLoop(runner: PassRunner, o: Resolved, W0: Float64Array, n: 
 
 /** Samples used to form the refinement's Gauss–Newton matrix in each pass. */
 const HESSIAN_ROWS = 20_000;
-
-/**
- * A pass's sums (the state fields whose names start with one of `prefixes`) must be finite.
- * A NaN or ±Infinity anywhere in the data makes every sum it enters NaN or ±Infinity, weighted
- * or not (ρ = 0 for an infinite x still gives 0·∞ = NaN), so this check of a few hundred sums
- * replaces a scan of every value. When it fails, the source is read once more to name the
- * first bad value; if every value is finite, the products overflowed: `overflow` says so.
- */
-async function checkSums(state: PassState, prefixes: string[], source: SampleSource, o: Resolved, overflow: string): Promise<void> {
-  const finite = Object.entries(state).every(([key, v]) => !prefixes.some((p) => key.startsWith(p)) || (typeof v === 'number' ? Number.isFinite(v) : v.every(Number.isFinite)));
-  if (finite) return;
-  await findBadValue(source, o.chunkRows, o.signal);
-  throw new PureneuronError('BAD_VALUE', overflow);
-}
-
-/** Every pass must see the samples pass 1 saw: a source that changes between passes is an error. */
-function sameCount(rows: number, n: number, pass: number): void {
-  if (rows !== n) throw new PureneuronError('BAD_FILE', `the source yielded ${rows} samples in pass ${pass} but ${n} in pass 1: the data changed between passes (sources must be re-readable unchanged)`);
-}
-
-/** Joint-diagonalization residual above which learn() warns (good fits measured ≤ 0.17, failed ones ≥ 0.34). */
-const JD_WARN = 0.3;
-
-/** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
-const ERROR_WARN = 0.1;
-const ERROR_TARGET = 0.05;
-
-/** Null space of an accumulated detector, then the pure directions (columns of U, k×k). */
-function pureDirections(kernels: Kernels, det: DetectorAccumulator, red: Reduction, k: number, o: Resolved, budget: number, cap = budget + k) {
-  const ns = detectorNullSpace(kernels, det.T, det.weight, det.mh, det.mz, red.plan.hDim, k);
-  return { ...extractPure(ns.basis, ns.G, k, o, budget, cap), singularValues: ns.singularValues };
-}
-
-/**
- * Jennrich over several random pairs, then (default) the selection and polish of k distinct
- * directions from all pairs' candidates; without polish, the pair that best jointly
- * diagonalizes the null-space basis is used as is (the paper's procedure).
- */
-function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Resolved, budget: number, cap: number): { U: Float64Array; residual: number; warnings: string[] } {
-  const warnings: string[] = [];
-  const N = basisMatrices(basis, k);
-  let jr = jennrich(N, k, o.jennrichPairs, o.seed);
-  if (!jr.best) {
-    // Every pair had complex eigenvalues: retry with more pairs before giving up.
-    jr = jennrich(N, k, o.jennrichPairs * 8, o.seed + 1);
-  }
-  if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
-  let U: Float64Array | undefined = jr.best;
-  if (o.polish) {
-    const chosen = selectAndPolish(jr.candidates, G, k, budget, cap);
-    if (chosen) {
-      U = new Float64Array(k * k);
-      chosen.forEach((u, i) => {
-        for (let a = 0; a < k; a++) U![a * k + i] = u[a];
-      });
-    }
-  }
-  if (!U) {
-    throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: no Jennrich pair gave ${k} real, distinct pure directions; the samples are too few or k = ${k} is too large`);
-  }
-  return { U, residual: jointDiagResidual(U, N, k), warnings };
-}
-

@@ -5,8 +5,9 @@ import { PureneuronError } from '../errors.js';
 import { learn } from '../learn.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { fileSource } from '../sources/files.js';
+import type { SampleSource } from '../types.js';
 import type { Model } from '../model.js';
-import { choice, intFlag, parse, required } from './args.js';
+import { choice, intFlag, parse, required, type OptionSpec, type Values } from './args.js';
 import type { Io } from './io.js';
 import { progressReporter } from './progress.js';
 
@@ -34,18 +35,43 @@ Options:
   --seed S               seed of the learner's random choices (default 1)
   --workers N            worker threads, or auto (default: the available cores when the
                          data span several chunks); any count gives the same model
-  --chunk-rows R         samples per chunk read (default 65536)
+  --chunk-rows R         samples per chunk read (default 65536, fewer for wide rows: at
+                         most 8 MiB of x and y per chunk, which bounds memory)
   --quiet                print nothing but errors (no progress, no summary)
 `;
 
 /** d and l from DIR/meta.json beside the x file, when it exists and names them. */
-async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
+export async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
   try {
     const meta = JSON.parse(await readFile(join(dirname(xPath), 'meta.json'), 'utf8')) as { d?: unknown; l?: unknown };
     return { d: typeof meta.d === 'number' ? meta.d : undefined, l: typeof meta.l === 'number' ? meta.l : undefined };
   } catch {
     return {};
   }
+}
+
+/** learn()'s default chunk: the most rows the CLI reads at once. */
+const MAX_CHUNK_ROWS = 65536;
+/** Bytes of x and y (as float64) per chunk by default. */
+const CHUNK_BYTES = 8 << 20;
+
+/**
+ * The default --chunk-rows: 65536 rows (learn()'s default), fewer when rows are wide so that a
+ * chunk of x and y holds at most 8 MiB — a multiple of 256 rows (the kernels' batch) when that
+ * many fit. A file of at most 65536 samples is still read as one chunk.
+ *
+ * Why: peak memory is ~120–170 MiB of Node, wasm memory and worker heaps plus ~5–6 chunks with
+ * two workers (one per running worker, up to one more per worker queued, the one being read, and
+ * garbage awaiting the collector). At (d, l) = (32, 32) a 65536-row chunk is 32 MiB, and the
+ * peak reached 330–450 MiB with --workers 2; with 16384-row (8 MiB) chunks it is ~210 MiB, at
+ * no measurable cost in time (bench/file.mjs). The model depends on the chunk size in the last
+ * bits only (and not at all for a file of one chunk).
+ */
+export function defaultChunkRows(d: number, l: number, n: number | undefined): number {
+  if (n !== undefined && n <= MAX_CHUNK_ROWS) return MAX_CHUNK_ROWS;
+  const rows = Math.floor(CHUNK_BYTES / (8 * (d + l)));
+  if (rows >= MAX_CHUNK_ROWS) return MAX_CHUNK_ROWS;
+  return rows >= 256 ? rows - (rows % 256) : Math.max(1, rows);
 }
 
 /** Fails before any work when the output file's directory is missing (not after a long run). */
@@ -55,52 +81,84 @@ export async function checkOutputDir(out: string): Promise<void> {
   if (!st?.isDirectory()) throw new PureneuronError('BAD_FILE', `cannot write ${out}: directory ${dir} does not exist`);
 }
 
+/** The flags naming the sample files (learn, plan, accumulate). */
+export const SOURCE_FLAGS = {
+  x: { type: 'string' },
+  y: { type: 'string' },
+  format: { type: 'string' },
+  d: { type: 'string' },
+  l: { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** The flags of the options that determine the model (learn, plan, accumulate --pass 1). */
+export const FIT_FLAGS = {
+  k: { type: 'string' },
+  detector: { type: 'string' },
+  'no-polish': { type: 'boolean' },
+  weighting: { type: 'string' },
+  'full-x': { type: 'boolean' },
+  seed: { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** The validated values of SOURCE_FLAGS (no file is opened yet). */
+export function sourceFlags(v: Values<typeof SOURCE_FLAGS>) {
+  return {
+    x: required('x', v.x),
+    y: required('y', v.y),
+    format: choice('format', v.format, ['f64', 'f32', 'csv', 'npy'] as const),
+    d: intFlag('d', v.d),
+    l: intFlag('l', v.l),
+  };
+}
+
+/** The file source of sourceFlags(): --d/--l, else from a meta.json beside the x file. */
+export async function openSource(f: ReturnType<typeof sourceFlags>): Promise<SampleSource> {
+  let { d, l } = f;
+  if (d === undefined || l === undefined) {
+    const side = await sidecarDims(f.x);
+    d ??= side.d;
+    l ??= side.l;
+  }
+  return fileSource({ ...f, d, l });
+}
+
+/** learn() options from FIT_FLAGS (--k required). */
+export function fitOptionsFromFlags(v: Values<typeof FIT_FLAGS>) {
+  return {
+    k: v.k === 'auto' ? ('auto' as const) : required('k', intFlag('k', v.k)),
+    detector: choice('detector', v.detector, ['even', 'literal'] as const),
+    polish: v['no-polish'] ? false : undefined,
+    weighting: choice('weighting', v.weighting, ['robust', 'none'] as const),
+    reduceX: v['full-x'] ? false : undefined,
+    seed: intFlag('seed', v.seed, -(2 ** 31), 2 ** 31 - 1),
+  };
+}
+
 export async function learnCommand(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse(argv, {
-    x: { type: 'string' },
-    y: { type: 'string' },
-    format: { type: 'string' },
-    d: { type: 'string' },
-    l: { type: 'string' },
-    k: { type: 'string' },
+    ...SOURCE_FLAGS,
+    ...FIT_FLAGS,
     out: { type: 'string' },
     backend: { type: 'string' },
-    detector: { type: 'string' },
-    'no-polish': { type: 'boolean' },
     refine: { type: 'string' },
-    weighting: { type: 'string' },
-    'full-x': { type: 'boolean' },
-    seed: { type: 'string' },
     'chunk-rows': { type: 'string' },
     workers: { type: 'string' },
     quiet: { type: 'boolean' },
   });
   if (v.help) return io.out(learnHelp);
-  const x = required('x', v.x);
-  const y = required('y', v.y);
-  const k = v.k === 'auto' ? 'auto' : required('k', intFlag('k', v.k));
+  required('x', v.x);
+  required('y', v.y);
+  required('k', v.k === 'auto' ? 'auto' : intFlag('k', v.k));
   const out = required('out', v.out);
-  const format = choice('format', v.format, ['f64', 'f32', 'csv', 'npy'] as const);
-  let d = intFlag('d', v.d);
-  let l = intFlag('l', v.l);
-  if (d === undefined || l === undefined) {
-    const side = await sidecarDims(x);
-    d ??= side.d;
-    l ??= side.l;
-  }
+  const files = sourceFlags(v);
   await checkOutputDir(out);
-  const source = await fileSource({ x, y, format, d, l });
+  const source = await openSource(files);
   const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
   const model: Model = await learn(source, {
-    k,
     backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
-    detector: choice('detector', v.detector, ['even', 'literal'] as const),
-    polish: v['no-polish'] ? false : undefined,
+    ...fitOptionsFromFlags(v),
     refine: intFlag('refine', v.refine, 0, 1000),
-    weighting: choice('weighting', v.weighting, ['robust', 'none'] as const),
-    reduceX: v['full-x'] ? false : undefined,
-    seed: intFlag('seed', v.seed, -(2 ** 31), 2 ** 31 - 1),
-    chunkRows: intFlag('chunk-rows', v['chunk-rows']),
+    chunkRows: intFlag('chunk-rows', v['chunk-rows']) ?? defaultChunkRows(source.d, source.l, source.n),
     workers: v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256),
     signal: io.signal,
     onProgress: (p) => progress.update(p),

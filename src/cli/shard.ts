@@ -1,0 +1,200 @@
+/**
+ * Sharded learning on the command line (shard.ts; docs/distributed.md):
+ *   pureneuron plan        the plan every pass-1 shard starts from (options, weighting scales)
+ *   pureneuron accumulate  one pass over one shard → a part state
+ *   pureneuron merge       parts of one pass → the merged state
+ *   pureneuron finish      the merged pass-3 state → model.json
+ */
+import { writeFileAtomic } from '../io/atomic.js';
+import { readStateFile, writeStateFile, type ShardState } from '../io/state.js';
+import { accumulateShard, finishShards, mergeStates, planShards } from '../shard.js';
+import { choice, intFlag, parse, required, UsageError } from './args.js';
+import type { Io } from './io.js';
+import { checkOutputDir, FIT_FLAGS, fitOptionsFromFlags, openSource, SOURCE_FLAGS, sourceFlags } from './learn.js';
+import { progressReporter } from './progress.js';
+
+const SOURCE_HELP = `  --x FILE, --y FILE     the shard's inputs (n×d) and outputs (n×l)
+  --format F             f64 | f32 | csv | npy (default: from the file extension)
+  --d D, --l L           row lengths of raw binary files (default: from a meta.json beside
+                         the x file)`;
+
+const FIT_HELP = `  --k K                  number of hidden units, or 'auto'
+  --detector D           even | literal (default even)
+  --weighting W          robust | none (default robust)
+  --no-polish            skip the Gauss–Newton polish of the pure directions
+  --full-x               keep x full-dimensional in the detector
+  --seed S               seed of the learner's random choices (default 1)`;
+
+export const planHelp = `Usage: pureneuron plan --x FILE --y FILE --k K --out plan.state [options]
+
+Writes the plan of a sharded fit: the learn options and, with robust weighting, the
+per-coordinate scales of the sample weights, taken from the first chunk (--chunk-rows
+samples) of the given files. Give it the FIRST shard (the first rows of the data in the
+order a single run would read them), holding at least one chunk: then every shard weights
+its samples exactly as 'pureneuron learn' on all the data would (a shorter first shard
+gives other scales, and a warning). Every 'accumulate --pass 1' takes the plan with
+--state. See docs/distributed.md.
+
+Options:
+${SOURCE_HELP}
+${FIT_HELP}
+  --chunk-rows R         samples per chunk (default 65536); the shards use it too
+  --out FILE             where to write the plan
+  --quiet                print nothing but errors
+`;
+
+export const accumulateHelp = `Usage: pureneuron accumulate --pass P --x FILE --y FILE --state FILE --out part.state [options]
+
+Runs pass P (1: second moments, 2: detector, 3: second layer) over one shard of the data
+and writes its sums as a part state. Parts of the same pass are added with 'pureneuron
+merge'; pass 2 and 3 start from the merged state of the pass before.
+
+Options:
+  --pass P               1, 2 or 3
+${SOURCE_HELP}
+  --state FILE           pass 1: the plan ('pureneuron plan'); pass 2 and 3: the merged
+                         state of the previous pass
+  --out FILE             where to write the part state
+  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
+  --workers N            worker threads, or auto (default); any count gives the same sums
+  --chunk-rows R         samples per chunk (default: the plan's)
+  --quiet                print nothing but errors (no progress, no summary)
+
+Pass 1 without --state: give the learn options instead (--k, --detector, --weighting,
+--no-polish, --full-x, --seed); the shard then plans itself from its own first chunk,
+which is right for a single shard or --weighting none (merge refuses pass-1 parts whose
+weighting scales differ).
+`;
+
+export const mergeHelp = `Usage: pureneuron merge PART.state [PART.state …] --out all.state
+
+Adds the sums of part states of the same pass, in the order given (the order changes the
+sums in their last bits only). Refuses parts of different passes, shapes, options or
+weighting scales, parts built on different previous states, and plans.
+
+Options:
+  --out FILE             where to write the merged state
+  --quiet                print nothing but errors
+`;
+
+export const finishHelp = `Usage: pureneuron finish --state all.state --out model.json [options]
+
+Builds the model from the merged pass-3 state, as 'pureneuron learn' would from all the
+samples: the same model.json, with diagnostics (their pass timings are summed over the
+shards).
+
+Options:
+  --state FILE           the merged pass-3 state
+  --out FILE             where to write the model (JSON)
+  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
+  --quiet                print nothing but errors
+`;
+
+const backendFlag = (v: string | undefined) => choice('backend', v, ['auto', 'js', 'wasm'] as const);
+
+function describe(s: ShardState): string {
+  const own = s.passes[s.pass - 1];
+  return `pass ${s.pass}, ${own.rows} samples${own.parts > 1 ? ` from ${own.parts} parts` : ''}`;
+}
+
+export async function planCommand(argv: string[], io: Io): Promise<void> {
+  const { values: v } = parse(argv, { ...SOURCE_FLAGS, ...FIT_FLAGS, 'chunk-rows': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } });
+  if (v.help) return io.out(planHelp);
+  const files = sourceFlags(v);
+  const fit = fitOptionsFromFlags(v);
+  const out = required('out', v.out);
+  const chunkRows = intFlag('chunk-rows', v['chunk-rows']);
+  await checkOutputDir(out);
+  const plan = await planShards(await openSource(files), { ...fit, chunkRows, signal: io.signal });
+  await writeStateFile(out, plan, { signal: io.signal });
+  if (v.quiet) return;
+  io.err(`wrote the plan ${out} (d = ${plan.d}, l = ${plan.l}, k = ${plan.options.k}, weighting ${plan.options.weighting}, ${plan.chunkRows} samples per chunk)`);
+  const w = plan.weighting;
+  if (w && w.rows < plan.chunkRows) {
+    io.err(
+      `warning: the first shard holds only ${w.rows} samples, fewer than a chunk (${plan.chunkRows}): the weighting scales come from these ${w.rows}, ` +
+        `while a single run on all the data takes them from its first ${plan.chunkRows}, so the model will match it only statistically. ` +
+        `For the same model, plan on a first shard of at least ${plan.chunkRows} samples, or give plan and learn --chunk-rows ${w.rows}`,
+    );
+  }
+}
+
+export async function accumulateCommand(argv: string[], io: Io): Promise<void> {
+  const { values: v } = parse(argv, {
+    pass: { type: 'string' },
+    ...SOURCE_FLAGS,
+    ...FIT_FLAGS,
+    state: { type: 'string' },
+    out: { type: 'string' },
+    backend: { type: 'string' },
+    workers: { type: 'string' },
+    'chunk-rows': { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (v.help) return io.out(accumulateHelp);
+  const pass = required('pass', intFlag('pass', v.pass, 1, 3)) as 1 | 2 | 3;
+  const files = sourceFlags(v);
+  const given = Object.keys(FIT_FLAGS).filter((key) => v[key as keyof typeof FIT_FLAGS] !== undefined);
+  if (v.state !== undefined && given.length) {
+    throw new UsageError(`--${given[0]}: with --state the options come from the state (they are fixed by the plan)`);
+  }
+  if (v.state === undefined && pass > 1) throw new UsageError(`--state is required for pass ${pass}: the merged pass-${pass - 1} state`);
+  const options = v.state === undefined ? fitOptionsFromFlags(v) : undefined;
+  const out = required('out', v.out);
+  const backend = backendFlag(v.backend);
+  const workers = v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256);
+  const chunkRows = intFlag('chunk-rows', v['chunk-rows']);
+  await checkOutputDir(out);
+  const state = v.state === undefined ? undefined : await readStateFile(v.state);
+  const source = await openSource(files);
+  const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
+  const part = await accumulateShard(source, {
+    pass,
+    state,
+    options: options && { ...options, chunkRows },
+    backend,
+    workers,
+    chunkRows,
+    signal: io.signal,
+    onProgress: (p) => progress.update(p),
+  }).then(
+    (s) => (progress.stop(true), s),
+    (e: unknown) => {
+      progress.stop(false);
+      throw e;
+    },
+  );
+  await writeStateFile(out, part, { signal: io.signal });
+  if (!v.quiet) io.err(`wrote ${out} (${describe(part)}, ${(part.passes[pass - 1].ms / 1000).toFixed(2)} s)`);
+}
+
+export async function mergeCommand(argv: string[], io: Io): Promise<void> {
+  const { values: v, positionals } = parse(argv, { out: { type: 'string' }, quiet: { type: 'boolean' } }, true);
+  if (v.help) return io.out(mergeHelp);
+  if (positionals.length === 0) throw new UsageError('merge needs at least one part state (see --help)');
+  const out = required('out', v.out);
+  await checkOutputDir(out);
+  const parts: ShardState[] = [];
+  for (const path of positionals) parts.push(await readStateFile(path));
+  const merged = mergeStates(parts, positionals);
+  await writeStateFile(out, merged, { signal: io.signal });
+  if (!v.quiet) io.err(`wrote ${out} (${describe(merged)})`);
+}
+
+export async function finishCommand(argv: string[], io: Io): Promise<void> {
+  const { values: v } = parse(argv, { state: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' } });
+  if (v.help) return io.out(finishHelp);
+  const statePath = required('state', v.state);
+  const out = required('out', v.out);
+  const backend = backendFlag(v.backend);
+  await checkOutputDir(out);
+  const model = await finishShards(await readStateFile(statePath), { backend });
+  await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n', { signal: io.signal });
+  if (!v.quiet) {
+    const dg = model.diagnostics!;
+    io.err(`built k = ${model.k} units from ${dg.n} samples (d = ${model.d}, l = ${model.l}) with the ${model.backend} backend; wrote ${out}`);
+    const est = dg.errorEstimate === undefined ? 'n/a' : dg.errorEstimate.toExponential(2);
+    io.err(`estimated W error ${est}; null-space ratio σ_k/σ_k+1 = ${dg.nullSpaceRatio.toExponential(2)}, joint-diagonalization residual ${dg.jointDiagResidual.toExponential(2)}`);
+    for (const w of dg.warnings) io.err(`warning: ${w}`);
+  }
+}

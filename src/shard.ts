@@ -1,0 +1,317 @@
+/**
+ * Learning across processes and machines: every pass is a sum over samples, so each shard of
+ * the data can be accumulated separately (accumulateShard), the parts added (mergeStates), and
+ * the model built from the merged sums (finishShards) by the same stage functions learn() uses
+ * (stages.ts). The states travel as files (io/state.ts); docs/distributed.md has the worked
+ * example.
+ *
+ *   planShards(first shard, options)                  → plan (pass 0): options, weighting scales
+ *   accumulateShard(shard, { pass: 1, state: plan })  → pass-1 part ─┐ mergeStates → pass-1 state
+ *   accumulateShard(shard, { pass: 2, state: p1 })    → pass-2 part ─┐ mergeStates → pass-2 state
+ *   accumulateShard(shard, { pass: 3, state: p2 })    → pass-3 part ─┐ mergeStates → pass-3 state
+ *   finishShards(pass-3 state)                        → Model (as learn() returns)
+ *
+ * Equality with learn(): the robust weights use per-coordinate scales from the first chunk of
+ * the data; the plan takes them from the first chunk of the FIRST shard, so every shard
+ * weights its samples as the single run does. Pass 2 and 3 recompute the single run's
+ * detector plan and W from the merged previous-pass sums, deterministically, on every shard.
+ * The merged sums then differ from the single run's only in the association of the additions
+ * (the single run folds chunk sums left to right; mergeStates folds the parts' sums left to
+ * right): the model agrees to rounding, and bit for bit when the first shard holds a multiple
+ * of chunkRows samples and every later shard one chunk (chunkRows samples, the last one at most).
+ */
+import { PureneuronError } from './errors.js';
+import { getKernels, type BackendOption } from './kernels/select.js';
+import { jsKernels } from './kernels/js/index.js';
+import type { Kernels } from './kernels/types.js';
+import { resolveOptions, resolveWorkers, runnerOptions, type LearnOptions, type Progress } from './learn.js';
+import { Model } from './model.js';
+import { runChunkJob } from './parallel/jobs.js';
+import { sharedPool } from './parallel/pool.js';
+import { PassRunner } from './parallel/runner.js';
+import { mergeState, type PassState } from './parallel/state.js';
+import { toSampleSource } from './sources/index.js';
+import { afterPass1, afterPass2, estimateError, fitDiagnostics, fitOptionsOf, FIT_OPTION_KEYS, runPass, secondLayerOf, type FitOptions, type PassParams, type Stage1 } from './stages.js';
+import type { ArrayInput, SampleSource } from './types.js';
+import { weightingFromChunk } from './weights.js';
+import { fingerprint, type PassSums, type ShardState } from './io/state.js';
+
+export type { PassSums, ShardState } from './io/state.js';
+
+/** Options of planShards: the learn options that determine the model, and the chunk size. */
+export type PlanOptions = Pick<LearnOptions, 'k' | (typeof FIT_OPTION_KEYS)[number] | 'chunkRows' | 'signal'>;
+
+/** How accumulate / finish run: none of these change the result. */
+export interface RunOptions {
+  backend?: BackendOption;
+  /** Worker threads, or 'auto' (as learn()). */
+  workers?: number | 'auto';
+  /** Samples per chunk (default: the state's). Equality with a single run needs the same chunkRows. */
+  chunkRows?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface AccumulateOptions extends RunOptions {
+  pass: 1 | 2 | 3;
+  /**
+   * Pass 1: a plan (planShards); without one, `options` must be given and the shard plans
+   * itself (its weighting scales then come from its own first chunk: fine for one shard or
+   * weighting 'none', refused by mergeStates when the parts' scales differ). Pass 2 and 3: the
+   * merged state of the previous pass.
+   */
+  state?: ShardState;
+  /** Pass 1 without a plan: the learn options (as planShards takes them). */
+  options?: PlanOptions;
+}
+
+const PLAN_KEYS = new Set<string>([...FIT_OPTION_KEYS, 'chunkRows', 'signal']);
+
+/**
+ * The plan every pass-1 shard starts from: the options (validated as learn() does) and, with
+ * robust weighting, the per-coordinate scales from the first chunkRows samples of `input` —
+ * which must be the first shard, so that the scales are those a single run would use.
+ */
+export async function planShards(input: ArrayInput | SampleSource, options: PlanOptions): Promise<ShardState> {
+  if (options !== null && typeof options === 'object') {
+    for (const key of Object.keys(options)) {
+      if (!PLAN_KEYS.has(key)) throw new PureneuronError('BAD_OPTION', `option "${key}" is not available for sharded learning; plan options: ${[...PLAN_KEYS].join(', ')}`);
+    }
+  }
+  const o = resolveOptions(options as LearnOptions);
+  const source = toSampleSource(input, { checkValues: false });
+  const { d, l } = source;
+  if (o.k !== 'auto' && o.k > Math.min(d, l)) {
+    throw new RangeError(`k = ${o.k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
+  }
+  let weighting: ShardState['weighting'] = null;
+  if (o.weighting === 'robust') {
+    for await (const chunk of source.chunks(o.chunkRows, o.signal)) {
+      weighting = { ...weightingFromChunk(chunk, d, o.robustScale), rows: chunk.rows };
+      break;
+    }
+    if (!weighting) throw new PureneuronError('TOO_FEW_SAMPLES', 'the source yielded no samples');
+  }
+  return { pass: 0, d, l, options: fitOptionsOf(o), chunkRows: o.chunkRows, weighting, passes: [], W: null, basis: null };
+}
+
+/**
+ * One pass over one shard: the part that mergeStates adds to the other shards' parts. Pass p
+ * needs the merged state of pass p − 1 (the plan for pass 1); the part carries it along, so a
+ * state file is self-contained.
+ */
+export async function accumulateShard(input: ArrayInput | SampleSource, a: AccumulateOptions): Promise<ShardState> {
+  if (a === null || typeof a !== 'object') throw new TypeError('accumulateShard(input, options): options must be an object with at least { pass }');
+  const { pass } = a;
+  if (pass !== 1 && pass !== 2 && pass !== 3) throw new PureneuronError('BAD_OPTION', `pass must be 1, 2 or 3, got ${JSON.stringify(pass)}`);
+  const source = toSampleSource(input, { checkValues: false });
+  let prev = a.state;
+  if (pass === 1 && prev === undefined) {
+    if (!a.options) throw new PureneuronError('BAD_OPTION', 'accumulate pass 1 needs a plan (state, from planShards / `pureneuron plan`) or the learn options');
+    prev = await planShards(source, { ...a.options, chunkRows: a.options.chunkRows ?? a.chunkRows, signal: a.signal });
+  } else if (a.options !== undefined) {
+    throw new PureneuronError('BAD_OPTION', pass === 1 ? 'accumulate pass 1 takes either a plan or the learn options, not both (the plan holds the options)' : `accumulate pass ${pass} takes its options from the pass-${pass - 1} state; do not give options`);
+  }
+  if (!prev) throw new PureneuronError('BAD_OPTION', `accumulate pass ${pass} needs the merged pass-${pass - 1} state`);
+  if (prev.pass !== pass - 1) {
+    throw new PureneuronError('BAD_FILE', `${label(prev)}: accumulate pass ${pass} needs ${pass === 1 ? 'a plan (pass-0 state, from `pureneuron plan`)' : `the merged pass-${pass - 1} state`}, got a ${describePass(prev.pass)}`);
+  }
+  if (source.d !== prev.d || source.l !== prev.l) {
+    throw new PureneuronError('BAD_SHAPE', `the shard has (d, l) = (${source.d}, ${source.l}) but ${label(prev)} was built for (${prev.d}, ${prev.l})`);
+  }
+  const { d, l } = prev;
+  const o = prev.options;
+  const chunkRows = a.chunkRows ?? prev.chunkRows;
+  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${chunkRows}`);
+  const workersOpt = a.workers ?? 'auto';
+  if (workersOpt !== 'auto' && (!Number.isInteger(workersOpt) || workersOpt < 0 || workersOpt > 256)) throw new PureneuronError('BAD_OPTION', `workers must be 'auto' or an integer in [0, 256], got ${String(workersOpt)}`);
+  const kernels = await getKernels(a.backend ?? 'auto');
+
+  // What this pass needs from the previous ones (the same computation on every shard).
+  let params: PassParams[1 | 2 | 3] = { d, l };
+  let W: Float64Array | null = null;
+  if (pass >= 2) {
+    const s1 = stage1(kernels, prev);
+    params = { plan: s1.red.plan };
+    if (pass === 3) {
+      checkFields(prev, 2, detectorTemplate(s1));
+      W = afterPass2(kernels, s1, prev.passes[1].state, o).W;
+      params = { W, k: s1.k, d, l };
+    }
+  }
+
+  const workers = resolveWorkers(workersOpt, source.n, chunkRows);
+  // The worker pools learn() uses (shared within the process; idle workers never keep it alive).
+  const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
+  const runner = new PassRunner(source, kernels, runnerOptions({ ...o, chunkRows, signal: a.signal, onProgress: a.onProgress }), pool);
+  // The plan's scales, not this shard's first chunk: every shard weights as the single run does.
+  runner.weighting = prev.weighting ?? undefined;
+  const t0 = performance.now();
+  const r = await runPass<1 | 2 | 3>(runner, source, pass, params, source.n, { chunkRows, signal: a.signal });
+  const own: PassSums = { rows: r.rows, state: r.state, parts: 1, ms: performance.now() - t0, workers };
+  return { pass, d, l, options: o, chunkRows, weighting: prev.weighting, passes: [...prev.passes, own], W, basis: fingerprint(prev) };
+}
+
+/**
+ * Adds parts of the same pass, built on the same previous state, in the order given (the first
+ * part's sums plus the second's, plus the third's, …: the order changes the result in the last
+ * bits only). Parts of different passes, shapes, options or weightings, or built on different
+ * previous states (or, in pass 3, at a different W), are refused with BAD_FILE. `names` label
+ * the parts in messages (file names).
+ */
+export function mergeStates(parts: ShardState[], names: string[] = parts.map((s, i) => s?.source ?? `part ${i + 1}`)): ShardState {
+  if (!Array.isArray(parts) || parts.length === 0) throw new PureneuronError('BAD_OPTION', 'merge needs at least one state');
+  const [first, ...rest] = parts;
+  const bad = (i: number, msg: string): never => {
+    throw new PureneuronError('BAD_FILE', `cannot merge ${names[i]} with ${names[0]}: ${msg}`);
+  };
+  if (first.pass === 0) throw new PureneuronError('BAD_FILE', `${names[0]} is a plan (pass 0): it holds no sums to merge; give it to accumulate --pass 1`);
+  if (first.pass === 3) checkFields(first, 3, readoutTemplate(first));
+  if (first.pass === 1) checkFields(first, 1, moments1Template(first));
+  rest.forEach((s, j) => {
+    const i = j + 1;
+    if (s.pass !== first.pass) bad(i, `it is a ${describePass(s.pass)}, ${names[0]} a ${describePass(first.pass)}`);
+    if (s.d !== first.d || s.l !== first.l) bad(i, `(d, l) = (${s.d}, ${s.l}) differs from (${first.d}, ${first.l})`);
+    for (const key of FIT_OPTION_KEYS) {
+      if (s.options[key] !== first.options[key]) bad(i, `option ${key} is ${JSON.stringify(s.options[key])}, not ${JSON.stringify(first.options[key])} (every shard must use the same plan)`);
+    }
+    if (!sameArray(s.weighting?.scales, first.weighting?.scales)) {
+      bad(i, 'the robust weighting scales differ: the pass-1 shards were planned separately; run `pureneuron plan` on the first shard and give its state to every pass-1 shard');
+    }
+    if (s.basis !== first.basis) {
+      bad(i, first.pass === 1 ? 'they were built on different plans' : `they were built on different merged pass-${first.pass - 1} states (basis ${s.basis?.slice(0, 12)}… vs ${first.basis?.slice(0, 12)}…)`);
+    }
+    if (first.pass === 3 && !sameArray(s.W ?? undefined, first.W ?? undefined)) bad(i, 'their pass-3 sums were taken at different first layers W (the same pass-2 state gave a different W: different pureneuron versions?)');
+    const own = s.passes[s.pass - 1].state;
+    const ref = first.passes[first.pass - 1].state;
+    const a = Object.keys(own).sort().join(',');
+    const b = Object.keys(ref).sort().join(',');
+    if (a !== b || Object.keys(ref).some((key) => fieldLength(own[key]) !== fieldLength(ref[key]))) bad(i, 'their sums have different fields or sizes');
+  });
+  const p = first.pass - 1;
+  const state = copyState(first.passes[p].state);
+  const own: PassSums = { rows: first.passes[p].rows, state, parts: first.passes[p].parts, ms: first.passes[p].ms, workers: first.passes[p].workers };
+  for (const s of rest) {
+    const q = s.passes[p];
+    mergeState(state, q.state);
+    own.rows += q.rows;
+    own.parts += q.parts;
+    own.ms += q.ms;
+    own.workers = Math.max(own.workers, q.workers);
+  }
+  return { ...first, passes: [...first.passes.slice(0, p), own], source: undefined };
+}
+
+/**
+ * The model from the merged pass-3 state: the same stages as learn() (linear part and plan,
+ * pure directions and W, error estimate, A) and the same diagnostics. W is the one the pass-3
+ * sums were taken at (recomputed from the pass-2 sums too; a warning says if they differ).
+ * `diagnostics.timings` holds the passes' times summed over the shards and the stages' times
+ * in this call; `workers` the most any shard used.
+ */
+export async function finishShards(state: ShardState, run: Pick<RunOptions, 'backend'> = {}): Promise<Model> {
+  if (state?.pass !== 3) {
+    throw new PureneuronError('BAD_FILE', `${label(state)}: finish needs the merged pass-3 state, got a ${describePass(state?.pass)}${state?.pass !== undefined && state.pass < 3 ? `: run accumulate --pass ${state.pass + 1} on every shard and merge first` : ''}`);
+  }
+  const kernels = await getKernels(run.backend ?? 'auto');
+  const { d, l, options: o } = state;
+  const timings: Record<string, number> = {};
+  let tp = performance.now();
+  const lap = (name: string) => {
+    const t = performance.now();
+    timings[name] = t - tp;
+    tp = t;
+  };
+  timings.pass1 = state.passes[0].ms;
+  const s1 = stage1(kernels, state);
+  lap('reduce');
+  timings.pass2 = state.passes[1].ms;
+  checkFields(state, 2, detectorTemplate(s1));
+  const s2 = afterPass2(kernels, s1, state.passes[1].state, o);
+  lap('extract');
+  const est = estimateError(kernels, s1, s2, o);
+  if (o.errorEstimate) lap('errorEstimate');
+  const W = state.W!;
+  if (W.length !== s1.k * d) throw new PureneuronError('BAD_FILE', `${label(state)}: its W has ${W.length / d} rows but its pass-1 sums give k = ${s1.k}`);
+  checkFields(state, 3, readoutTemplate(state));
+  const A = secondLayerOf(state.passes[2].state, s1.k, l);
+  timings.pass3 = state.passes[2].ms;
+  timings.total = Object.values(timings).reduce((t, v) => t + v, 0);
+  const workers = Math.max(...state.passes.map((p) => p.workers));
+  const diagnostics = fitDiagnostics(s1, s2, est, { workers, timings });
+  if (!sameArray(s2.W, W)) {
+    diagnostics.warnings.push('the pass-2 sums give a W that differs in its last bits from the one the pass-3 shards used (different pureneuron versions or platforms?); the model keeps the W that A was fitted to');
+  }
+  return new Model({ d, k: s1.k, l, W, A }, kernels.name, diagnostics);
+}
+
+// ------------------------------------------------------------------------------------------
+
+/** The stage after pass 1 from a state's pass-1 sums (validated), with the pass counts checked. */
+function stage1(kernels: Kernels, s: ShardState): Stage1 {
+  const n = s.passes[0].rows;
+  for (let p = 1; p < s.passes.length; p++) {
+    if (s.passes[p].rows !== n) {
+      throw new PureneuronError('BAD_FILE', `${label(s)}: the merged pass-${p + 1} sums cover ${s.passes[p].rows} samples but pass 1 covered ${n}: a shard is missing or repeated, or the data changed between passes`);
+    }
+  }
+  checkFields(s, 1, moments1Template(s));
+  return afterPass1(kernels, s.passes[0].state, n, s.d, s.l, s.options as FitOptions);
+}
+
+/**
+ * The sums a state of each pass must hold (names and sizes): those of one zero sample, from the
+ * jobs themselves (parallel/jobs.ts), so they stay right whatever fields the jobs produce.
+ */
+function moments1Template(s: ShardState): PassState {
+  return runChunkJob(jsKernels, 'pass1', { d: s.d, l: s.l }, zeroChunk(s.d, s.l), 0);
+}
+
+function detectorTemplate(s1: Stage1): PassState {
+  return runChunkJob(jsKernels, 'pass2', { plan: s1.red.plan }, zeroChunk(s1.d, s1.l), 0);
+}
+
+function readoutTemplate(s: ShardState): PassState {
+  const k = s.W!.length / s.d;
+  return runChunkJob(jsKernels, 'pass3', { W: s.W!, k, d: s.d, l: s.l }, zeroChunk(s.d, s.l), 0);
+}
+
+function zeroChunk(d: number, l: number) {
+  return { x: new Float64Array(d), y: new Float64Array(l), rows: 1 };
+}
+
+/** The pass-p sums of `s` must have exactly the template's fields and sizes. */
+function checkFields(s: ShardState, p: number, template: PassState): void {
+  const st = s.passes[p - 1].state;
+  for (const [key, v] of Object.entries(template)) {
+    if (!(key in st) || fieldLength(st[key]) !== fieldLength(v)) {
+      const what = fieldLength(v) < 0 ? 'a number' : `${fieldLength(v)} values`;
+      throw new PureneuronError('BAD_FILE', `${label(s)}: the pass-${p} sums lack the field "${key}" (${what} for d = ${s.d}, l = ${s.l}): a state of another pureneuron version, or a damaged one`);
+    }
+  }
+  for (const key of Object.keys(st)) {
+    if (!(key in template)) throw new PureneuronError('BAD_FILE', `${label(s)}: the pass-${p} sums have an unknown field "${key}": a state of another pureneuron version?`);
+  }
+}
+
+const fieldLength = (v: Float64Array | number | undefined): number => (v === undefined ? -2 : typeof v === 'number' ? -1 : v.length);
+
+function sameArray(a: Float64Array | undefined, b: Float64Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+function copyState(s: PassState): PassState {
+  return Object.fromEntries(Object.entries(s).map(([key, v]) => [key, typeof v === 'number' ? v : Float64Array.from(v)]));
+}
+
+/** How messages name a state: its file, or "the state". */
+function label(s: ShardState | undefined): string {
+  return s?.source ?? 'the state';
+}
+
+function describePass(p: number | undefined): string {
+  return p === 0 ? 'plan (pass-0 state)' : p === undefined ? 'missing state' : `pass-${p} state`;
+}
