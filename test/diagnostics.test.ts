@@ -85,6 +85,25 @@ describe("k: 'auto' and the rank of the linear part", () => {
     expect(m.diagnostics!.warnings.join('\n')).toMatch(/only 3 singular value\(s\).*try k = 3/);
   });
 
+  it('rarely names the rank on good square fits whose W is ill-conditioned (σ_k of A·W below the noise floor)', async () => {
+    // Found by the n sweep (docs/experiments.md): noiseless (10,10,10) problems whose smallest
+    // singular value of A·W sits under 1.5× the noise floor although W is recovered well. The
+    // warning used to fire on every such fit (8 of these 8 seeds); it now needs the fit itself to
+    // look suspect, which leaves the seeds whose null space is barely separated (σ_k/σ_k+1 ≈ 0.9).
+    let good = 0;
+    let alarms = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const g = generate({ distribution: 'gaussian', n: 100_000, d: 10, k: 10, l: 10, seed });
+      const m = await learn({ x: g.x, y: g.y, d: 10, l: 10 }, { k: 10 });
+      if (m.diagnostics!.linearRank >= 10 || compare(m, g.truth).wError > 0.02) continue;
+      good++;
+      if (/singular value\(s\) clear of sampling noise/.test(m.diagnostics!.warnings.join('\n'))) alarms++;
+    }
+    // The case must occur among these seeds, or the test proves nothing.
+    expect(good).toBeGreaterThanOrEqual(6);
+    expect(alarms).toBeLessThanOrEqual(2);
+  });
+
   it('refuses k above the rank of noiseless outputs, naming the rank', async () => {
     const g = generate({ distribution: 'gaussian', n: 20_000, d: 10, k: 3, l: 8, seed: 6 });
     await expect(learn({ x: g.x, y: g.y, d: 10, l: 8 }, { k: 5 })).rejects.toThrow(/rank ≈ 3\); lower k to 3/);
