@@ -10,6 +10,10 @@
  *   stream 3: the output noise.
  * So for a fixed seed the planted network is the same for every distribution and n, and the
  * inputs are the same for every noise level — comparisons across those settings are paired.
+ *
+ * generate() returns the whole data set; generateStream() yields the same samples, bit for bit,
+ * in blocks of rows (memory: one block), for data sets larger than memory. Both run one sampling
+ * loop (makeRowFiller), which consumes each stream in sample order.
  */
 import { Rng } from './random.js';
 import type { Network } from './types.js';
@@ -529,12 +533,9 @@ function negate(z: Float64Array): void {
   for (let i = 0; i < z.length; i++) z[i] = -z[i];
 }
 
-/** Samples a planted problem; see GenerateOptions. Deterministic for a seed. */
-export function generate(options: GenerateOptions): Generated {
-  const o = resolve(options);
-  const { n, d, k, l, noise, symmetrize } = o;
-
-  // --- the network (stream 0): W k×d, then A l×k.
+/** The planted network (stream 0): W k×d, then A l×k. */
+function plantNetwork(o: Resolved): Network {
+  const { d, k, l } = o;
   const netRng = new Rng(o.seed, 0);
   let W: Float64Array;
   if (o.condW !== undefined) {
@@ -563,63 +564,175 @@ export function generate(options: GenerateOptions): Generated {
     const f = 1 / Math.sqrt(k);
     for (let t = 0; t < l * k; t++) A[t] = netRng.normal() * f;
   }
+  return { d, k, l, W, A };
+}
 
+/**
+ * Writes the next `rows` samples (x into x[0 .. rows·d), y into y[0 .. rows·l)) and advances;
+ * successive calls continue the sequence, so any split of n into calls gives the same samples.
+ */
+type RowFiller = (x: Float64Array, y: Float64Array, rows: number) => void;
+
+/**
+ * The one sampling loop behind generate() and generateStream(). Its random streams (1, 2, 3)
+ * are created here, so every filler starts at sample 0. Each random stream is consumed in sample
+ * order — x row by row from stream 2, noise output by output from stream 3 — and every y row is
+ * a function of its x row alone, so the bits do not depend on how the rows are split into calls.
+ */
+function makeRowFiller(o: Resolved, net: Network): RowFiller {
+  const { n, d, k, l, noise, symmetrize } = o;
+  const { W, A } = net;
   // Aᵀ (k×l row-major) so that emit() updates y contiguously.
   const At = new Float64Array(k * l);
   for (let p = 0; p < l; p++) for (let i = 0; i < k; i++) At[i * l + p] = A[p * k + i];
-
-  // --- inputs (streams 1, 2).
-  const x = new Float64Array(n * d);
   const sample = makeSampler(o, new Rng(o.seed, 1), new Rng(o.seed, 2));
-  if (symmetrize) {
-    for (let s = 0; s < n; s += 2) {
-      const off = s * d;
-      sample(x, off);
-      for (let j = 0; j < d; j++) x[off + d + j] = -x[off + j];
-    }
-  } else {
-    for (let s = 0; s < n; s++) sample(x, s * d);
-  }
-
-  // --- outputs y = A·relu(W·x) (+ noise from stream 3).
-  const y = new Float64Array(n * l);
+  const noiseRng = noise > 0 ? new Rng(o.seed, 3) : undefined;
   const z0 = new Float64Array(k);
   const z1 = new Float64Array(k);
   const act: Active = { offset: new Int32Array(k), value: new Float64Array(k) };
-  if (symmetrize) {
-    // W·(−x) = −(W·x) exactly in floating point: only rows 2i need their pre-activations.
-    let s = 0;
-    for (; s + 4 <= n; s += 4) {
-      preactivations2(W, k, d, x, s * d, (s + 2) * d, z0, z1);
-      emit(At, k, l, z0, y, s * l, act);
-      negate(z0);
-      emit(At, k, l, z0, y, (s + 1) * l, act);
-      emit(At, k, l, z1, y, (s + 2) * l, act);
-      negate(z1);
-      emit(At, k, l, z1, y, (s + 3) * l, act);
-    }
-    if (s < n) {
-      preactivations1(W, k, d, x, s * d, z0);
-      emit(At, k, l, z0, y, s * l, act);
-      negate(z0);
-      emit(At, k, l, z0, y, (s + 1) * l, act);
-    }
-  } else {
-    let s = 0;
-    for (; s + 2 <= n; s += 2) {
-      preactivations2(W, k, d, x, s * d, (s + 1) * d, z0, z1);
-      emit(At, k, l, z0, y, s * l, act);
-      emit(At, k, l, z1, y, (s + 1) * l, act);
-    }
-    if (s < n) {
-      preactivations1(W, k, d, x, s * d, z0);
-      emit(At, k, l, z0, y, s * l, act);
-    }
-  }
-  if (noise > 0) {
-    const noiseRng = new Rng(o.seed, 3);
-    for (let t = 0; t < n * l; t++) y[t] += noise * noiseRng.normal();
-  }
+  // symmetrize: a pair split between two calls. The first row's x and pre-activations are kept
+  // so that the second row, −x, starts the next call.
+  const carryX = new Float64Array(symmetrize ? d : 0);
+  const carryZ = new Float64Array(k);
+  let next = 0; // index of the next sample
 
-  return { x, y, n, d, l, truth: { d, k, l, W, A } };
+  return (x, y, rows) => {
+    if (!Number.isSafeInteger(rows) || rows < 0 || rows > n - next) {
+      throw new RangeError(`rows = ${rows}: ${n - next} of the ${n} samples are left`);
+    }
+    if (x.length < rows * d || y.length < rows * l) throw new RangeError(`buffers too small for ${rows} rows`);
+    if (rows === 0) return;
+    if (symmetrize) {
+      let s = 0;
+      if (next % 2 === 1) {
+        // The second row of a pair begun by the previous call. W·(−x) = −(W·x) exactly.
+        for (let j = 0; j < d; j++) x[j] = -carryX[j];
+        negate(carryZ);
+        emit(At, k, l, carryZ, y, 0, act);
+        s = 1;
+      }
+      // --- inputs: whole pairs, then possibly the first row of a pair the next call ends.
+      let r = s;
+      for (; r + 2 <= rows; r += 2) {
+        const off = r * d;
+        sample(x, off);
+        for (let j = 0; j < d; j++) x[off + d + j] = -x[off + j];
+      }
+      if (r < rows) {
+        sample(x, r * d);
+        for (let j = 0; j < d; j++) carryX[j] = x[r * d + j];
+      }
+      // --- outputs: only rows 2i need their pre-activations.
+      r = s;
+      for (; r + 4 <= rows; r += 4) {
+        preactivations2(W, k, d, x, r * d, (r + 2) * d, z0, z1);
+        emit(At, k, l, z0, y, r * l, act);
+        negate(z0);
+        emit(At, k, l, z0, y, (r + 1) * l, act);
+        emit(At, k, l, z1, y, (r + 2) * l, act);
+        negate(z1);
+        emit(At, k, l, z1, y, (r + 3) * l, act);
+      }
+      if (r + 2 <= rows) {
+        preactivations1(W, k, d, x, r * d, z0);
+        emit(At, k, l, z0, y, r * l, act);
+        negate(z0);
+        emit(At, k, l, z0, y, (r + 1) * l, act);
+        r += 2;
+      }
+      if (r < rows) {
+        preactivations1(W, k, d, x, r * d, carryZ);
+        emit(At, k, l, carryZ, y, r * l, act);
+      }
+    } else {
+      for (let r = 0; r < rows; r++) sample(x, r * d);
+      let r = 0;
+      for (; r + 2 <= rows; r += 2) {
+        preactivations2(W, k, d, x, r * d, (r + 1) * d, z0, z1);
+        emit(At, k, l, z0, y, r * l, act);
+        emit(At, k, l, z1, y, (r + 1) * l, act);
+      }
+      if (r < rows) {
+        preactivations1(W, k, d, x, r * d, z0);
+        emit(At, k, l, z0, y, r * l, act);
+      }
+    }
+    // --- output noise (stream 3), in sample order.
+    if (noiseRng) {
+      const m = rows * l;
+      for (let t = 0; t < m; t++) y[t] += noise * noiseRng.normal();
+    }
+    next += rows;
+  };
+}
+
+/** Samples a planted problem; see GenerateOptions. Deterministic for a seed. */
+export function generate(options: GenerateOptions): Generated {
+  const o = resolve(options);
+  const { n, d, l } = o;
+  const truth = plantNetwork(o);
+  const x = new Float64Array(n * d);
+  const y = new Float64Array(n * l);
+  makeRowFiller(o, truth)(x, y, n);
+  return { x, y, n, d, l, truth };
+}
+
+/** Consecutive samples from GeneratedStream.blocks(). */
+export interface SampleBlock {
+  /** Index of the block's first sample. */
+  start: number;
+  /** Samples in the block (blockRows, fewer in the last block). */
+  rows: number;
+  /** rows×d row-major: a view of a buffer that the next block overwrites. */
+  x: Float64Array;
+  /** rows×l row-major: likewise reused. */
+  y: Float64Array;
+}
+
+/** A planted problem whose samples are produced block by block (generateStream). */
+export interface GeneratedStream {
+  n: number;
+  d: number;
+  l: number;
+  /** The planted network (W k×d, A l×k), the same as generate()'s. */
+  truth: Network;
+  /**
+   * The n samples in order, `blockRows` at a time (the last block may be shorter). Memory is
+   * one block, whatever n: the x and y of a block are views of two buffers reused by the next
+   * block, so copy what must outlive an iteration. Every call starts again at sample 0 with the
+   * same random streams, and the concatenated blocks equal generate()'s x and y bit for bit, for
+   * any blockRows.
+   */
+  blocks(blockRows: number): Generator<SampleBlock, void, undefined>;
+}
+
+/**
+ * generate() without holding the data set: the same options, validation, planted network and
+ * samples (bit for bit), produced in blocks of rows — for data sets larger than memory, and so a
+ * writer can stop between blocks.
+ */
+export function generateStream(options: GenerateOptions): GeneratedStream {
+  const o = resolve(options);
+  const { n, d, l } = o;
+  const truth = plantNetwork(o);
+  return {
+    n,
+    d,
+    l,
+    truth,
+    *blocks(blockRows: number): Generator<SampleBlock, void, undefined> {
+      positiveInteger('blockRows', blockRows);
+      const rowsMax = Math.min(blockRows, n);
+      const fill = makeRowFiller(o, truth);
+      const xBuf = new Float64Array(rowsMax * d);
+      const yBuf = new Float64Array(rowsMax * l);
+      for (let start = 0; start < n; start += rowsMax) {
+        const rows = Math.min(rowsMax, n - start);
+        const x = rows === rowsMax ? xBuf : xBuf.subarray(0, rows * d);
+        const y = rows === rowsMax ? yBuf : yBuf.subarray(0, rows * l);
+        fill(x, y, rows);
+        yield { start, rows, x, y };
+      }
+    },
+  };
 }
