@@ -3,6 +3,7 @@
 //   gemm.ts     packed 4×4-tiled f64x2 GEMM (gemmTN), projections, packing, column sums
 //   moments.ts  pass 1 (moments1Batch)   detector.ts  pass 2 (detectorBatch)
 //   readout.ts  pass 3 (readoutBatch)    eig.ts       symmetric eigensolver (symEig)
+//   refine.ts   refinement sums (refineVarProBatch, refineHessianBatch)
 //   weights.ts  robust sample weights (robustWeightsBatch)
 //
 // ABI: every pointer is a byte offset into the exported memory (i32, pass `ptr >>> 0`-clean
@@ -16,6 +17,7 @@ export { gemmTN, colSum, packWT, packPanels, project, scalePanels } from './gemm
 export { moments1Batch } from './moments';
 export { detectorBatch } from './detector';
 export { readoutBatch } from './readout';
+export { refineVarProBatch, refineHessianBatch } from './refine';
 export { robustWeightsBatch } from './weights';
 export { symEig, transpose } from './eig';
 import { BATCH } from './gemm';

@@ -12,73 +12,64 @@
  * method safe here: no restarts, no learning rate to tune.
  */
 import { PureneuronError } from './errors.js';
+import { jsKernels } from './kernels/js/index.js';
+import type { Kernels, VarProSums } from './kernels/types.js';
 import { secondLayer } from './layers.js';
 import { solve, symmetrizeUpper, transpose } from './linalg.js';
+import { sum } from './passes/moments1.js';
 import { triIndex, triLen } from './symcoords.js';
 import type { Chunk } from './types.js';
 
-/** Σρ m_i m_i' x_j x_j' over pairs i ≤ i' (rows) and j ≤ j' (columns): the pieces of H. */
+/**
+ * Σρ m_i m_i' x_j x_j' over unit pairs i ≤ i' (rows) and j ≤ j' (columns): the pieces of H
+ * (Kernels.refineHessian). `kernels` only sets the speed (both backends give the same bits);
+ * accumulators that only absorb a pass state may omit it.
+ */
 export class HessianAccumulator {
   readonly M: Float64Array;
   /** Σρ over the samples added. */
   weight = 0;
-  private readonly mk: number;
   private readonly md: number;
-  private readonly pre: Float64Array;
-  private readonly phi: Float64Array;
 
   constructor(
     private readonly W: Float64Array,
     private readonly k: number,
     private readonly d: number,
+    private readonly kernels: Kernels = jsKernels,
   ) {
-    this.mk = triLen(k);
     this.md = triLen(d);
-    this.M = new Float64Array(this.mk * this.md);
-    this.pre = new Float64Array(k);
-    this.phi = new Float64Array(this.md);
+    this.M = new Float64Array(triLen(k) * this.md);
   }
 
   add(c: Chunk, rho?: Float64Array): void {
-    const { W, k, d, md, M, pre, phi } = this;
-    const active: number[] = [];
-    for (let s = 0; s < c.rows; s++) {
-      const w = rho ? rho[s] : 1;
-      this.weight += w;
-      const xo = s * d;
-      active.length = 0;
-      for (let i = 0; i < k; i++) {
-        let v = 0;
-        for (let j = 0; j < d; j++) v += W[i * d + j] * c.x[xo + j];
-        pre[i] = v;
-        if (v > 0) active.push(i);
-      }
-      if (active.length === 0) continue;
-      let o = 0;
-      for (let j = 0; j < d; j++) {
-        const xj = c.x[xo + j] * w;
-        for (let t = j; t < d; t++) phi[o++] = xj * c.x[xo + t];
-      }
-      for (let a = 0; a < active.length; a++)
-        for (let b = a; b < active.length; b++) {
-          const row = triIndex(active[a], active[b], k) * md;
-          for (let t = 0; t < md; t++) M[row + t] += phi[t];
-        }
-    }
+    this.kernels.refineHessian(this.M, this.W, this.k, c.x, c.rows, this.d, rho ?? null);
+    this.weight += rho ? sum(rho, c.rows) : c.rows;
   }
 
-  /** H (kd×kd, row-major; index i·d + j) for output weights A (l×k). */
-  hessian(A: Float64Array, l: number): Float64Array {
+  /**
+   * H (kd×kd, row-major; index i·d + j) for output weights A (l×k), every entry divided by
+   * `div` (H = G_{i,i2}·M_{(i,i2),(j,j2)} / div, formed in that order). H is symmetric: each
+   * entry is computed once and written to both triangles.
+   */
+  hessian(A: Float64Array, l: number, div = 1): Float64Array {
     const { k, d, md, M } = this;
     const G = gram(A, l, k);
     const p = k * d;
     const H = new Float64Array(p * p);
+    const tri = new Int32Array(d * d);
+    for (let j = 0; j < d; j++) for (let j2 = 0; j2 < d; j2++) tri[j * d + j2] = triIndex(Math.min(j, j2), Math.max(j, j2), d);
     for (let i = 0; i < k; i++)
-      for (let i2 = 0; i2 < k; i2++) {
-        const row = triIndex(Math.min(i, i2), Math.max(i, i2), k) * md;
+      for (let i2 = i; i2 < k; i2++) {
+        const row = triIndex(i, i2, k) * md;
         const g = G[i * k + i2];
-        for (let j = 0; j < d; j++)
-          for (let j2 = 0; j2 < d; j2++) H[(i * d + j) * p + i2 * d + j2] = g * M[row + triIndex(Math.min(j, j2), Math.max(j, j2), d)];
+        for (let j = 0; j < d; j++) {
+          const a = (i * d + j) * p + i2 * d;
+          for (let j2 = 0; j2 < d; j2++) {
+            const v = (g * M[row + tri[j * d + j2]]) / div;
+            H[a + j2] = v;
+            H[(i2 * d + j2) * p + i * d + j] = v;
+          }
+        }
       }
     return H;
   }
@@ -91,60 +82,49 @@ export class HessianAccumulator {
  *   S1_i = Σρ m_i x yᵀ (d×l) and S2_i = Σρ m_i x rᵀ (d×k):  g_i = S1_i a_i − S2_i (Aᵀa_i).
  * The loss at (A*, W) follows from Σρ‖y‖², Σρ r rᵀ and Σρ r yᵀ. Alternating A and W steps
  * instead converges only linearly (the two blocks are strongly coupled); this converges like
- * Gauss–Newton.
+ * Gauss–Newton. The sums come from Kernels.refineVarPro (`kernels` as in HessianAccumulator).
  */
 export class VarProAccumulator {
   weight = 0;
-  yy = 0;
-  readonly rr: Float64Array;
-  readonly ry: Float64Array;
-  readonly S1: Float64Array;
-  readonly S2: Float64Array;
-  private readonly r: Float64Array;
+  readonly sums: VarProSums;
 
   constructor(
     private readonly W: Float64Array,
     private readonly k: number,
     private readonly d: number,
     private readonly l: number,
+    private readonly kernels: Kernels = jsKernels,
   ) {
-    this.rr = new Float64Array(k * k);
-    this.ry = new Float64Array(k * l);
-    this.S1 = new Float64Array(k * d * l);
-    this.S2 = new Float64Array(k * d * k);
-    this.r = new Float64Array(k);
+    this.sums = {
+      rr: new Float64Array(k * k),
+      ry: new Float64Array(k * l),
+      S1: new Float64Array(k * d * l),
+      S2: new Float64Array(k * d * k),
+      yy: new Float64Array(1),
+    };
   }
 
+  /** Σρ r rᵀ (k×k, upper triangle). */
+  get rr(): Float64Array { return this.sums.rr; }
+  /** Σρ r yᵀ (k×l). */
+  get ry(): Float64Array { return this.sums.ry; }
+  /** Σρ m_i x yᵀ per unit ((k·d)×l). */
+  get S1(): Float64Array { return this.sums.S1; }
+  /** Σρ m_i x rᵀ per unit ((k·d)×k). */
+  get S2(): Float64Array { return this.sums.S2; }
+  /** Σρ‖y‖². */
+  get yy(): number { return this.sums.yy[0]; }
+  set yy(v: number) { this.sums.yy[0] = v; }
+
   add(c: Chunk, rho?: Float64Array): void {
-    const { W, k, d, l, rr, ry, S1, S2, r } = this;
-    for (let s = 0; s < c.rows; s++) {
-      const w = rho ? rho[s] : 1;
-      const xo = s * d;
-      const yo = s * l;
-      for (let i = 0; i < k; i++) {
-        let v = 0;
-        for (let j = 0; j < d; j++) v += W[i * d + j] * c.x[xo + j];
-        r[i] = v > 0 ? v : 0;
-      }
-      let yy = 0;
-      for (let o = 0; o < l; o++) yy += c.y[yo + o] * c.y[yo + o];
-      this.yy += w * yy;
-      this.weight += w;
-      for (let i = 0; i < k; i++) {
-        const ri = r[i];
-        if (!(ri > 0)) continue;
-        const wr = w * ri;
-        for (let i2 = i; i2 < k; i2++) rr[i * k + i2] += wr * r[i2];
-        for (let o = 0; o < l; o++) ry[i * l + o] += wr * c.y[yo + o];
-        for (let j = 0; j < d; j++) {
-          const wx = w * c.x[xo + j];
-          const b1 = (i * d + j) * l;
-          for (let o = 0; o < l; o++) S1[b1 + o] += wx * c.y[yo + o];
-          const b2 = (i * d + j) * k;
-          for (let t = 0; t < k; t++) S2[b2 + t] += wx * r[t];
-        }
-      }
-    }
+    this.kernels.refineVarPro(this.sums, this.W, this.k, c.x, c.y, c.rows, this.d, this.l, rho ?? null);
+    this.weight += rho ? sum(rho, c.rows) : c.rows;
+  }
+
+  /** Copies another accumulator's sums and weight into this one (same shapes). */
+  copyFrom(o: VarProAccumulator): void {
+    for (const key of ['rr', 'ry', 'S1', 'S2', 'yy'] as const) this.sums[key].set(o.sums[key]);
+    this.weight = o.weight;
   }
 
   /**
@@ -157,17 +137,13 @@ export class VarProAccumulator {
    */
   reducedHessian(hes: HessianAccumulator, A: Float64Array): Float64Array {
     const { k, d, l, S2 } = this;
-    const H = hes.hessian(A, l).map((v) => v / hes.weight);
+    const H = hes.hessian(A, l, hes.weight);
     const G = gram(A, l, k);
     // R = S2_i·(rr)⁻¹ for every unit (d×k each), means: S2/w and rr/w so R = S2·rr⁻¹ (w cancels once).
     const rr = symmetrizeUpper(Float64Array.from(this.rr), k);
-    const R = new Float64Array(k * d * k);
-    for (let i = 0; i < k; i++) {
-      const Si = S2.subarray(i * d * k, (i + 1) * d * k); // d×k
-      const X = solve(rr, transpose(Si, d, k), k, d); // rr⁻¹·S2_iᵀ (k×d)
-      R.set(transpose(X, k, d), i * d * k);
-    }
     const p = k * d;
+    // All units at once: rr⁻¹·S2ᵀ (k×kd), one LU; every right-hand side is solved on its own.
+    const R = transpose(solve(rr, transpose(S2, p, k), k, p), k, p); // kd×k, row i·d + j: S2_i[j]·rr⁻¹
     const inv = 1 / this.weight;
     for (let i = 0; i < k; i++)
       for (let i2 = 0; i2 < k; i2++) {
@@ -239,7 +215,13 @@ function gram(A: Float64Array, l: number, k: number): Float64Array {
   return G;
 }
 
-/** Solves (H + μI)δ = g with a tiny ridge μ (H can be singular when a unit is rarely active). */
+/**
+ * Solves (H + μI)δ = g with a tiny ridge μ (H can be singular when a unit is rarely active, and
+ * is always singular along the k scale directions δw_i ∝ w_i, which the loss with A eliminated
+ * does not see). H is a Gauss–Newton matrix, symmetric positive semidefinite, so Cholesky
+ * (3× cheaper than LU, in plain JS: the same bits on either backend) solves it; LU is the
+ * fallback should rounding leave a pivot that is not positive.
+ */
 export function newtonStep(H: Float64Array, g: Float64Array): Float64Array {
   const p = g.length;
   let tr = 0;
@@ -247,7 +229,42 @@ export function newtonStep(H: Float64Array, g: Float64Array): Float64Array {
   const Hm = Float64Array.from(H);
   const mu = (1e-9 * tr) / p;
   for (let i = 0; i < p; i++) Hm[i * p + i] += mu;
-  const delta = solve(Hm, g, p, 1);
+  const delta = choleskySolve(Float64Array.from(Hm), g, p) ?? solve(Hm, g, p, 1);
   if (!delta.every(Number.isFinite)) throw new PureneuronError('NUMERICAL_FAILURE', 'refinement: the Gauss–Newton system is singular');
   return delta;
+}
+
+/**
+ * x = S⁻¹b for S symmetric positive definite (p×p row-major; the lower triangle is read and
+ * overwritten with the Cholesky factor L, S = L·Lᵀ). Undefined when a pivot is not positive.
+ * Row-oriented (every inner loop runs along contiguous rows of L).
+ */
+export function choleskySolve(S: Float64Array, b: Float64Array, p: number): Float64Array | undefined {
+  for (let i = 0; i < p; i++) {
+    const ri = i * p;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * p;
+      let v = S[ri + j];
+      for (let t = 0; t < j; t++) v -= S[ri + t] * S[rj + t];
+      if (j < i) {
+        S[ri + j] = v / S[rj + j];
+      } else {
+        if (!(v > 0)) return undefined;
+        S[ri + i] = Math.sqrt(v);
+      }
+    }
+  }
+  const x = Float64Array.from(b);
+  for (let i = 0; i < p; i++) {
+    const ri = i * p;
+    let v = x[i];
+    for (let t = 0; t < i; t++) v -= S[ri + t] * x[t];
+    x[i] = v / S[ri + i];
+  }
+  for (let i = p - 1; i >= 0; i--) {
+    let v = x[i];
+    for (let t = i + 1; t < p; t++) v -= S[t * p + i] * x[t];
+    x[i] = v / S[i * p + i];
+  }
+  return x;
 }

@@ -20,7 +20,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PureneuronError } from '../src/errors.js';
 import { jsKernels } from '../src/kernels/js/index.js';
 import { getKernels, simdSupported } from '../src/kernels/select.js';
-import { BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums } from '../src/kernels/types.js';
+import { BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type VarProSums } from '../src/kernels/types.js';
 import { loadWasmKernels } from '../src/kernels/wasm/index.js';
 import { sampleWeights, weightingFromChunk } from '../src/weights.js';
 
@@ -206,6 +206,110 @@ function oracleReadout(W: Float64Array, k: number, x: Float64Array, y: Float64Ar
   }
   return { rr: [rr, rrS], ry: [ry, ryS] };
 }
+
+/**
+ * Refinement sums, naively (all rows, one loop, no batches): values and magnitude sums.
+ * r_i = relu(W_i·x) with the dot in the kernels' order, so the active sets agree bit for bit.
+ */
+function oracleRefineVarPro(W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho: Float64Array | null = null) {
+  const z = (n: number) => [new Float64Array(n), new Float64Array(n)];
+  const [rr, rrS] = z(k * k), [ry, ryS] = z(k * l), [S1, S1S] = z(k * d * l), [S2, S2S] = z(k * d * k), [yy, yyS] = z(1);
+  const rv = new Float64Array(k), ra = new Float64Array(k);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) {
+      const [s, m] = dot(W, i * d, x, r * d, d);
+      rv[i] = s > 0 ? s : 0;
+      ra[i] = m;
+    }
+    const w = wt(rho, r), aw = Math.abs(w);
+    for (let o = 0; o < l; o++) { const v = y[r * l + o]; yy[0] += w * (v * v); yyS[0] += aw * (v * v); }
+    for (let i = 0; i < k; i++) {
+      for (let t = 0; t < k; t++) { rr[i * k + t] += w * (rv[i] * rv[t]); rrS[i * k + t] += aw * (ra[i] * ra[t]); }
+      for (let o = 0; o < l; o++) { ry[i * l + o] += w * (rv[i] * y[r * l + o]); ryS[i * l + o] += aw * (ra[i] * Math.abs(y[r * l + o])); }
+      if (!(rv[i] > 0)) continue;
+      for (let j = 0; j < d; j++) {
+        const xj = x[r * d + j], axj = Math.abs(xj);
+        for (let o = 0; o < l; o++) { const q = (i * d + j) * l + o; S1[q] += w * (xj * y[r * l + o]); S1S[q] += aw * axj * Math.abs(y[r * l + o]); }
+        for (let t = 0; t < k; t++) { const q = (i * d + j) * k + t; S2[q] += w * (xj * rv[t]); S2S[q] += aw * axj * ra[t]; }
+      }
+    }
+  }
+  return { rr: [rr, rrS], ry: [ry, ryS], S1: [S1, S1S], S2: [S2, S2S], yy: [yy, yyS] };
+}
+
+function oracleRefineHessian(W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho: Float64Array | null = null) {
+  const mk = (k * (k + 1)) / 2, md = (d * (d + 1)) / 2;
+  const M = new Float64Array(mk * md), S = new Float64Array(mk * md);
+  const act = new Array<boolean>(k);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) act[i] = dot(W, i * d, x, r * d, d)[0] > 0;
+    const w = wt(rho, r), aw = Math.abs(w);
+    let p = 0;
+    for (let i = 0; i < k; i++) for (let i2 = i; i2 < k; i2++, p++) {
+      if (!act[i] || !act[i2]) continue;
+      let o = p * md;
+      for (let j = 0; j < d; j++) for (let j2 = j; j2 < d; j2++, o++) {
+        const t = x[r * d + j] * x[r * d + j2];
+        M[o] += w * t;
+        S[o] += aw * Math.abs(t);
+      }
+    }
+  }
+  return { M, S };
+}
+
+/**
+ * The refinement kernels' contract executed literally, DENSE: every row of a batch adds its
+ * term (0 for an inactive unit or pair) in row order into a scalar from +0, added to the
+ * destination once per batch. The kernels skip inactive rows; the contract says that gives
+ * these bits for finite data, and this checks it.
+ */
+function contractRefine(
+  sums: VarProSums, M: Float64Array, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+  rho: Float64Array | null,
+): void {
+  const md = (d * (d + 1)) / 2;
+  for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+    const nb = Math.min(rows - r0, BATCH_ROWS);
+    const R = new Float64Array(nb * k);
+    for (let r = 0; r < nb; r++) for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += x[(r0 + r) * d + j] * W[i * d + j];
+      R[r * k + i] = s > 0 ? s : 0;
+    }
+    const yw = (r: number, o: number) => (rho ? rho[r0 + r] * y[(r0 + r) * l + o] : y[(r0 + r) * l + o]);
+    const rw = (r: number, t: number) => (rho ? rho[r0 + r] * R[r * k + t] : R[r * k + t]);
+    const xw = (r: number, j: number) => (rho ? rho[r0 + r] * x[(r0 + r) * d + j] : x[(r0 + r) * d + j]);
+    const act = (r: number, i: number) => R[r * k + i] > 0;
+    const acc = (term: (r: number) => number) => { let s = 0; for (let r = 0; r < nb; r++) s += term(r); return s; };
+    for (let i = 0; i < k; i++) {
+      for (let t = i; t < k; t++) sums.rr[i * k + t] += acc((r) => R[r * k + i] * rw(r, t));
+      for (let o = 0; o < l; o++) sums.ry[i * l + o] += acc((r) => R[r * k + i] * yw(r, o));
+      for (let j = 0; j < d; j++) {
+        for (let o = 0; o < l; o++) sums.S1[(i * d + j) * l + o] += acc((r) => (act(r, i) ? x[(r0 + r) * d + j] : 0) * yw(r, o));
+        for (let t = 0; t < k; t++) sums.S2[(i * d + j) * k + t] += acc((r) => (act(r, i) ? x[(r0 + r) * d + j] : 0) * rw(r, t));
+      }
+    }
+    sums.yy[0] += acc((r) => { let q = 0; for (let o = 0; o < l; o++) q += y[(r0 + r) * l + o] * yw(r, o); return q; });
+    let p = 0;
+    for (let i = 0; i < k; i++) for (let i2 = i; i2 < k; i2++, p++) {
+      let o = p * md;
+      for (let j = 0; j < d; j++) for (let j2 = j; j2 < d; j2++, o++) {
+        M[o] += acc((r) => (act(r, i) && act(r, i2) ? xw(r, j) : 0) * x[(r0 + r) * d + j2]);
+      }
+    }
+  }
+}
+
+function randVarProSums(k: number, d: number, l: number, r: () => number): VarProSums {
+  return { rr: randArray(k * k, r), ry: randArray(k * l, r), S1: randArray(k * d * l, r), S2: randArray(k * d * k, r), yy: randArray(1, r) };
+}
+
+function copyVarProSums(s: VarProSums): VarProSums {
+  return { rr: s.rr.slice(), ry: s.ry.slice(), S1: s.S1.slice(), S2: s.S2.slice(), yy: s.yy.slice() };
+}
+
+const VARPRO_KEYS = ['rr', 'ry', 'S1', 'S2', 'yy'] as const;
 
 /** Tolerance array: 2·(n + 16)·u·S + u·|init|. */
 function bound(S: Float64Array, init: Float64Array, n: number): Float64Array {
@@ -518,6 +622,96 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
 
 // ---------------------------------------------------------------------------------------
 
+describe.each(backends)('%s refinement kernels', (_name, K) => {
+  // [rows, k, d, l]: rows around the batch size, small odd shapes, k = 1 and k > d.
+  const CASES: [number, number, number, number][] = [
+    [1, 3, 5, 7], [2, 1, 1, 1], [3, 5, 3, 2], [7, 3, 7, 5], [255, 5, 9, 3], [256, 7, 5, 9], [257, 9, 3, 5], [600, 5, 11, 7],
+  ];
+  const WEIGHTED: [number, number, number, number, boolean][] = CASES.flatMap((c) => [[...c, false], [...c, true]]);
+
+  it.each(WEIGHTED)('refineVarPro and refineHessian vs naive oracles, rows=%i k=%i d=%i l=%i weighted=%s', (rows, k, d, l, weighted) => {
+    const r = rng(rows * 7 + k * 131 + d * 17 + l + (weighted ? 3 : 0));
+    const [n, kk, dd, ll] = [rows, k, d, l];
+    const W = randArray(kk * dd, r), x = randArray(n * dd, r), y = randArray(n * ll, r);
+    const rho = weighted ? randWeights(n, r) : null;
+    const init = randVarProSums(kk, dd, ll, r);
+    const sums = copyVarProSums(init);
+    K.refineVarPro(sums, W, kk, x, y, n, dd, ll, rho);
+    const o = oracleRefineVarPro(W, kk, x, y, n, dd, ll, rho);
+    const extra = n + dd + (weighted ? 1 : 0);
+    expectUpper(sums.rr, init.rr, plus(init.rr, o.rr[0]), bound(o.rr[1], init.rr, extra), kk);
+    for (const key of ['ry', 'S1', 'S2', 'yy'] as const) {
+      expect(worstRatio(sums[key], plus(init[key], o[key][0]), bound(o[key][1], init[key], extra + ll)), key).toBeLessThanOrEqual(1);
+    }
+    const mk = (kk * (kk + 1)) / 2, md = (dd * (dd + 1)) / 2;
+    const initM = randArray(mk * md, r);
+    const M = initM.slice();
+    K.refineHessian(M, W, kk, x, n, dd, rho);
+    const h = oracleRefineHessian(W, kk, x, n, dd, rho);
+    expect(worstRatio(M, plus(initM, h.M), bound(h.S, initM, n + 1))).toBeLessThanOrEqual(1);
+    // The oracle's own relative scale: errors ≲ 1e-12 of the magnitude sums.
+    for (let i = 0; i < M.length; i++) expect(Math.abs(M[i] - initM[i] - h.M[i])).toBeLessThanOrEqual(1e-12 * (h.S[i] + Math.abs(initM[i])));
+  });
+
+  it.each(WEIGHTED)('follow their contract bit for bit (skipping inactive rows = the dense sums), rows=%i k=%i d=%i l=%i weighted=%s', (rows, k, d, l, weighted) => {
+    const [n, kk, dd, ll] = [rows, k, d, l];
+    const r = rng(n * 3 + kk * 29 + dd * 5 + ll * 11 + (weighted ? 1 : 0));
+    const W = awkwardArray(kk, dd, r), x = awkwardArray(n, dd, r), y = awkwardArray(n, ll, r);
+    const rho = weighted ? randWeights(n, r) : null;
+    const got = randVarProSums(kk, dd, ll, r), want = copyVarProSums(got);
+    const mk = (kk * (kk + 1)) / 2, md = (dd * (dd + 1)) / 2;
+    const gotM = randArray(mk * md, r), wantM = gotM.slice();
+    K.refineVarPro(got, W, kk, x, y, n, dd, ll, rho);
+    K.refineHessian(gotM, W, kk, x, n, dd, rho);
+    contractRefine(want, wantM, W, kk, x, y, n, dd, ll, rho);
+    for (const key of VARPRO_KEYS) {
+      if (key === 'rr') {
+        expectUpper(got.rr, want.rr, want.rr, new Float64Array(kk * kk), kk); // lower triangle untouched
+        const up = (a: Float64Array) => a.filter((_, t) => t % kk >= Math.floor(t / kk));
+        expect(bitsEqual(up(got.rr), up(want.rr)), `rr: ${firstBitDiff(up(got.rr), up(want.rr))}`).toBe(true);
+      } else {
+        expect(bitsEqual(got[key], want[key]), `${key}: ${firstBitDiff(got[key], want[key])}`).toBe(true);
+      }
+    }
+    expect(bitsEqual(gotM, wantM), `M: ${firstBitDiff(gotM, wantM)}`).toBe(true);
+  });
+
+  it('weights ≡ 1 give the unweighted bits, weights ≡ 2 exactly twice them; rows = 0 is a no-op', () => {
+    const rows = 300, k = 5, d = 7, l = 3;
+    const r = rng(777);
+    const W = randArray(k * d, r), x = randArray(rows * d, r), y = randArray(rows * l, r);
+    const ones = new Float64Array(rows).fill(1), twos = new Float64Array(rows + 3).fill(2);
+    const run = (rho?: Float64Array | null) => {
+      const s: VarProSums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l), S1: new Float64Array(k * d * l), S2: new Float64Array(k * d * k), yy: new Float64Array(1) };
+      const M = new Float64Array(15 * 28);
+      K.refineVarPro(s, W, k, x, y, rows, d, l, rho);
+      K.refineHessian(M, W, k, x, rows, d, rho);
+      return { ...s, M };
+    };
+    const a = run(), b = run(null), c = run(ones), e = run(twos);
+    for (const key of [...VARPRO_KEYS, 'M'] as const) {
+      expect(bitsEqual(a[key], b[key]) && bitsEqual(a[key], c[key]), key).toBe(true);
+      expect(bitsEqual(a[key].map((v) => 2 * v), e[key]), key).toBe(true);
+    }
+    const s = randVarProSums(k, d, l, r), before = copyVarProSums(s);
+    K.refineVarPro(s, W, k, new Float64Array(0), new Float64Array(0), 0, d, l);
+    for (const key of VARPRO_KEYS) expect(bitsEqual(s[key], before[key])).toBe(true);
+  });
+
+  it('rejects inconsistent shapes with RangeError', () => {
+    const s: VarProSums = { rr: new Float64Array(4), ry: new Float64Array(6), S1: new Float64Array(2 * 3 * 3), S2: new Float64Array(2 * 3 * 2), yy: new Float64Array(1) };
+    const W = new Float64Array(6), x = new Float64Array(12), y = new Float64Array(12);
+    expect(() => K.refineVarPro(s, W, 2, x, y, 4, 3, 3)).not.toThrow();
+    expect(() => K.refineVarPro(s, W, 2, x, y, 5, 3, 3)).toThrow(RangeError); // x too short
+    expect(() => K.refineVarPro({ ...s, S2: new Float64Array(11) }, W, 2, x, y, 4, 3, 3)).toThrow(RangeError);
+    expect(() => K.refineVarPro({ ...s, yy: new Float64Array(0) }, W, 2, x, y, 4, 3, 3)).toThrow(RangeError);
+    expect(() => K.refineVarPro(s, W, 2, x, y, 4, 3, 3, new Float64Array(3))).toThrow(RangeError); // rho too short
+    expect(() => K.refineHessian(new Float64Array(3 * 6), W, 2, x, 4, 3)).not.toThrow();
+    expect(() => K.refineHessian(new Float64Array(3 * 6 - 1), W, 2, x, 4, 3)).toThrow(RangeError);
+    expect(() => K.refineHessian(new Float64Array(3 * 6), W, 0, x, 4, 3)).toThrow(RangeError);
+  });
+});
+
 describe('wasm and js give bitwise-identical results', () => {
   const ROWS = [1, 2, 3, 7, 255, 256, 257, 1000];
   const DIMS = [1, 2, 3, 5, 7, 9, 16, 31];
@@ -623,6 +817,25 @@ describe('wasm and js give bitwise-identical results', () => {
     jsKernels.detector(Ta, plan, x, y, 1000);
     wasmKernels.detector(Tb, plan, x, y, 1000);
     expect(bitsEqual(Ta, Tb), firstBitDiff(Ta, Tb)).toBe(true);
+  });
+
+  it.each([1, 2, 3, 7, 255, 256, 257, 600])('refineVarPro and refineHessian, with and without weights, rows=%i', (rows) => {
+    // (k, d, l): small and odd, k = 1, k > d, and one case with more than one panel everywhere.
+    for (const [k, d, l] of [[1, 1, 1], [3, 5, 7], [5, 3, 2], [7, 9, 5], [2, 7, 3], [9, 13, 11]]) {
+      for (const weighted of [false, true]) {
+        const r = rng(rows * 101 + k * 13 + d * 7 + l + (weighted ? 5 : 0));
+        const W = awkwardArray(k, d, r), x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
+        const rho = weighted ? randWeights(rows, r) : null;
+        const a = randVarProSums(k, d, l, r), b = copyVarProSums(a);
+        jsKernels.refineVarPro(a, W, k, x, y, rows, d, l, rho);
+        wasmKernels.refineVarPro(b, W, k, x, y, rows, d, l, rho);
+        for (const key of VARPRO_KEYS) expect(bitsEqual(a[key], b[key]), `${key} k=${k} d=${d} l=${l} w=${weighted}: ${firstBitDiff(a[key], b[key])}`).toBe(true);
+        const Ma = randArray(((k * (k + 1)) / 2) * ((d * (d + 1)) / 2), r), Mb = Ma.slice();
+        jsKernels.refineHessian(Ma, W, k, x, rows, d, rho);
+        wasmKernels.refineHessian(Mb, W, k, x, rows, d, rho);
+        expect(bitsEqual(Ma, Mb), `M k=${k} d=${d} w=${weighted}: ${firstBitDiff(Ma, Mb)}`).toBe(true);
+      }
+    }
   });
 
   it('symEig', () => {

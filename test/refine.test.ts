@@ -35,6 +35,24 @@ describe('refinement', () => {
     expect(refined).toBeLessThan(spectral);
   });
 
+  it('gives one model on both backends and any worker count, with the Gauss–Newton rows (the first 20000) ending inside a chunk', async () => {
+    // Chunks of 7000: the Gauss–Newton sums end 6000 rows into the third chunk, the fourth
+    // chunk has none, and refineSamples cuts it short.
+    const g = generate({ distribution: 'gaussian', n: 26_000, d: 7, k: 3, l: 5, noise: 0.05, seed: 5 });
+    const models = [];
+    for (const backend of ['js', 'wasm'] as const) {
+      for (const workers of [0, 2]) {
+        models.push(await learn({ x: g.x, y: g.y, d: 7, l: 5 }, { k: 3, refine: 3, refineSamples: 24_000, chunkRows: 7000, backend, workers }));
+      }
+    }
+    expect(models[0].diagnostics!.refinement!.samples).toBe(24_000);
+    for (const m of models.slice(1)) {
+      expect(Array.from(m.W)).toEqual(Array.from(models[0].W));
+      expect(Array.from(m.A)).toEqual(Array.from(models[0].A));
+      expect(m.diagnostics!.refinement!.losses).toEqual(models[0].diagnostics!.refinement!.losses);
+    }
+  });
+
   it('is bitwise identical on both backends and rejects bad values', async () => {
     const g = generate({ distribution: 'uniform', n: 8_000, d: 8, k: 4, l: 6, seed: 4 });
     const [a, b] = await Promise.all((['js', 'wasm'] as const).map((backend) => learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refine: 3, backend })));

@@ -15,7 +15,8 @@
  * summation index. Register tiling and panel packing are free to do anything else.
  *
  * ## Sample weights
- * `moments1`, `detector` and `readout` take an optional per-row weight array `rho` (length ≥
+ * `moments1`, `detector`, `readout`, `refineVarPro` and `refineHessian` take an optional
+ * per-row weight array `rho` (length ≥
  * rows, checked; values finite, zeros allowed, not checked: the learner's ρ are in (0, 1]).
  * `null` or omitted: every row has weight 1 and the kernel performs exactly the unweighted
  * operations (no multiplication by 1 anywhere, so the bits are those of the unweighted
@@ -89,6 +90,23 @@ export interface ReadoutSums {
   ry: Float64Array;
 }
 
+/**
+ * Refinement sums at a first layer W (k×d), over samples (x, y) (src/refine.ts,
+ * VarProAccumulator). r = relu(W·x) per sample; unit i is "active" on a sample when r_i > 0.
+ */
+export interface VarProSums {
+  /** k×k, upper triangle only: Σρ r rᵀ. */
+  rr: Float64Array;
+  /** k×l: Σρ r yᵀ. */
+  ry: Float64Array;
+  /** (k·d)×l, row i·d + j: Σρ 1[r_i > 0]·x_j·yᵀ (per unit i, a d×l block). */
+  S1: Float64Array;
+  /** (k·d)×k, row i·d + j: Σρ 1[r_i > 0]·x_j·rᵀ (per unit i, a d×k block). */
+  S2: Float64Array;
+  /** Length ≥ 1; element 0: Σρ ‖y‖². */
+  yy: Float64Array;
+}
+
 /** Result of a symmetric eigendecomposition. */
 export interface SymEigResult {
   /** m eigenvalues in ascending order. */
@@ -130,6 +148,38 @@ export interface Kernels {
     sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
     rho?: Float64Array | null,
   ): void;
+
+  /**
+   * Refinement pass (src/refine.ts): the variable-projection sums at W (k×d) over `rows`
+   * samples. Per row, r_i = relu(W_i·x) exactly as in `readout` (dot in increasing j from +0,
+   * then v > 0 ? v : 0); unit i is active on the row when r_i > 0.
+   * Weighted operand (with `rho`): the RIGHT factor, y'_o = rho[r] * y_ro, r'_t = rho[r] * r_t
+   * (without weights y' = y, r' = r, no multiply):
+   *   rr_it += Σ r_i · r'_t (t ≥ i)          ry_io += Σ r_i · y'_o                (every row)
+   *   S1[(i·d + j)·l + o] += Σ x_j · y'_o      S2[(i·d + j)·k + t] += Σ x_j · r'_t  (rows where i is active)
+   *   yy[0] += Σ q_r,  q_r = Σ_o y_ro · y'_o (increasing o from +0)
+   * (batch sums under the contract above). Sparsity: the S1/S2 sums of unit i take terms only
+   * from the rows of the batch where i is active, in increasing row order; a unit active on no
+   * row of a batch leaves its blocks untouched in that batch. For finite data these are the bits
+   * of the dense definition (the skipped terms are ±0, and a sum that starts at +0 is never −0,
+   * so adding ±0 never changes it).
+   */
+  refineVarPro(
+    sums: VarProSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+    rho?: Float64Array | null,
+  ): void;
+
+  /**
+   * Refinement pass: the pieces of the Gauss–Newton matrix at W (k×d) over `rows` samples.
+   * M is mk×md (mk = k(k+1)/2, md = d(d+1)/2), row triIndex(i, i2, k) for unit pairs i ≤ i2,
+   * column triIndex(j, j2, d) for j ≤ j2 (index(i, j) = i·m − i·(i−1)/2 + (j − i); no √2):
+   *   M[(i,i2)][(j,j2)] += Σ x'_j · x_j2   over the rows where units i AND i2 are both active
+   * (r_i > 0 as in refineVarPro). Weighted operand (with `rho`): the LEFT factor,
+   * x'_j = rho[r] * x_rj; without weights x' = x. Batch sums under the contract, in increasing
+   * row order over the pair's active rows; a pair with no active row in a batch is untouched in
+   * that batch (the same bits as the dense sum for finite data, see refineVarPro).
+   */
+  refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void;
 
   /**
    * Robust sample weights (src/weights.ts), one per row of x (rows×d):

@@ -2,7 +2,7 @@
  * Shape checks shared by both backends, so that they reject the same calls the same way
  * (RangeError naming expected vs actual). Cheap: O(1) per call.
  */
-import type { DetectorPlan, Moments1Sums, ReadoutSums } from './types.js';
+import type { DetectorPlan, Moments1Sums, ReadoutSums, VarProSums } from './types.js';
 
 function dim(name: string, v: number, min = 0): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${v}`);
@@ -42,6 +42,24 @@ export function checkReadout(
   dim('rows', rows); dim('k', k, 1); dim('d', d, 1); dim('l', l, 1);
   len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows);
   len('sums.rr', s.rr, k * k); len('sums.ry', s.ry, k * l);
+}
+
+export function checkRefineVarPro(
+  s: VarProSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+  rho: Float64Array | null | undefined,
+): void {
+  dim('rows', rows); dim('k', k, 1); dim('d', d, 1); dim('l', l, 1);
+  len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows);
+  len('sums.rr', s.rr, k * k); len('sums.ry', s.ry, k * l);
+  len('sums.S1', s.S1, k * d * l); len('sums.S2', s.S2, k * d * k); len('sums.yy', s.yy, 1);
+}
+
+export function checkRefineHessian(
+  M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho: Float64Array | null | undefined,
+): void {
+  dim('rows', rows); dim('k', k, 1); dim('d', d, 1);
+  len('W', W, k * d); len('x', x, rows * d); weights(rho, rows);
+  len('M', M, ((k * (k + 1)) / 2) * ((d * (d + 1)) / 2));
 }
 
 export function checkRobustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void {

@@ -42,6 +42,11 @@ function head(c: Chunk, m: number, d: number, l: number): Chunk {
   return { x: c.x.subarray(0, m * d), y: c.y.subarray(0, m * l), rows: m };
 }
 
+/** Rows [m, rows) of a chunk, as views. */
+function rest(c: Chunk, m: number, d: number, l: number): Chunk {
+  return { x: c.x.subarray(m * d), y: c.y.subarray(m * l), rows: c.rows - m };
+}
+
 /** Moments1Accumulator ⇄ state fields with a suffix. */
 export function moments1State(m: Moments1Accumulator, s: string, out: PassState): void {
   const { xx, yx, yy, xs, ys } = m.sums;
@@ -102,17 +107,20 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
     case 'refine': {
       const { W, k, d, l, weighting, hessianRows } = params as RefineParams;
       const rho = weighting ? sampleWeights(weighting, chunk, d, kernels) : undefined;
-      const vp = new VarProAccumulator(W, k, d, l);
-      vp.add(chunk, rho);
-      varProState(vp, '', out);
-      // The Gauss–Newton matrix and its Schur pieces from the first hessianRows samples only.
+      // The Gauss–Newton matrix and its Schur pieces ('H' sums) from the first hessianRows
+      // samples only; the full sums continue from the 'H' sums over the rest of the chunk, so
+      // the head rows are read once.
       const m = Math.max(0, Math.min(chunk.rows, hessianRows - start));
-      const hes = new HessianAccumulator(W, k, d);
-      const vpH = new VarProAccumulator(W, k, d, l);
+      const hes = new HessianAccumulator(W, k, d, kernels);
+      const vpH = new VarProAccumulator(W, k, d, l, kernels);
+      const vp = new VarProAccumulator(W, k, d, l, kernels);
       if (m > 0) {
         hes.add(head(chunk, m, d, l), rho?.subarray(0, m));
         vpH.add(head(chunk, m, d, l), rho?.subarray(0, m));
+        vp.copyFrom(vpH);
       }
+      if (m < chunk.rows) vp.add(rest(chunk, m, d, l), rho?.subarray(m));
+      varProState(vp, '', out);
       Object.assign(out, { M: hes.M, wM: hes.weight });
       varProState(vpH, 'H', out);
       return out;

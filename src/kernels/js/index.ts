@@ -1,15 +1,16 @@
 /**
  * Pure-JS kernels: the bit-exact twin of the wasm kernels in assembly/ (one family per file:
- * gemm.ts, moments.ts, detector.ts, readout.ts, weights.ts, eig.ts). Tuned (4×4 register
+ * gemm.ts, moments.ts, detector.ts, readout.ts, refine.ts, weights.ts, eig.ts). Tuned (4×4 register
  * tiles, packed panels, persistent scratch) but following the accumulation contract in
  * ../types.ts exactly.
  */
 import type { Kernels } from '../types.js';
-import { checkDetector, checkMoments1, checkReadout, checkRobustWeights, checkSymEig } from '../validate.js';
+import { checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig } from '../validate.js';
 import { detector } from './detector.js';
 import { symEig } from './eig.js';
 import { moments1 } from './moments.js';
 import { readout } from './readout.js';
+import { refineHessian, refineVarPro } from './refine.js';
 import { robustWeights } from './weights.js';
 
 export const jsKernels: Kernels = {
@@ -25,6 +26,14 @@ export const jsKernels: Kernels = {
   readout(sums, W, k, x, y, rows, d, l, rho) {
     checkReadout(sums, W, k, x, y, rows, d, l, rho);
     readout(sums, W, k, x, y, rows, d, l, rho ?? null);
+  },
+  refineVarPro(sums, W, k, x, y, rows, d, l, rho) {
+    checkRefineVarPro(sums, W, k, x, y, rows, d, l, rho);
+    refineVarPro(sums, W, k, x, y, rows, d, l, rho ?? null);
+  },
+  refineHessian(M, W, k, x, rows, d, rho) {
+    checkRefineHessian(M, W, k, x, rows, d, rho);
+    refineHessian(M, W, k, x, rows, d, rho ?? null);
   },
   robustWeights(out, x, rows, d, invScale, denom) {
     checkRobustWeights(out, x, rows, d, invScale, denom);

@@ -16,8 +16,8 @@
  *   batch. Accumulators (sums, T) are copied in at the start of a call and out at its end.
  */
 import { PureneuronError } from '../../errors.js';
-import { BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type SymEigResult } from '../types.js';
-import { checkDetector, checkMoments1, checkReadout, checkRobustWeights, checkSymEig } from '../validate.js';
+import { BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type SymEigResult, type VarProSums } from '../types.js';
+import { checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig } from '../validate.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmMemory, type WasmModule } from './api.js';
 import { WASM_BASE64 } from './bytes.generated.js';
 
@@ -40,6 +40,14 @@ interface WasmExports {
   readoutBatch(
     rr: number, ry: number, X: number, Y: number, nb: number, d: number, l: number, k: number, WT: number, R: number, Yp: number,
     rho: number, Rw: number,
+  ): void;
+  refineVarProBatch(
+    rr: number, ry: number, S1: number, S2: number, yy: number, X: number, Y: number, nb: number, d: number, l: number, k: number,
+    WT: number, R: number, Xp: number, Yp: number, Gx: number, Gy: number, Gr: number, idx: number, rho: number, Rw: number, Yw: number,
+  ): void;
+  refineHessianBatch(
+    M: number, X: number, nb: number, d: number, k: number, WT: number, R: number, Xp: number, Gl: number, Gr: number,
+    idxI: number, idxP: number, D: number, rho: number, Xw: number,
   ): void;
   robustWeightsBatch(out: number, X: number, nb: number, d: number, inv: number, denom: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
@@ -264,6 +272,78 @@ class WasmKernels implements Kernels {
     }
     sums.rr.set(m.subarray(at(orr), at(orr) + k * k));
     sums.ry.set(m.subarray(at(ory), at(ory) + k * l));
+  }
+
+  refineVarPro(
+    sums: VarProSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+    rho?: Float64Array | null,
+  ): void {
+    checkRefineVarPro(sums, W, k, x, y, rows, d, l, rho);
+    if (rows === 0) return;
+    const kPad = pad4(k);
+    const nS1 = k * d * l, nS2 = k * d * k;
+    const L = new Layout();
+    const orr = L.add(k * k), ory = L.add(k * l), oS1 = L.add(nS1), oS2 = L.add(nS2), oyy = L.add(1);
+    const oW = L.add(k * d), oWT = L.add(kPad * d);
+    const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
+    const oR = L.add(BATCH_ROWS * kPad), oXp = L.add(panels(d)), oYp = L.add(panels(l));
+    const oGx = L.add(panels(d)), oGy = L.add(panels(l)), oGr = L.add(panels(k));
+    const oIdx = L.add(BATCH_ROWS / 2); // 256 i32
+    const oRho = rho ? L.add(BATCH_ROWS) : 0, oRw = rho ? L.add(BATCH_ROWS * kPad) : 0, oYw = rho ? L.add(panels(l)) : 0;
+    const b = this.reserve(L.bytes);
+    const m = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    m.set(sums.rr.subarray(0, k * k), at(orr));
+    m.set(sums.ry.subarray(0, k * l), at(ory));
+    m.set(sums.S1.subarray(0, nS1), at(oS1));
+    m.set(sums.S2.subarray(0, nS2), at(oS2));
+    m[at(oyy)] = sums.yy[0];
+    m.set(W.subarray(0, k * d), at(oW));
+    this.ex.packWT(b + oWT, b + oW, k, d);
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const nb = Math.min(rows - r0, BATCH_ROWS);
+      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
+      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      this.ex.refineVarProBatch(
+        b + orr, b + ory, b + oS1, b + oS2, b + oyy, b + oX, b + oY, nb, d, l, k, b + oWT,
+        b + oR, b + oXp, b + oYp, b + oGx, b + oGy, b + oGr, b + oIdx, rho ? b + oRho : 0, b + oRw, b + oYw,
+      );
+    }
+    sums.rr.set(m.subarray(at(orr), at(orr) + k * k));
+    sums.ry.set(m.subarray(at(ory), at(ory) + k * l));
+    sums.S1.set(m.subarray(at(oS1), at(oS1) + nS1));
+    sums.S2.set(m.subarray(at(oS2), at(oS2) + nS2));
+    sums.yy[0] = m[at(oyy)];
+  }
+
+  refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void {
+    checkRefineHessian(M, W, k, x, rows, d, rho);
+    if (rows === 0) return;
+    const kPad = pad4(k);
+    const nM = ((k * (k + 1)) / 2) * ((d * (d + 1)) / 2);
+    const L = new Layout();
+    const oM = L.add(nM), oW = L.add(k * d), oWT = L.add(kPad * d);
+    const oX = L.add(BATCH_ROWS * d), oR = L.add(BATCH_ROWS * kPad);
+    const oXp = L.add(panels(d)), oGl = L.add(panels(d)), oGr = L.add(panels(d));
+    const oIdxI = L.add(BATCH_ROWS / 2), oIdxP = L.add(BATCH_ROWS / 2); // 256 i32 each
+    const oD = L.add(d * d);
+    const oRho = rho ? L.add(BATCH_ROWS) : 0, oXw = rho ? L.add(panels(d)) : 0;
+    const b = this.reserve(L.bytes);
+    const m = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    m.set(M.subarray(0, nM), at(oM));
+    m.set(W.subarray(0, k * d), at(oW));
+    this.ex.packWT(b + oWT, b + oW, k, d);
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const nb = Math.min(rows - r0, BATCH_ROWS);
+      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      this.ex.refineHessianBatch(
+        b + oM, b + oX, nb, d, k, b + oWT, b + oR, b + oXp, b + oGl, b + oGr, b + oIdxI, b + oIdxP, b + oD, rho ? b + oRho : 0, b + oXw,
+      );
+    }
+    M.set(m.subarray(at(oM), at(oM) + nM));
   }
 
   robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void {
