@@ -22,7 +22,7 @@ import { HessianAccumulator, newtonStep, VarProAccumulator } from './refine.js';
 import { toSampleSource } from './sources/index.js';
 import { availableParallelism } from 'node:os';
 import { absorbVarPro } from './parallel/jobs.js';
-import { sharedPool, type WorkerPool } from './parallel/pool.js';
+import { releasePool, sharedPool, type WorkerPool } from './parallel/pool.js';
 import { PassRunner, type RunnerOptions } from './parallel/runner.js';
 import { afterPass1, afterPass2, estimateError, fitDiagnostics, runPass, secondLayerOf } from './stages.js';
 import type { ArrayInput, SampleSource } from './types.js';
@@ -79,8 +79,12 @@ export interface LearnOptions {
    * the same model bit for bit.
    */
   workers?: number | 'auto';
-  /** Samples per chunk read from the source (default 65536). */
-  chunkRows?: number;
+  /**
+   * Samples per chunk read from the source, the unit of work of a worker: a count, or 'auto'
+   * (default): about 8 MiB of x and y per chunk (autoChunkRows). Changes the sums in their last
+   * bits only (and the half-sample error estimate, whose halves are those of each chunk).
+   */
+  chunkRows?: number | 'auto';
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -99,7 +103,7 @@ const DEFAULTS = {
   refine: 0,
   refineSamples: 100_000,
   workers: 'auto' as number | 'auto',
-  chunkRows: 65536,
+  chunkRows: 'auto' as number | 'auto',
 };
 const OPTION_KEYS = new Set(['k', 'signal', 'onProgress', ...Object.keys(DEFAULTS)]);
 
@@ -107,6 +111,9 @@ export type Resolved = typeof DEFAULTS & { k: number | 'auto'; signal?: AbortSig
 
 /** A value as the user wrote it: strings quoted (so '3' is not mistaken for 3), numbers as is (NaN stays NaN). */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'symbol' ? v.toString() : String(v));
+
+/** Resolved options once the source's shape has fixed chunkRows. */
+type Sized = Resolved & { chunkRows: number };
 
 export function resolveOptions(options: LearnOptions): Resolved {
   if (options === null || typeof options !== 'object') throw new TypeError('learn(input, options): options must be an object with at least { k }');
@@ -131,16 +138,17 @@ export function resolveOptions(options: LearnOptions): Resolved {
   if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && typeof (o.signal as AbortSignal).aborted === 'boolean' && typeof (o.signal as AbortSignal).addEventListener === 'function')) {
     throw new PureneuronError('BAD_OPTION', `signal must be an AbortSignal, got ${show(o.signal)}`);
   }
-  if (!Number.isInteger(o.chunkRows) || o.chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${o.chunkRows}`);
+  if (o.chunkRows !== 'auto' && (!Number.isInteger(o.chunkRows) || o.chunkRows < 1)) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer or 'auto', got ${show(o.chunkRows)}`);
   return o;
 }
 
 /** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
 export async function learn(input: ArrayInput | SampleSource, options: LearnOptions): Promise<Model> {
-  const o = resolveOptions(options);
+  const o0 = resolveOptions(options);
   // Arrays are not scanned value by value: checkSums() below finds NaN/±Inf from the sums.
   const source = toSampleSource(input, { checkValues: false });
   const { d, l } = source;
+  const o = { ...o0, chunkRows: resolveChunkRows(o0.chunkRows, d, l) };
   if (o.k !== 'auto' && o.k > Math.min(d, l)) {
     throw new RangeError(`k = ${o.k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
   }
@@ -148,7 +156,23 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   const workers = resolveWorkers(o.workers, source.n, o.chunkRows);
   // Shared across calls (started once, idle workers unref'd): see sharedPool in parallel/pool.ts.
   const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
-  return learnWith(source, o, kernels, pool);
+  try {
+    return await learnWith(source, o, kernels, pool);
+  } finally {
+    if (pool) releasePool(pool);
+  }
+}
+
+/**
+ * chunkRows: 'auto' for rows of d + l doubles: the largest power of two with at most 8 MiB per
+ * chunk, within [256, 65536]. Memory in flight (a few chunks per worker) then stays bounded
+ * whatever the width of the data (a fixed 65536 rows would be 1 GiB per chunk at d + l = 2000);
+ * powers of two keep shard boundaries at whole chunks easy (docs/distributed.md).
+ */
+export function resolveChunkRows(chunkRows: number | 'auto', d: number, l: number): number {
+  if (chunkRows !== 'auto') return chunkRows;
+  const rows = (8 << 20) / ((d + l) * 8);
+  return Math.min(65536, Math.max(256, 2 ** Math.floor(Math.log2(rows))));
 }
 
 /**
@@ -162,7 +186,7 @@ export function resolveWorkers(w: number | 'auto', n: number | undefined, chunkR
   return Math.max(1, Math.min(availableParallelism(), 64));
 }
 
-async function learnWith(source: SampleSource, o: Resolved, kernels: Kernels, pool: WorkerPool | undefined): Promise<Model> {
+async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool: WorkerPool | undefined): Promise<Model> {
   const { d, l } = source;
   const timings: Record<string, number> = {};
   const t0 = performance.now();
@@ -229,7 +253,7 @@ export function runnerOptions(o: { chunkRows: number; signal?: AbortSignal; onPr
  * Local refinement (refine.ts): up to o.refine streamed Gauss–Newton passes over the first
  * min(n, o.refineSamples) samples. Returns W with unit rows.
  */
-async function refineLoop(runner: PassRunner, o: Resolved, W0: Float64Array, n: number, k: number, d: number, l: number) {
+async function refineLoop(runner: PassRunner, o: Sized, W0: Float64Array, n: number, k: number, d: number, l: number) {
   const rows = Math.min(n, o.refineSamples);
   let W = W0;
   let Wprev = W0;

@@ -24,16 +24,16 @@ import { PureneuronError } from './errors.js';
 import { getKernels, type BackendOption } from './kernels/select.js';
 import { jsKernels } from './kernels/js/index.js';
 import type { Kernels } from './kernels/types.js';
-import { resolveOptions, resolveWorkers, runnerOptions, type LearnOptions, type Progress } from './learn.js';
+import { resolveChunkRows, resolveOptions, resolveWorkers, runnerOptions, type LearnOptions, type Progress } from './learn.js';
 import { Model } from './model.js';
 import { runChunkJob } from './parallel/jobs.js';
-import { sharedPool } from './parallel/pool.js';
+import { releasePool, sharedPool } from './parallel/pool.js';
 import { PassRunner } from './parallel/runner.js';
 import { mergeState, type PassState } from './parallel/state.js';
 import { toSampleSource } from './sources/index.js';
 import { afterPass1, afterPass2, estimateError, fitDiagnostics, fitOptionsOf, FIT_OPTION_KEYS, runPass, secondLayerOf, type FitOptions, type PassParams, type Stage1 } from './stages.js';
 import type { ArrayInput, SampleSource } from './types.js';
-import { weightingFromChunk } from './weights.js';
+import { weightingFromSource } from './weights.js';
 import { fingerprint, type PassSums, type ShardState } from './io/state.js';
 
 export type { PassSums, ShardState } from './io/state.js';
@@ -69,8 +69,8 @@ const PLAN_KEYS = new Set<string>([...FIT_OPTION_KEYS, 'chunkRows', 'signal']);
 
 /**
  * The plan every pass-1 shard starts from: the options (validated as learn() does) and, with
- * robust weighting, the per-coordinate scales from the first chunkRows samples of `input` —
- * which must be the first shard, so that the scales are those a single run would use.
+ * robust weighting, the per-coordinate scales from the first WEIGHTING_ROWS (8192) samples of
+ * `input` — which must be the first shard, so that the scales are those a single run would use.
  */
 export async function planShards(input: ArrayInput | SampleSource, options: PlanOptions): Promise<ShardState> {
   if (options !== null && typeof options === 'object') {
@@ -84,15 +84,8 @@ export async function planShards(input: ArrayInput | SampleSource, options: Plan
   if (o.k !== 'auto' && o.k > Math.min(d, l)) {
     throw new RangeError(`k = ${o.k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
   }
-  let weighting: ShardState['weighting'] = null;
-  if (o.weighting === 'robust') {
-    for await (const chunk of source.chunks(o.chunkRows, o.signal)) {
-      weighting = { ...weightingFromChunk(chunk, d, o.robustScale), rows: chunk.rows };
-      break;
-    }
-    if (!weighting) throw new PureneuronError('TOO_FEW_SAMPLES', 'the source yielded no samples');
-  }
-  return { pass: 0, d, l, options: fitOptionsOf(o), chunkRows: o.chunkRows, weighting, passes: [], W: null, basis: null };
+  const weighting: ShardState['weighting'] = o.weighting === 'robust' ? await weightingFromSource(source, o.robustScale, o.signal) : null;
+  return { pass: 0, d, l, options: fitOptionsOf(o), chunkRows: resolveChunkRows(o.chunkRows, d, l), weighting, passes: [], W: null, basis: null };
 }
 
 /**
@@ -147,7 +140,12 @@ export async function accumulateShard(input: ArrayInput | SampleSource, a: Accum
   // The plan's scales, not this shard's first chunk: every shard weights as the single run does.
   runner.weighting = prev.weighting ?? undefined;
   const t0 = performance.now();
-  const r = await runPass<1 | 2 | 3>(runner, source, pass, params, source.n, { chunkRows, signal: a.signal });
+  let r: Awaited<ReturnType<typeof runPass<1 | 2 | 3>>>;
+  try {
+    r = await runPass<1 | 2 | 3>(runner, source, pass, params, source.n, { chunkRows, signal: a.signal });
+  } finally {
+    if (pool) releasePool(pool);
+  }
   const own: PassSums = { rows: r.rows, state: r.state, parts: 1, ms: performance.now() - t0, workers };
   return { pass, d, l, options: o, chunkRows, weighting: prev.weighting, passes: [...prev.passes, own], W, basis: fingerprint(prev) };
 }

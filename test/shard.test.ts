@@ -24,6 +24,7 @@ import { learn } from '../src/learn.js';
 import type { ModelJSON } from '../src/model.js';
 import type { PassState } from '../src/parallel/state.js';
 import { accumulateShard, finishShards, mergeStates, planShards } from '../src/shard.js';
+import { WEIGHTING_ROWS } from '../src/weights.js';
 import { cliBuilt, CLI, listDir, makeTempDir, maxRelDiff, removeTempDir, runCli, runCliOk } from './helpers/cli.js';
 
 const D = 8;
@@ -69,7 +70,7 @@ describe('sharded learning in the library', () => {
     expect(withoutRunInfo(model.diagnostics!)).toEqual(withoutRunInfo(single.diagnostics!));
     expect(Object.keys(model.diagnostics!.timings)).toEqual(Object.keys(single.diagnostics!.timings));
     expect(merged.map((s) => s.passes[s.pass - 1].parts)).toEqual([3, 3, 3]);
-    expect(merged[0].weighting!.rows).toBe(CHUNK);
+    expect(merged[0].weighting!.rows).toBe(WEIGHTING_ROWS);
     // A first shard of two chunks: its own fold is the single run's prefix, still bit for bit.
     const two = await sharded([0, 2 * CHUNK, N], { chunkRows: CHUNK });
     expect(Array.from(two.model.W)).toEqual(Array.from(single.W));
@@ -83,7 +84,7 @@ describe('sharded learning in the library', () => {
     const single = await learn(rows(0, N), { k: K, chunkRows, workers: 0 });
     const one = await sharded([0, N], { chunkRows });
     expect(Array.from(one.model.W)).toEqual(Array.from(single.W));
-    for (const [bounds, order] of [[[0, 11_000, 20_500, N], undefined], [[0, 8000, 16_000, N], [2, 0, 1]]] as const) {
+    for (const [bounds, order] of [[[0, 11_000, 20_500, N], undefined], [[0, 9000, 16_000, N], [2, 0, 1]]] as const) {
       const { model, merged } = await sharded([...bounds], { chunkRows }, order && [...order]);
       // Sums: only the association of the additions differs, so they agree to a few ulps of
       // the largest terms (measured ≤ 4e-15).
@@ -215,6 +216,9 @@ describe('the shard commands', () => {
         await writeRawF64(join(dir, `y${i}.f64`), s.y);
       }
     }
+    // A first shard too short to hold the samples the weighting scales come from.
+    await writeRawF64(join(dir, 'xs.f64'), rows(0, 5000).x);
+    await writeRawF64(join(dir, 'ys.f64'), rows(0, 5000).y);
   });
   afterAll(async () => {
     await removeTempDir(dir);
@@ -264,7 +268,7 @@ describe('the shard commands', () => {
       runCli(['accumulate', '--pass', '2', ...shardFiles(0), '--out', 'out.state'], dir),
       runCli(['accumulate', '--pass', '1', ...shardFiles(0), '--state', 'plan.state', '--k', '4', '--out', 'out.state'], dir),
       runCli(['merge', '--out', 'out.state'], dir),
-      runCli(['plan', ...shardFiles(2), '--k', String(K), '--out', 'short.state'], dir),
+      runCli(['plan', '--x', 'xs.f64', '--y', 'ys.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--out', 'short.state'], dir),
     ]);
     expectError(results[0], 1, /cut\.state: truncated: \d+ bytes, the header announces \d+/);
     expectError(results[1], 1, /all1\.state: accumulate pass 3 needs the merged pass-2 state, got a pass-1 state/);
@@ -274,9 +278,9 @@ describe('the shard commands', () => {
     expectError(results[5], 2, /--state is required for pass 2/);
     expectError(results[6], 2, /--k: with --state the options come from the state/);
     expectError(results[7], 2, /merge needs at least one part state/);
-    // A first shard shorter than a chunk: the plan works, with a warning that it is not the single run's.
+    // A first shard shorter than the weighting's samples: the plan works, with a warning that it is not the single run's.
     expect(results[8].code).toBe(0);
-    expect(results[8].stderr).toMatch(/\nwarning: the first shard holds only 10000 samples, fewer than a chunk \(65536\).*--chunk-rows 10000\n$/);
+    expect(results[8].stderr).toMatch(/\nwarning: the first shard holds only 5000 samples, fewer than the 8192 the weighting scales are taken from.*--weighting none\)\n$/);
     expect(await listDir(dir)).toEqual([...before, 'cut.state', 'short.state'].sort());
   });
 

@@ -35,8 +35,8 @@ Options:
   --seed S               seed of the learner's random choices (default 1)
   --workers N            worker threads, or auto (default: the available cores when the
                          data span several chunks); any count gives the same model
-  --chunk-rows R         samples per chunk read (default 65536, fewer for wide rows: at
-                         most 8 MiB of x and y per chunk, which bounds memory)
+  --chunk-rows R         samples per chunk read (default: about 8 MiB of x and y, a power
+                         of two between 256 and 65536 rows)
   --quiet                print nothing but errors (no progress, no summary)
 `;
 
@@ -48,30 +48,6 @@ export async function sidecarDims(xPath: string): Promise<{ d?: number; l?: numb
   } catch {
     return {};
   }
-}
-
-/** learn()'s default chunk: the most rows the CLI reads at once. */
-const MAX_CHUNK_ROWS = 65536;
-/** Bytes of x and y (as float64) per chunk by default. */
-const CHUNK_BYTES = 8 << 20;
-
-/**
- * The default --chunk-rows: 65536 rows (learn()'s default), fewer when rows are wide so that a
- * chunk of x and y holds at most 8 MiB — a multiple of 256 rows (the kernels' batch) when that
- * many fit. A file of at most 65536 samples is still read as one chunk.
- *
- * Why: peak memory is ~120–170 MiB of Node, wasm memory and worker heaps plus ~5–6 chunks with
- * two workers (one per running worker, up to one more per worker queued, the one being read, and
- * garbage awaiting the collector). At (d, l) = (32, 32) a 65536-row chunk is 32 MiB, and the
- * peak reached 330–450 MiB with --workers 2; with 16384-row (8 MiB) chunks it is ~210 MiB, at
- * no measurable cost in time (bench/file.mjs). The model depends on the chunk size in the last
- * bits only (and not at all for a file of one chunk).
- */
-export function defaultChunkRows(d: number, l: number, n: number | undefined): number {
-  if (n !== undefined && n <= MAX_CHUNK_ROWS) return MAX_CHUNK_ROWS;
-  const rows = Math.floor(CHUNK_BYTES / (8 * (d + l)));
-  if (rows >= MAX_CHUNK_ROWS) return MAX_CHUNK_ROWS;
-  return rows >= 256 ? rows - (rows % 256) : Math.max(1, rows);
 }
 
 /** Fails before any work when the output file's directory is missing (not after a long run). */
@@ -158,7 +134,7 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
     ...fitOptionsFromFlags(v),
     refine: intFlag('refine', v.refine, 0, 1000),
-    chunkRows: intFlag('chunk-rows', v['chunk-rows']) ?? defaultChunkRows(source.d, source.l, source.n),
+    chunkRows: intFlag('chunk-rows', v['chunk-rows']),
     workers: v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256),
     signal: io.signal,
     onProgress: (p) => progress.update(p),

@@ -5,6 +5,7 @@
  *   pureneuron merge       parts of one pass → the merged state
  *   pureneuron finish      the merged pass-3 state → model.json
  */
+import { WEIGHTING_ROWS } from '../weights.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readStateFile, writeStateFile, type ShardState } from '../io/state.js';
 import { accumulateShard, finishShards, mergeStates, planShards } from '../shard.js';
@@ -27,18 +28,20 @@ const FIT_HELP = `  --k K                  number of hidden units, or 'auto'
 
 export const planHelp = `Usage: pureneuron plan --x FILE --y FILE --k K --out plan.state [options]
 
-Writes the plan of a sharded fit: the learn options and, with robust weighting, the
-per-coordinate scales of the sample weights, taken from the first chunk (--chunk-rows
-samples) of the given files. Give it the FIRST shard (the first rows of the data in the
-order a single run would read them), holding at least one chunk: then every shard weights
-its samples exactly as 'pureneuron learn' on all the data would (a shorter first shard
-gives other scales, and a warning). Every 'accumulate --pass 1' takes the plan with
+Writes the plan of a sharded fit: the learn options, the chunk size and, with robust
+weighting, the per-coordinate scales of the sample weights, taken from the first 8192
+samples of the given files. Give it the FIRST shard (the first rows of the data in the
+order a single run would read them), holding at least 8192 samples (or all the data): then
+every shard weights its samples exactly as 'pureneuron learn' on all the data would (a
+shorter first shard gives other scales, and a warning). Every 'accumulate --pass 1' takes
+the plan with
 --state. See docs/distributed.md.
 
 Options:
 ${SOURCE_HELP}
 ${FIT_HELP}
-  --chunk-rows R         samples per chunk (default 65536); the shards use it too
+  --chunk-rows R         samples per chunk (default: about 8 MiB of x and y, a power of two
+                         between 256 and 65536 rows, as learn); the shards use it too
   --out FILE             where to write the plan
   --quiet                print nothing but errors
 `;
@@ -110,11 +113,11 @@ export async function planCommand(argv: string[], io: Io): Promise<void> {
   if (v.quiet) return;
   io.err(`wrote the plan ${out} (d = ${plan.d}, l = ${plan.l}, k = ${plan.options.k}, weighting ${plan.options.weighting}, ${plan.chunkRows} samples per chunk)`);
   const w = plan.weighting;
-  if (w && w.rows < plan.chunkRows) {
+  if (w && w.rows < WEIGHTING_ROWS) {
     io.err(
-      `warning: the first shard holds only ${w.rows} samples, fewer than a chunk (${plan.chunkRows}): the weighting scales come from these ${w.rows}, ` +
-        `while a single run on all the data takes them from its first ${plan.chunkRows}, so the model will match it only statistically. ` +
-        `For the same model, plan on a first shard of at least ${plan.chunkRows} samples, or give plan and learn --chunk-rows ${w.rows}`,
+      `warning: the first shard holds only ${w.rows} samples, fewer than the ${WEIGHTING_ROWS} the weighting scales are taken from: ` +
+        `a single run on all the data takes them from its first ${WEIGHTING_ROWS}, so the model will match it only statistically. ` +
+        `For the same model, plan on a first shard of at least ${WEIGHTING_ROWS} samples (or use --weighting none)`,
     );
   }
 }

@@ -143,11 +143,6 @@ export class WorkerPool {
     return this.failure !== undefined;
   }
 
-  /** True when no job is running or waiting. */
-  get quiet(): boolean {
-    return this.pending.size === 0 && this.waiting.length === 0;
-  }
-
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
@@ -169,25 +164,31 @@ export class WorkerPool {
  * Pools shared by every learn() call of this process, one per (backend, size): workers start on
  * the first call and stay for the next ones (no start-up, and their compiled code stays warm),
  * but idle workers are unref'd, so they never keep a process alive. A pool whose worker failed
- * is replaced. Creating a pool of another size closes the idle pools of other sizes, so at most
- * one set of idle workers is kept around.
+ * is replaced. Taking a pool of another size closes the pools no call is using, so at most one
+ * set of idle workers is kept around. Every sharedPool() must be paired with releasePool().
  */
-const sharedPools = new Map<string, WorkerPool>();
+const sharedPools = new Map<string, { pool: WorkerPool; users: number }>();
 
 export function sharedPool(size: number, backend: BackendName): WorkerPool {
   const key = `${backend}:${size}`;
-  let pool = sharedPools.get(key);
-  if (!pool || pool.broken) {
-    for (const [k, p] of sharedPools) {
-      if (p.broken || p.quiet) {
+  let entry = sharedPools.get(key);
+  if (!entry || entry.pool.broken) {
+    for (const [k, e] of sharedPools) {
+      if (e.pool.broken || e.users === 0) {
         sharedPools.delete(k);
-        void p.close();
+        void e.pool.close();
       }
     }
-    pool = new WorkerPool(size, backend);
-    sharedPools.set(key, pool);
+    entry = { pool: new WorkerPool(size, backend), users: 0 };
+    sharedPools.set(key, entry);
   }
-  return pool;
+  entry.users++;
+  return entry.pool;
+}
+
+/** The caller of sharedPool() is done with `pool` (it stays open for the next call). */
+export function releasePool(pool: WorkerPool): void {
+  for (const e of sharedPools.values()) if (e.pool === pool) e.users = Math.max(0, e.users - 1);
 }
 
 /**
@@ -196,7 +197,7 @@ export function sharedPool(size: number, backend: BackendName): WorkerPool {
  * Jobs still running are rejected; the next learn() starts new workers.
  */
 export async function closeSharedPools(): Promise<void> {
-  const pools = [...sharedPools.values()];
+  const entries = [...sharedPools.values()];
   sharedPools.clear();
-  await Promise.all(pools.map((p) => p.close()));
+  await Promise.all(entries.map((e) => e.pool.close()));
 }

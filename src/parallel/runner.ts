@@ -9,7 +9,7 @@ import { PureneuronError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Chunk, SampleSource } from '../types.js';
 import { throwIfAborted } from '../sources/check.js';
-import { weightingFromChunk, type Weighting } from '../weights.js';
+import { weightingFromSource, type Weighting } from '../weights.js';
 import { runChunkJob, type JobKind } from './jobs.js';
 import type { WorkerPool } from './pool.js';
 import { mergeState, type PassState } from './state.js';
@@ -25,7 +25,7 @@ export interface RunnerOptions {
 }
 
 export class PassRunner {
-  /** Fixed from the first chunk of the first pass, then used by every pass. */
+  /** Fixed from the first samples before the first pass (weightingFromSource), then used by every pass. */
   weighting: Weighting | undefined;
 
   constructor(
@@ -46,14 +46,14 @@ export class PassRunner {
     };
     const inFlight: Promise<PassState>[] = [];
     let done = 0;
-    let p: object | undefined;
+    // Fixed before the first pass (from the first WEIGHTING_ROWS samples) and kept for the others.
+    if (opts.robustScale !== undefined && !this.weighting) this.weighting = await weightingFromSource(source, opts.robustScale, opts.signal);
+    const p = { ...params, weighting: this.weighting };
     try {
       for await (const whole of source.chunks(opts.chunkRows, opts.signal)) {
         // The same wording (and the signal's reason) as the sources' own check, wherever the abort is seen first.
         throwIfAborted(opts.signal, `learning (${phase})`);
         const chunk: Chunk = done + whole.rows > limit ? { x: whole.x.subarray(0, (limit - done) * d), y: whole.y.subarray(0, (limit - done) * l), rows: limit - done } : whole;
-        if (opts.robustScale !== undefined && !this.weighting) this.weighting = weightingFromChunk(chunk, d, opts.robustScale);
-        p ??= { ...params, weighting: this.weighting };
         if (pool) {
           const job = pool.run(kind, p, chunk, done, opts.signal);
           // Observed at once: a job may fail while we are still reading, before it is awaited.
