@@ -8,7 +8,7 @@
  * tried and the one whose Ũ best jointly diagonalizes all N_j (Ũ⁻¹ N_j Ũ⁻ᵀ diagonal) is kept.
  */
 import { EigenvalueDecomposition, inverse } from 'ml-matrix';
-import { fromMatrix, toMatrix } from './linalg.js';
+import { fromMatrix, solveSmall, toMatrix } from './linalg.js';
 import { Rng } from './random.js';
 import { smat, svecOuter, triIndex, triLen } from './symcoords.js';
 
@@ -259,13 +259,8 @@ export function polishDirection(u0: Float64Array, G: Float64Array, k: number, ma
       rhs[a] = -(grad[a] - u[a] * ug);
       for (let b = 0; b < k; b++) S[a * k + b] = H[a * k + b] - u[a] * Hu[b] - Hu[a] * u[b] + u[a] * u[b] * (uHu + lambda);
     }
-    let delta: Float64Array;
-    try {
-      delta = fromMatrix(inverse(toMatrix(S, k, k)).mmul(toMatrix(rhs, k, 1)));
-    } catch {
-      break;
-    }
-    if (!delta.every(Number.isFinite)) break;
+    const delta = solveSmall(S, rhs, k);
+    if (!delta) break;
     // Backtracking: accept the first step length that lowers f.
     let step = 1;
     let accepted = false;
@@ -302,10 +297,9 @@ function objective(u: Float64Array, G: Float64Array, mz: number): number {
 function objectives(us: Float64Array[], G: Float64Array, mz: number): Float64Array {
   const out = new Float64Array(us.length);
   const phis = us.map(svecOuter);
-  for (let c = 0; c < phis.length; c += 4) {
-    const p0 = phis[c];
-    // Missing members of the last group repeat p0 (their sums are discarded).
-    const p1 = phis[c + 1] ?? p0, p2 = phis[c + 2] ?? p0, p3 = phis[c + 3] ?? p0;
+  let c = 0;
+  for (; c + 4 <= phis.length; c += 4) {
+    const p0 = phis[c], p1 = phis[c + 1], p2 = phis[c + 2], p3 = phis[c + 3];
     let f0 = 0, f1 = 0, f2 = 0, f3 = 0;
     for (let i = 0; i < mz; i++) {
       const row = i * mz;
@@ -324,9 +318,21 @@ function objectives(us: Float64Array[], G: Float64Array, mz: number): Float64Arr
       f3 += p3[i] * (gii * p3[i] + 2 * s3);
     }
     out[c] = f0;
-    if (c + 1 < out.length) out[c + 1] = f1;
-    if (c + 2 < out.length) out[c + 2] = f2;
-    if (c + 3 < out.length) out[c + 3] = f3;
+    out[c + 1] = f1;
+    out[c + 2] = f2;
+    out[c + 3] = f3;
+  }
+  // The rest one at a time (the polish scores single directions).
+  for (; c < phis.length; c++) {
+    const p = phis[c];
+    let f = 0;
+    for (let i = 0; i < mz; i++) {
+      const row = i * mz;
+      let sum = 0;
+      for (let t = i + 1; t < mz; t++) sum += G[row + t] * p[t];
+      f += p[i] * (G[row + i] * p[i] + 2 * sum);
+    }
+    out[c] = f;
   }
   return out;
 }

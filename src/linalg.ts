@@ -80,6 +80,38 @@ export function solve(A: Float64Array, B: Float64Array, n: number, p: number): F
   }
 }
 
+/**
+ * x with A x = b for a small square A (n×n, row-major; not modified), by Gaussian elimination
+ * with partial pivoting; undefined when a pivot is zero or the result is not finite. For the
+ * many tiny systems of the polish, where ml-matrix's object overhead dominated.
+ */
+export function solveSmall(A: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
+  const M = Float64Array.from(A);
+  const x = Float64Array.from(b);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[piv * n + c])) piv = r;
+    if (M[piv * n + c] === 0) return undefined;
+    if (piv !== c) {
+      for (let j = c; j < n; j++) [M[c * n + j], M[piv * n + j]] = [M[piv * n + j], M[c * n + j]];
+      [x[c], x[piv]] = [x[piv], x[c]];
+    }
+    const inv = 1 / M[c * n + c];
+    for (let r = c + 1; r < n; r++) {
+      const f = M[r * n + c] * inv;
+      if (f === 0) continue;
+      for (let j = c + 1; j < n; j++) M[r * n + j] -= f * M[c * n + j];
+      x[r] -= f * x[c];
+    }
+  }
+  for (let c = n - 1; c >= 0; c--) {
+    let v = x[c];
+    for (let j = c + 1; j < n; j++) v -= M[c * n + j] * x[j];
+    x[c] = v / M[c * n + c];
+  }
+  return x.every(Number.isFinite) ? x : undefined;
+}
+
 /** Divides every row of W (k×d) by its Euclidean norm, in place; returns W. */
 export function normalizeRows(W: Float64Array, k: number, d: number): Float64Array {
   for (let i = 0; i < k; i++) {

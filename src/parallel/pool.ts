@@ -164,8 +164,10 @@ export class WorkerPool {
  * Pools shared by every learn() call of this process, one per (backend, size): workers start on
  * the first call and stay for the next ones (no start-up, and their compiled code stays warm),
  * but idle workers are unref'd, so they never keep a process alive. A pool whose worker failed
- * is replaced. Taking a pool of another size closes the pools no call is using, so at most one
- * set of idle workers is kept around. Every sharedPool() must be paired with releasePool().
+ * is replaced. Taking a pool of another size closes the backend's pools no call is using, so
+ * at most one set of idle workers per backend is kept around (runs alternating between the
+ * backends, as the benchmark's, keep both warm). Every sharedPool() must be paired with
+ * releasePool().
  */
 const sharedPools = new Map<string, { pool: WorkerPool; users: number }>();
 
@@ -174,7 +176,7 @@ export function sharedPool(size: number, backend: BackendName): WorkerPool {
   let entry = sharedPools.get(key);
   if (!entry || entry.pool.broken) {
     for (const [k, e] of sharedPools) {
-      if (e.pool.broken || e.users === 0) {
+      if (e.pool.broken || (e.users === 0 && k.startsWith(`${backend}:`))) {
         sharedPools.delete(k);
         void e.pool.close();
       }
