@@ -33,11 +33,16 @@ export interface Diagnostics {
    */
   jointDiagResidual: number;
   /**
-   * Estimated W error (same measure as compare().wError) from the disagreement of two
-   * half-sample fits: half their distance. Captures sampling variance of the detector, not
-   * bias. Undefined when disabled or when the halves could not be fitted.
+   * Estimated W error of the returned W (same measure as compare().wError). For the spectral
+   * estimate: half the distance of two half-sample fits (spectralErrorEstimate). After a
+   * refinement that started from a trusted spectral fit (spectralErrorEstimate ≤ 0.1): the
+   * refined W's asymptotic standard error, √(σ̂²·tr(H⁻¹)/(n·k)) with σ̂² the residual variance
+   * per output and H the Gauss–Newton matrix (scale directions removed). Captures sampling
+   * variance, not bias. Undefined when disabled or when the halves could not be fitted.
    */
   errorEstimate?: number;
+  /** The half-sample estimate of the spectral W's error (before any refinement). */
+  spectralErrorEstimate?: number;
   /** What the optional refinement did (absent when refine = 0). */
   refinement?: RefineReport;
   /** The symmetry test of x (odd moments vs their standard errors); see symmetry.ts. */
@@ -55,6 +60,8 @@ export interface RefineReport {
   samples: number;
   /** Mean (weighted) squared loss at the start of each pass. */
   losses: number[];
+  /** Asymptotic standard error of the refined W (see Diagnostics.errorEstimate), when computed. */
+  standardError?: number;
 }
 
 export interface ModelJSON {

@@ -15,7 +15,7 @@ import { PureneuronError } from './errors.js';
 import { jsKernels } from './kernels/js/index.js';
 import type { Kernels, VarProSums } from './kernels/types.js';
 import { secondLayer } from './layers.js';
-import { solve, symmetrizeUpper, transpose } from './linalg.js';
+import { normalizeRows, solve, symmetrizeUpper, transpose } from './linalg.js';
 import { sum } from './passes/moments1.js';
 import { triIndex, triLen } from './symcoords.js';
 import type { Chunk } from './types.js';
@@ -267,4 +267,65 @@ export function choleskySolve(S: Float64Array, b: Float64Array, p: number): Floa
     x[i] = v / S[i * p + i];
   }
   return x;
+}
+
+/**
+ * Asymptotic standard error of a refined W (k×d), in compare()'s W-error measure: the least-
+ * squares estimate has covariance ≈ σ²·H⁻¹/n (H the mean Gauss–Newton matrix, σ² the residual
+ * variance per output = loss/l), so E‖ΔW‖²_F ≈ σ²·tr(H⁻¹)/n, and the error relative to
+ * ‖W‖_F = √k (unit rows) is √(σ²·tr(H⁻¹)/(n·k)). H is singular along each row's own direction
+ * (the loss cannot see a unit's scale, which A absorbs; compare() normalizes rows too), so the
+ * trace is taken on the complement: M = PHP + c·(I − P) with P removing the row directions and
+ * c = tr(H)/p, whose inverse adds exactly k/c on the removed directions. Undefined when M is
+ * not positive definite. Cost: one Cholesky factor and its inverse, p³/3 for p = k·d.
+ */
+export function refinedStandardError(H: Float64Array, W: Float64Array, k: number, d: number, loss: number, l: number, rows: number): number | undefined {
+  const p = k * d;
+  const u = normalizeRows(Float64Array.from(W), k, d);
+  let tr = 0;
+  for (let i = 0; i < p; i++) tr += H[i * p + i];
+  const c = tr / p;
+  if (!(c > 0)) return undefined;
+  // HP = H·P: for each row r and unit i, subtract (H[r, block i]·u_i)·u_iᵀ from the block.
+  const M = Float64Array.from(H);
+  const project = (at: (r: number, q: number) => number) => {
+    for (let r = 0; r < p; r++)
+      for (let i = 0; i < k; i++) {
+        let sdot = 0;
+        for (let j = 0; j < d; j++) sdot += M[at(r, i * d + j)] * u[i * d + j];
+        for (let j = 0; j < d; j++) M[at(r, i * d + j)] -= sdot * u[i * d + j];
+      }
+  };
+  project((r, q) => r * p + q); // M·P: row r of M, block i of its columns
+  project((r, q) => q * p + r); // P·(M·P): column r, block i of its rows
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < d; j++)
+      for (let j2 = 0; j2 < d; j2++) M[(i * d + j) * p + i * d + j2] += c * u[i * d + j] * u[i * d + j2];
+  // Cholesky M = L·Lᵀ (lower triangle, in place), then tr(M⁻¹) = ‖L⁻¹‖²_F.
+  for (let i = 0; i < p; i++) {
+    const ri = i * p;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * p;
+      let v = M[ri + j];
+      for (let t = 0; t < j; t++) v -= M[ri + t] * M[rj + t];
+      if (j < i) M[ri + j] = v / M[rj + j];
+      else if (!(v > 0)) return undefined;
+      else M[ri + i] = Math.sqrt(v);
+    }
+  }
+  let traceInv = 0;
+  const col = new Float64Array(p);
+  for (let e = 0; e < p; e++) {
+    // Column e of L⁻¹: forward substitution of the unit vector e (zero above row e).
+    col.fill(0, 0, e);
+    for (let i = e; i < p; i++) {
+      let v = i === e ? 1 : 0;
+      const ri = i * p;
+      for (let t = e; t < i; t++) v -= M[ri + t] * col[t];
+      col[i] = v / M[ri + i];
+      traceInv += col[i] * col[i];
+    }
+  }
+  const varW = (Math.max(loss, 0) / l) * Math.max(traceInv - k / c, 0) / rows;
+  return Math.sqrt(varW / k);
 }

@@ -246,7 +246,12 @@ export function fitDiagnostics(
 ): Diagnostics {
   const { k, n, red, lp, rank, symmetry } = s1;
   const { full } = s2;
-  const { errorEstimate } = est;
+  const spectralErrorEstimate = est.errorEstimate;
+  // The refinement's standard error speaks for the returned W only when the refinement started
+  // inside the right basin, which the half-sample estimate vouches for; from an untrusted start
+  // it may have converged to a wrong local minimum, so the spectral estimate stands.
+  const se = extra.refinement?.standardError;
+  const errorEstimate = se !== undefined && spectralErrorEstimate !== undefined && spectralErrorEstimate <= ERROR_WARN ? se : spectralErrorEstimate;
   const sv = full.singularValues;
   const nullSpaceRatio = k < sv.length ? sv[k - 1] / Math.max(sv[k], Number.MIN_VALUE) : 0;
   // A small k-th singular value of A·W alone is no evidence against k: an ill-conditioned
@@ -265,7 +270,7 @@ export function fitDiagnostics(
     warnings.push(`the recovered directions leave ${(100 * full.residual).toFixed(0)}% of the null-space basis off-diagonal (joint-diagonalization residual ${full.residual.toFixed(2)}): the rank-one extraction is unreliable (too few samples, a degenerate input distribution, or k too large)`);
   }
   if (errorEstimate !== undefined && errorEstimate > ERROR_WARN) {
-    warnings.push(`estimated W error ≈ ${errorEstimate.toFixed(3)} (half-sample disagreement): too few samples; about ${samplesFor(ERROR_TARGET, n, errorEstimate)} samples would bring it to ${ERROR_TARGET}`);
+    warnings.push(`estimated W error ≈ ${errorEstimate.toFixed(3)} (half-sample disagreement of the spectral estimate${extra.refinement ? '; the refinement started from it may not have reached the right solution' : ''}): too few samples; about ${samplesFor(ERROR_TARGET, n, errorEstimate)} samples would bring it to ${ERROR_TARGET}`);
   }
   return {
     n,
@@ -278,6 +283,7 @@ export function fitDiagnostics(
     nullSpaceRatio,
     jointDiagResidual: full.residual,
     errorEstimate,
+    spectralErrorEstimate,
     refinement: extra.refinement,
     symmetry,
     warnings,

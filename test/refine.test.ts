@@ -15,7 +15,7 @@ describe('refinement', () => {
   it('reaches the planted network to ~machine precision on noiseless samples', async () => {
     for (const [distribution, seed] of [['gaussian', 1], ['mixture', 2]] as const) {
       const g = generate({ distribution, n: 10_000, d: 12, k: 6, l: 9, seed });
-      const spectral = compare(await learn({ x: g.x, y: g.y, d: 12, l: 9 }, { k: 6 }), g.truth);
+      const spectral = compare(await learn({ x: g.x, y: g.y, d: 12, l: 9 }, { k: 6, refine: 0 }), g.truth);
       const m = await learn({ x: g.x, y: g.y, d: 12, l: 9 }, { k: 6, refine: 6 });
       const refined = compare(m, g.truth);
       expect(spectral.wError, distribution).toBeGreaterThan(1e-3);
@@ -30,7 +30,7 @@ describe('refinement', () => {
 
   it('improves a noisy fit and never makes it worse than the spectral start', async () => {
     const g = generate({ distribution: 'laplace', n: 40_000, d: 10, k: 5, l: 8, noise: 0.1, seed: 3 });
-    const spectral = compare(await learn({ x: g.x, y: g.y, d: 10, l: 8 }, { k: 5 }), g.truth).wError;
+    const spectral = compare(await learn({ x: g.x, y: g.y, d: 10, l: 8 }, { k: 5, refine: 0 }), g.truth).wError;
     const refined = compare(await learn({ x: g.x, y: g.y, d: 10, l: 8 }, { k: 5, refine: 5 }), g.truth).wError;
     expect(refined).toBeLessThan(spectral);
   });
@@ -58,7 +58,7 @@ describe('refinement', () => {
     const [a, b] = await Promise.all((['js', 'wasm'] as const).map((backend) => learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refine: 3, backend })));
     expect(Array.from(a.W)).toEqual(Array.from(b.W));
     expect(Array.from(a.A)).toEqual(Array.from(b.A));
-    await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refine: -1 })).rejects.toThrow(/refine must be an integer in \[0, 1000\]/);
+    await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refine: -1 })).rejects.toThrow(/refine must be 'auto' or an integer in \[0, 1000\]/);
     await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refineSamples: 0 })).rejects.toThrow(/refineSamples must be a positive integer/);
   });
 });

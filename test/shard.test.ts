@@ -63,7 +63,7 @@ const withoutRunInfo = (dg: object) => {
 
 describe('sharded learning in the library', () => {
   it('shards aligned with the chunks give the single run bit for bit (W, A, diagnostics)', async () => {
-    const single = await learn(rows(0, N), { k: K, chunkRows: CHUNK, workers: 0 });
+    const single = await learn(rows(0, N), { k: K, chunkRows: CHUNK, workers: 0, refine: 0 });
     const { model, merged } = await sharded([0, CHUNK, 2 * CHUNK, N], { chunkRows: CHUNK });
     expect(Array.from(model.W)).toEqual(Array.from(single.W));
     expect(Array.from(model.A)).toEqual(Array.from(single.A));
@@ -81,7 +81,7 @@ describe('sharded learning in the library', () => {
     // The single run's sums, from the same library functions on one shard holding everything
     // (that is learn(): it gives the same bits, as the test above shows for aligned shards).
     const chunkRows = 4000;
-    const single = await learn(rows(0, N), { k: K, chunkRows, workers: 0 });
+    const single = await learn(rows(0, N), { k: K, chunkRows, workers: 0, refine: 0 });
     const one = await sharded([0, N], { chunkRows });
     expect(Array.from(one.model.W)).toEqual(Array.from(single.W));
     for (const [bounds, order] of [[[0, 11_000, 20_500, N], undefined], [[0, 9000, 16_000, N], [2, 0, 1]]] as const) {
@@ -237,7 +237,7 @@ describe('the shard commands', () => {
     }
     const fin = await runCliOk(['finish', '--state', 'all3.state', '--out', 'model.json'], dir);
     expect(fin.stderr).toMatch(/built k = 4 units from 30000 samples \(d = 8, l = 6\).*wrote model\.json/);
-    await runCliOk(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--chunk-rows', String(CHUNK), '--out', 'single.json', '--quiet'], dir);
+    await runCliOk(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--chunk-rows', String(CHUNK), '--refine', '0', '--out', 'single.json', '--quiet'], dir);
     const a = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelJSON;
     const b = JSON.parse(await readFile(join(dir, 'single.json'), 'utf8')) as ModelJSON;
     expect(a.W).toEqual(b.W);

@@ -27,7 +27,9 @@ Options:
   --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
   --detector D           even | literal (default even: the detector on the even part of y)
   --refine N             Gauss–Newton passes refining (A, W) on the squared loss from the
-                         spectral estimate (default 0)
+                         spectral estimate, over the first 100000 samples; 0 for the
+                         spectral estimate alone; default auto (up to 5 passes, stopping at
+                         the noise level; none when k·d > 1024)
   --weighting W          robust | none (default robust: even sample weights that tame
                          heavy tails)
   --no-polish            skip the Gauss–Newton polish of the pure directions
@@ -133,7 +135,7 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
   const model: Model = await learn(source, {
     backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
     ...fitOptionsFromFlags(v),
-    refine: intFlag('refine', v.refine, 0, 1000),
+    refine: v.refine === 'auto' ? 'auto' : intFlag('refine', v.refine, 0, 1000),
     chunkRows: intFlag('chunk-rows', v['chunk-rows']),
     workers: v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256),
     signal: io.signal,
