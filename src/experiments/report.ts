@@ -177,7 +177,7 @@ export function baselineMarkdown(r: BaselineResult, relDir = ''): string {
     `Adam: minibatch ${r.adam.batchSize}, step ${r.adam.lr}, β = (0.9, 0.999), Glorot-normal start, squared loss, plain-JS float64 (src/experiments/adam.ts), one thread; ` +
       `early stopping on the loss of the first 4096 samples after every epoch (timed): plateau = not 1% below the loss ${r.adam.window} epochs earlier, converged = below 1e-14 of the zero predictor's loss ½·mean‖y‖²; the weights of the best epoch are kept (Keras' restore_best_weights). ` +
       `spectral+adam: the same trainer with step ${r.refine.lr} and minibatch ${r.refine.batchSize} started from learn()'s estimate. Monitoring (the W error after every epoch) is not timed.` +
-      (r.refineLearner ? ` spectral+refine: learn() with its own local refinement, options \`${JSON.stringify(r.refineLearner)}\`.` : ''),
+      (r.refineLearner ? ` spectral+refine: learn() with its own local refinement, options \`${JSON.stringify({ refine: 'auto', ...r.refineLearner })}\` (the default).` : ''),
     '',
   );
   return lines.join('\n');

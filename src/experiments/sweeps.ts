@@ -124,11 +124,12 @@ export function conditionSweep(scale: Scale): SpectralSweep {
 
 /** The learner variants compared in algorithm.md's reference table, plus the ablations. */
 export const VARIANTS: { label: string; options: LearnerOptions }[] = [
-  { label: 'default (robust weights + polish)', options: {} },
-  { label: 'no polish', options: { polish: false } },
-  { label: 'no robust weighting', options: { weighting: 'none' } },
-  { label: 'no polish, no weighting', options: { polish: false, weighting: 'none' } },
-  { label: 'paper-literal', options: { detector: 'literal', whitenY: false, polish: false, weighting: 'none' } },
+  { label: 'default (robust weights + polish + refine auto)', options: {} },
+  { label: 'spectral only (refine 0)', options: { refine: 0 } },
+  { label: 'no polish', options: { polish: false, refine: 0 } },
+  { label: 'no robust weighting', options: { weighting: 'none', refine: 0 } },
+  { label: 'no polish, no weighting', options: { polish: false, weighting: 'none', refine: 0 } },
+  { label: 'paper-literal', options: { detector: 'literal', whitenY: false, polish: false, weighting: 'none', refine: 0 } },
 ];
 
 /**
@@ -138,11 +139,11 @@ export const VARIANTS: { label: string; options: LearnerOptions }[] = [
  * 'no robust weighting', "paper-literal" is 'paper-literal'.
  */
 const REF_ROWS: { facet: string; variant: string; label: string; points: [number, number, number][] }[] = [
-  { facet: shapeLabel(WIDE), variant: VARIANTS[3].label, label: 'reduced + whitened + even part', points: [[1e4, 0.091, 0.096], [1e5, 0.019, 0.04], [1e6, 0.0068, 0.013]] },
-  { facet: shapeLabel(WIDE), variant: VARIANTS[2].label, label: 'same + Gauss–Newton polish', points: [[1e4, 0.031, 0.038], [1e5, 0.0105, 0.013], [1e6, 0.0033, 0.0042]] },
-  { facet: shapeLabel(WIDE), variant: VARIANTS[4].label, label: 'paper-literal', points: [[1e4, 0.6, 0.94], [1e5, 0.27, 0.49], [1e6, 0.1, 0.3]] },
-  { facet: shapeLabel(SQUARE), variant: VARIANTS[3].label, label: 'reduced + whitened + even part', points: [[1e4, 0.37, 0.75], [1e5, 0.22, 0.38], [1e6, 0.031, 0.052]] },
-  { facet: shapeLabel(SQUARE), variant: VARIANTS[2].label, label: 'same + polish', points: [[1e4, 0.062, 0.48], [1e5, 0.0084, 0.16], [1e6, 0.0016, 0.0036]] },
+  { facet: shapeLabel(WIDE), variant: VARIANTS[4].label, label: 'reduced + whitened + even part', points: [[1e4, 0.091, 0.096], [1e5, 0.019, 0.04], [1e6, 0.0068, 0.013]] },
+  { facet: shapeLabel(WIDE), variant: VARIANTS[3].label, label: 'same + Gauss–Newton polish', points: [[1e4, 0.031, 0.038], [1e5, 0.0105, 0.013], [1e6, 0.0033, 0.0042]] },
+  { facet: shapeLabel(WIDE), variant: VARIANTS[5].label, label: 'paper-literal', points: [[1e4, 0.6, 0.94], [1e5, 0.27, 0.49], [1e6, 0.1, 0.3]] },
+  { facet: shapeLabel(SQUARE), variant: VARIANTS[4].label, label: 'reduced + whitened + even part', points: [[1e4, 0.37, 0.75], [1e5, 0.22, 0.38], [1e6, 0.031, 0.052]] },
+  { facet: shapeLabel(SQUARE), variant: VARIANTS[3].label, label: 'same + polish', points: [[1e4, 0.062, 0.48], [1e5, 0.0084, 0.16], [1e6, 0.0016, 0.0036]] },
 ];
 
 function referenceFor(series: (variant: string) => string | undefined): ReferencePoint[] {
@@ -158,7 +159,7 @@ function referenceFor(series: (variant: string) => string | undefined): Referenc
 export function variantsSweep(scale: Scale): SpectralSweep {
   const ns = scale === 'full' ? [1e4, 3e4, 1e5, 3e5, 1e6] : scale === 'quick' ? [1e4, 1e5] : [2000, 5000];
   const shapes = scale === 'tiny' ? [TINY] : [WIDE, SQUARE];
-  const variants = scale === 'tiny' ? [VARIANTS[0], VARIANTS[4]] : VARIANTS;
+  const variants = scale === 'tiny' ? [VARIANTS[0], VARIANTS[5]] : VARIANTS;
   const configs: SpectralConfig[] = [];
   for (const s of shapes) {
     for (const v of variants) {
@@ -170,7 +171,7 @@ export function variantsSweep(scale: Scale): SpectralSweep {
     name: 'variants',
     title: 'Learner variants vs n',
     description:
-      "Gaussian inputs, noiseless. The default learner, its ablations, and the paper-literal detector (detector 'literal', whitenY false, polish false, weighting 'none') on the same data.",
+      "Gaussian inputs, noiseless. The default learner (spectral estimate + refine 'auto'), the spectral estimate alone, its ablations, and the paper-literal detector (detector 'literal', whitenY false, polish false, weighting 'none') on the same data.",
     xLabel: 'samples n',
     xScale: 'log',
     seriesLabel: 'variant',
@@ -210,11 +211,11 @@ export function baselineSweep(scale: Scale): BaselineSweep {
     name: 'baseline',
     title: 'Spectral method vs Adam from random starts',
     description:
-      'The same planted, noiseless networks learned three ways: learn() (spectral), minibatch Adam from a random Glorot start (what users do instead), and Adam started from the spectral estimate.',
+      "The same planted, noiseless networks learned four ways: learn()'s spectral estimate (refine 0), learn() with its default refinement (spectral+refine: refine 'auto'), minibatch Adam from a random Glorot start (what users do instead), and Adam started from the spectral estimate.",
     problems,
     adam: { ...ADAM, maxMs },
     refine: { ...REFINE, maxMs },
-    refineLearner: { refine: 20 },
+    refineLearner: {},
     target: 0.05,
     fineTarget: 1e-6,
   };
