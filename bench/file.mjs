@@ -42,6 +42,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { root } from './lib/bundle.mjs';
+import { machineEnv } from './lib/env.mjs';
 
 const log = (...a) => console.error(...a);
 const CLI = join(root, 'dist/cli.js');
@@ -304,14 +305,7 @@ if (!existsSync(CLI)) fail(`${relative(process.cwd(), CLI)} is missing: run \`np
 mkdirSync(join(root, 'build'), { recursive: true });
 const tStart = performance.now();
 const env = {
-  node: process.version,
-  v8: process.versions.v8,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cores: os.cpus().length,
-  platform: `${os.platform()} ${os.arch()}`,
-  memoryGiB: round(os.totalmem() / 2 ** 30),
-  date: new Date().toISOString(),
-  loadavgStart: os.loadavg().map((v) => round(v)),
+  ...machineEnv(),
   cli: relative(root, CLI),
   staleBuild: staleSources(),
 };

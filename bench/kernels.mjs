@@ -21,6 +21,7 @@
 // fastest trial, a better estimate of the machine's speed when other processes compete.
 import os from 'node:os';
 import { importFromSource } from './lib/bundle.mjs';
+import { machineEnv } from './lib/env.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -233,11 +234,7 @@ for (const m of quick ? [136] : [136, 528]) {
 
 // 3. Report ----------------------------------------------------------------------------------
 const env = {
-  node: process.version,
-  v8: process.versions.v8,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cores: os.cpus().length,
-  platform: `${os.platform()} ${os.arch()}`,
+  ...machineEnv(),
   loadavg: os.loadavg().map(r2),
   trials: TRIALS,
 };

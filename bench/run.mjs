@@ -5,6 +5,7 @@
 //   npm run bench                      # full sweep → bench/results/latest.{json,md}
 //   node bench/run.mjs --quick         # smoke run: n ≤ 1e5, fewer repeats
 //   node bench/run.mjs --only 32,16,32 --n 1e6 --repeats 3
+//   node bench/run.mjs --refine 0 --out bench/results/spectral   # the spectral estimate alone
 //
 // Compiles src/ (TypeScript) on the fly with esbuild into build/bench-run.mjs (build/ is not
 // committed; bench/lib/bundle.mjs), so it measures the current sources without `npm run build`;
@@ -36,6 +37,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
 import { importFromSource, root } from './lib/bundle.mjs';
+import { machineEnv } from './lib/env.mjs';
 const log = (...a) => console.error(...a);
 
 // ---------------------------------------------------------------------------------------------
@@ -46,11 +48,13 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--repeats N] [--only d,k,l].
   --only d,k,l    only this shape (may be given several times)
   --n LIST        comma-separated sample counts (default 1e4,1e5,1e6)
   --budget S      target seconds per cell used to cap the repeats of slow cells (default 150)
+  --refine R      learn()'s refine option: 'auto' or a pass count (default: learn()'s default,
+                  'auto'); 0 times the spectral method alone, as the reference implements it
   --out PREFIX    write PREFIX.json and PREFIX.md (default: bench/results/latest for the full
                   sweep, build/bench-partial for a partial one)`;
 
 function parseArgs(argv) {
-  const o = { quick: false, repeats: undefined, only: [], ns: undefined, budget: 150, out: undefined };
+  const o = { quick: false, repeats: undefined, only: [], ns: undefined, budget: 150, out: undefined, refine: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -71,6 +75,10 @@ function parseArgs(argv) {
     } else if (a === '--budget') {
       o.budget = Number(val());
       if (!(o.budget > 0)) fail('--budget must be a positive number of seconds');
+    } else if (a === '--refine') {
+      const v = val();
+      o.refine = v === 'auto' ? 'auto' : Number(v);
+      if (o.refine !== 'auto' && !(Number.isInteger(o.refine) && o.refine >= 0)) fail("--refine takes 'auto' or a non-negative integer");
     } else if (a === '--out') o.out = resolve(val());
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
@@ -95,7 +103,8 @@ const shapes = args.only.length ? args.only : ALL_SHAPES;
 let ns = args.ns ?? ALL_NS;
 if (args.quick) ns = ns.filter((n) => n <= 1e5);
 ns = [...new Set(ns)].sort((a, b) => a - b);
-const fullSweep = !args.quick && !args.only.length && !args.ns;
+const fullSweep = !args.quick && !args.only.length && !args.ns && args.refine === undefined;
+const learnOptions = args.refine === undefined ? {} : { refine: args.refine };
 const outPrefix = args.out ?? join(root, fullSweep ? 'bench/results/latest' : 'build/bench-partial');
 const defaultRepeats = (n) => args.repeats ?? (args.quick ? 3 : n >= 1e6 ? 3 : 5);
 const CHECK_N = 1e4; // agreement check size
@@ -116,7 +125,7 @@ const wasmMemoryAtStart = wasmKernels.memoryBytes();
 // The phases learn() reports in model.diagnostics.timings, in pipeline order. Whatever keys a run
 // actually reports are used (unknown ones are kept, before total), so the benchmark follows changes
 // of learn() without edits; a phase a run lacks is shown as '–'.
-const PHASE_ORDER = ['pass1', 'reduce', 'pass2', 'nullspace', 'extract', 'errorEstimate', 'pass3'];
+const PHASE_ORDER = ['pass1', 'reduce', 'pass2', 'nullspace', 'extract', 'errorEstimate', 'refine', 'pass3'];
 const phasesOf = (runs) => {
   const keys = new Set(runs.flatMap((r) => Object.keys(r.timings)));
   keys.delete('total');
@@ -165,7 +174,7 @@ const makeData = ([d, k, l], n) => generate({ ...GEN, n, d, k, l });
 async function runOnce(data, k, backend) {
   const t0 = performance.now();
   try {
-    const model = await learn(data, { k, backend });
+    const model = await learn(data, { ...learnOptions, k, backend });
     const wall = performance.now() - t0;
     if (model.backend !== backend) throw new Error(`asked for backend ${backend}, got ${model.backend}`);
     const { wError, aError } = compare(model, data.truth);
@@ -180,14 +189,7 @@ async function runOnce(data, k, backend) {
 // 1. Agreement
 const tStart = performance.now();
 const env = {
-  node: process.version,
-  v8: process.versions.v8,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cores: os.cpus().length,
-  platform: `${os.platform()} ${os.arch()}`,
-  memoryGiB: round(os.totalmem() / 2 ** 30),
-  date: new Date().toISOString(),
-  loadavgStart: os.loadavg().map((v) => round(v)),
+  ...machineEnv(),
 };
 try {
   env.commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
@@ -288,7 +290,8 @@ lines.push(
   `Environment: Node ${env.node} (V8 ${env.v8}), ${env.cpu}, ${env.cores} cores, ${env.platform}, ${env.date.slice(0, 10)}; ` +
     `load average ${env.loadavgStart.join(' ')} at the start, ${env.loadavgEnd.join(' ')} at the end (other processes shared the machine). ` +
     (env.commit ? `Sources: commit ${env.commit.slice(0, 7)}${env.uncommittedSources.length ? ` plus uncommitted changes to ${env.uncommittedSources.length} file(s) in src/ or assembly/` : ''}. ` : '') +
-    `Gaussian x, noise σ = 0.05, learn() with default options (workers 'auto': every core when the data span more than one 65536-row chunk, i.e. n ≥ 1e5 here; the calling thread at n = 1e4). ` +
+    `Gaussian x, noise σ = 0.05, learn() with ${args.refine === undefined ? "default options (refine 'auto')" : `default options but refine ${JSON.stringify(args.refine)}${args.refine === 0 ? ' (the spectral estimate alone)' : ''}`} ` +
+    `(workers 'auto': every core when the data span more than one chunk of 8 MiB, i.e. n ≥ 1e5 here; the calling thread at n = 1e4). ` +
     `Times in ms are medians over the repeats in the "runs" column (${repeatsUsed.join(', ')}; interleaved wasm/js, after a JIT warm-up); ` +
     `every run's W and A were checked bitwise identical across the backends. ` +
     `Pass-2 GFLOP/s counts the T += FᵀG update only (2·mh·mz·n, mh = mz = k(k+1)/2). ` +
@@ -335,7 +338,7 @@ const result = {
     shapes,
     ns,
     generator: GEN,
-    learnOptions: 'defaults (k per shape; backend wasm and js)',
+    learnOptions: { ...learnOptions, note: 'otherwise defaults (k per shape; backend wasm and js)' },
     agreementN: CHECK_N,
     defaultRepeats: Object.fromEntries(ns.map((n) => [nName(n), defaultRepeats(n)])),
     budgetSecondsPerCell: args.budget,
