@@ -42,7 +42,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { root } from './lib/bundle.mjs';
-import { machineEnv } from './lib/env.mjs';
+import { machineEnv, sourceProvenance } from './lib/env.mjs';
 
 const log = (...a) => console.error(...a);
 const CLI = join(root, 'dist/cli.js');
@@ -309,16 +309,7 @@ const env = {
   cli: relative(root, CLI),
   staleBuild: staleSources(),
 };
-try {
-  env.commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  env.uncommittedSources = execFileSync('git', ['status', '--porcelain', '--', 'src', 'assembly'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-    .toString()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.slice(3));
-} catch {
-  // not a git checkout
-}
+Object.assign(env, sourceProvenance(root));
 if (env.staleBuild.length) log(`bench:file: WARNING: dist/cli.js is older than ${env.staleBuild.length} source file(s) (${env.staleBuild.slice(0, 3).join(', ')}…): run \`npm run build\` or pass --build`);
 log(`bench:file: Node ${env.node}, ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), load ${env.loadavgStart.join(' ')}`);
 

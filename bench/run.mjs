@@ -31,13 +31,12 @@
 // Outputs: a Markdown table on stdout (progress on stderr), and <out>.json + <out>.md, where <out> is
 // bench/results/latest for the full default sweep and build/bench-partial otherwise (--quick,
 // --only, --n), unless --out PREFIX is given.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
 import { importFromSource, root } from './lib/bundle.mjs';
-import { machineEnv } from './lib/env.mjs';
+import { machineEnv, sourceProvenance } from './lib/env.mjs';
 const log = (...a) => console.error(...a);
 
 // ---------------------------------------------------------------------------------------------
@@ -191,17 +190,7 @@ const tStart = performance.now();
 const env = {
   ...machineEnv(),
 };
-try {
-  env.commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  // The benchmark measures the working tree: name the source files that differ from the commit.
-  env.uncommittedSources = execFileSync('git', ['status', '--porcelain', '--', 'src', 'assembly'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-    .toString()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.slice(3));
-} catch {
-  // not a git checkout
-}
+Object.assign(env, sourceProvenance(root));
 log(`bench: Node ${env.node}, ${env.cpu} (${env.cores} cores); shapes ${shapes.map(shapeName).join(' ')}; n ${ns.map(nName).join(', ')}`);
 
 const agreement = [];

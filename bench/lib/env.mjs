@@ -1,4 +1,5 @@
 // The machine a benchmark ran on, recorded in every results file (bench/*.mjs).
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
 const round = (v) => Number(v.toPrecision(3));
@@ -15,4 +16,19 @@ export function machineEnv() {
     date: new Date().toISOString(),
     loadavgStart: os.loadavg().map(round),
   };
+}
+
+/**
+ * The commit of `root` and the source files (src/, assembly/) that differ from it: a benchmark
+ * measures the working tree. Empty outside a git checkout.
+ */
+export function sourceProvenance(root) {
+  try {
+    const git = (args) => execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const commit = git(['rev-parse', 'HEAD']).trim();
+    const uncommittedSources = git(['status', '--porcelain', '--', 'src', 'assembly']).split('\n').filter(Boolean).map((line) => line.slice(3));
+    return { commit, uncommittedSources };
+  } catch {
+    return {}; // not a git checkout
+  }
 }
