@@ -62,6 +62,12 @@ export interface RefineReport {
   losses: number[];
   /** Asymptotic standard error of the refined W (see Diagnostics.errorEstimate), when computed. */
   standardError?: number;
+  /**
+   * Whether the model's W is the refined one. refine: 'auto' keeps the spectral W when it has
+   * the smaller estimated error (the refinement reads only the first refineSamples samples, the
+   * spectral estimate all of them: with many more samples it can be the better one).
+   */
+  used: boolean;
 }
 
 export interface ModelJSON {

@@ -237,6 +237,15 @@ const JD_WARN = 0.3;
 const ERROR_WARN = 0.1;
 const ERROR_TARGET = 0.05;
 
+/**
+ * The refinement reached the least-squares optimum of its samples: the loss stalled (last pass
+ * gained < 1e-4) or fell 100-fold (noiseless data converge quadratically).
+ */
+export function refinementConverged(losses: number[]): boolean {
+  const m = losses.length;
+  return m >= 2 && (losses[m - 1] <= 1e-2 * losses[0] || losses[m - 2] - losses[m - 1] <= 1e-4 * losses[m - 2]);
+}
+
 /** The model's diagnostics: the stages' measurements and every warning, in stage order. */
 export function fitDiagnostics(
   s1: Stage1,
@@ -257,11 +266,11 @@ export function fitDiagnostics(
   // alike) had a blurred null space and a loss still falling ~35% per pass.
   const ref = extra.refinement;
   const losses = ref?.losses ?? [];
-  const converged = losses.length >= 2 && (losses[losses.length - 1] <= 1e-2 * losses[0] || losses[losses.length - 2] - losses[losses.length - 1] <= 1e-4 * losses[losses.length - 2]);
+  const converged = refinementConverged(losses);
   const cleanStart = spectralErrorEstimate !== undefined && spectralErrorEstimate <= ERROR_WARN && nullSpaceRatio <= 0.5 && full.residual <= JD_WARN;
-  const se = ref?.standardError;
+  const se = ref?.used === false ? undefined : ref?.standardError;
   const errorEstimate = se !== undefined && cleanStart && converged ? se : spectralErrorEstimate;
-  const refineWarning = ref && !converged
+  const refineWarning = ref && ref.used !== false && !converged
     ? [`the refinement did not converge in ${ref.iterations} passes (the loss still fell ${(100 * (1 - losses[losses.length - 1] / losses[losses.length - 2])).toFixed(0)}% in the last one): the spectral start may lie outside the basin of the planted solution; more passes (refine: N) or more samples may help`]
     : [];
   // A small k-th singular value of A·W alone is no evidence against k: an ill-conditioned

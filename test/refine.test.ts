@@ -61,4 +61,22 @@ describe('refinement', () => {
     await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refine: -1 })).rejects.toThrow(/refine must be 'auto' or an integer in \[0, 1000\]/);
     await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refineSamples: 0 })).rejects.toThrow(/refineSamples must be a positive integer/);
   });
+
+  it("'auto' keeps the spectral W when it is the better estimate (refineSamples ≪ n)", async () => {
+    // The refinement fits the first refineSamples samples, the spectral estimate all n: with
+    // 600 of 2e5 samples the refined W's standard error is several times the spectral one's,
+    // and 'auto' returns the spectral W (bit for bit) while an explicit count refines anyway.
+    const g = generate({ distribution: 'gaussian', n: 200_000, d: 8, k: 4, l: 6, seed: 3, noise: 0.05 });
+    const input = { x: g.x, y: g.y, d: 8, l: 6 };
+    const spectral = await learn(input, { k: 4, refine: 0 });
+    const auto = await learn(input, { k: 4, refineSamples: 600 });
+    const forced = await learn(input, { k: 4, refine: 5, refineSamples: 600 });
+    const ref = auto.diagnostics!.refinement!;
+    expect(ref.used).toBe(false);
+    expect(ref.standardError!).toBeGreaterThan(auto.diagnostics!.spectralErrorEstimate!);
+    expect(Array.from(auto.W)).toEqual(Array.from(spectral.W));
+    expect(auto.diagnostics!.errorEstimate).toBe(auto.diagnostics!.spectralErrorEstimate);
+    expect(forced.diagnostics!.refinement!.used).toBe(true);
+    expect(compare(auto, g.truth).wError).toBeLessThan(compare(forced, g.truth).wError);
+  });
 });
