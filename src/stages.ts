@@ -325,12 +325,28 @@ function pureDirections(kernels: Kernels, det: DetectorAccumulator, red: Reducti
  * diagonalizes the null-space basis is used as is (the paper's procedure).
  */
 function extractPure(basis: Float64Array, G: Float64Array, k: number, o: FitOptions, budget: number, cap: number): { U: Float64Array; residual: number; warnings: string[] } {
-  const warnings: string[] = [];
   const N = basisMatrices(basis, k);
-  let jr = jennrich(N, k, o.jennrichPairs, o.seed);
+  const first = extractFromPairs(N, G, k, o, o.jennrichPairs, o.seed, budget, cap);
+  if (first.ok && first.residual <= JD_WARN) return first;
+  // A bad draw of pairs: the joint-diagonalization residual, the fit's own certificate, is
+  // high (or no pair worked). Four times as many other pairs, and the better fit is kept. Found
+  // by the n sweep: correlated (10,10,10), n = 1e5, seed 4 — with the first 8 pairs W error
+  // 0.47 (residual 0.82); with any other draw 0.0071 (residual 0.11).
+  const second = extractFromPairs(N, G, k, o, 4 * o.jennrichPairs, o.seed + 7919, budget, cap);
+  const best = !first.ok ? second : second.ok && second.residual < first.residual ? second : first;
+  if (!best.ok) {
+    throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: no Jennrich pair gave ${k} real, distinct pure directions; the samples are too few or k = ${k} is too large`);
+  }
+  return best;
+}
+
+/** One extraction from `pairs` random Jennrich pairs (then the pooled selection and polish). */
+function extractFromPairs(N: Float64Array[], G: Float64Array, k: number, o: FitOptions, pairs: number, seed: number, budget: number, cap: number) {
+  const warnings: string[] = [];
+  let jr = jennrich(N, k, pairs, seed);
   if (!jr.best) {
     // Every pair had complex eigenvalues: retry with more pairs before giving up.
-    jr = jennrich(N, k, o.jennrichPairs * 8, o.seed + 1);
+    jr = jennrich(N, k, pairs * 8, seed + 1);
   }
   if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
   let U: Float64Array | undefined = jr.best;
@@ -343,8 +359,6 @@ function extractPure(basis: Float64Array, G: Float64Array, k: number, o: FitOpti
       });
     }
   }
-  if (!U) {
-    throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: no Jennrich pair gave ${k} real, distinct pure directions; the samples are too few or k = ${k} is too large`);
-  }
-  return { U, residual: jointDiagResidual(U, N, k), warnings };
+  if (!U) return { ok: false as const, U: new Float64Array(0), residual: Infinity, warnings };
+  return { ok: true as const, U, residual: jointDiagResidual(U, N, k), warnings };
 }
