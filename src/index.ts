@@ -1,5 +1,5 @@
 export { learn } from './learn.js';
-export { planShards, accumulateShard, mergeStates, finishShards } from './shard.js';
+export { planShards, accumulateShard, mergeStates, refineShards, finishShards } from './shard.js';
 export type { AccumulateOptions, PlanOptions, RunOptions as ShardRunOptions } from './shard.js';
 export { encodeState, decodeState, readStateFile, writeStateFile, STATE_FORMAT_VERSION } from './io/state.js';
 export type { ShardState, PassSums } from './io/state.js';

@@ -223,23 +223,10 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   if (o.errorEstimate) lap('errorEstimate');
 
   // Optional refinement of W (its passes read the first refineSamples samples only).
-  let refinement: RefineReport | undefined;
-  const plan = refinePlan(o, n, k, d, l);
-  if (plan.passes > 0) {
-    const r = await refineLoop(runner, o, plan, W, n, k, d, l);
-    refinement = r.report;
-    // 'auto' keeps whichever W has the smaller estimated error, when both estimates are
-    // trustworthy (a clean spectral fit is vouched for by its half-sample estimate; the
-    // refinement's standard error needs it to have converged): the refinement fits the first
-    // refineSamples samples, the spectral estimate all n, so for n ≫ refineSamples the spectral
-    // W can be the more accurate (at (32,16,32): 0.0045 at n = 1e6 vs 0.0011 refined; about
-    // equal at 1e7; the spectral one better beyond).
-    const se = r.report.standardError;
-    const spectral = est.errorEstimate;
-    refinement.used = !(o.refine === 'auto' && se !== undefined && spectral !== undefined && refinementConverged(r.report.losses) && spectral < se);
-    if (refinement.used) W = r.W;
-    lap('refine');
-  }
+  const refined = await refineStage(runner, o, W, n, k, d, l, est.errorEstimate);
+  const refinement = refined.report;
+  W = refined.W;
+  if (refinement) lap('refine');
 
   // Pass 3: least squares of y on relu(Ŵx) over all samples, at the final W.
   const p3 = await runPass(runner, source, 3, { W, k, d, l }, n, o, n);
@@ -260,6 +247,29 @@ export function runnerOptions(o: { chunkRows: number; signal?: AbortSignal; onPr
   };
 }
 
+/**
+ * The refinement stage shared by learn() and the shard steps (shard.ts): runs refinePlan's
+ * passes from the spectral W0 and returns the W to use and the report (undefined when no pass
+ * ran). 'auto' keeps whichever W has the smaller estimated error, when both estimates are
+ * trustworthy (a clean spectral fit is vouched for by its half-sample estimate; the
+ * refinement's standard error needs it to have converged): the refinement fits the first
+ * refineSamples samples, the spectral estimate all n, so for n ≫ refineSamples the spectral W
+ * can be the more accurate (at (32,16,32): 0.0045 at n = 1e6 vs 0.0011 refined; about equal at
+ * 1e7; the spectral one better beyond).
+ */
+export async function refineStage(
+  runner: PassRunner, o: RefineOptions, W0: Float64Array, n: number, k: number, d: number, l: number, spectralEstimate: number | undefined,
+): Promise<{ W: Float64Array; report?: RefineReport }> {
+  const plan = refinePlan(o, n, k, d, l);
+  if (plan.passes === 0) return { W: W0 };
+  const r = await refineLoop(runner, o, plan, W0, n, k, d, l);
+  const se = r.report.standardError;
+  r.report.used = !(o.refine === 'auto' && se !== undefined && spectralEstimate !== undefined && refinementConverged(r.report.losses) && spectralEstimate < se);
+  return { W: r.report.used ? r.W : W0, report: r.report };
+}
+
+type RefineOptions = { refine: number | 'auto'; refineSamples: number };
+
 /** Passes of refine: 'auto', and the size limits it keeps to (see LearnOptions.refine). */
 const AUTO_REFINE_PASSES = 5;
 const AUTO_REFINE_MAX_KD = 1024;
@@ -273,7 +283,7 @@ const AUTO_REFINE_SAMPLES_PER_WEIGHT = 10;
  * improving by orders of magnitude per pass and use all AUTO_REFINE_PASSES. An explicit count
  * stops only when the loss has stalled (1e-9) or the step is negligible.
  */
-function refinePlan(o: Sized, n: number, k: number, d: number, l: number): { passes: number; stopBelow: number } {
+export function refinePlan(o: RefineOptions, n: number, k: number, d: number, l: number): { passes: number; stopBelow: number } {
   if (o.refine !== 'auto') return { passes: o.refine, stopBelow: 1e-9 };
   const rows = Math.min(n, o.refineSamples);
   const fits = k * d <= AUTO_REFINE_MAX_KD && rows >= AUTO_REFINE_SAMPLES_PER_WEIGHT * (k * d + l * k);
@@ -284,7 +294,7 @@ function refinePlan(o: Sized, n: number, k: number, d: number, l: number): { pas
  * Local refinement (refine.ts): up to plan.passes streamed Gauss–Newton passes over the first
  * min(n, o.refineSamples) samples. Returns W with unit rows.
  */
-async function refineLoop(runner: PassRunner, o: Sized, plan: { passes: number; stopBelow: number }, W0: Float64Array, n: number, k: number, d: number, l: number) {
+async function refineLoop(runner: PassRunner, o: RefineOptions, plan: { passes: number; stopBelow: number }, W0: Float64Array, n: number, k: number, d: number, l: number) {
   const rows = Math.min(n, o.refineSamples);
   let W = W0;
   let Wprev = W0;

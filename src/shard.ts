@@ -24,7 +24,7 @@ import { PureneuronError } from './errors.js';
 import { getKernels, type BackendOption } from './kernels/select.js';
 import { jsKernels } from './kernels/js/index.js';
 import type { Kernels } from './kernels/types.js';
-import { resolveChunkRows, resolveOptions, resolveWorkers, runnerOptions, type LearnOptions, type Progress } from './learn.js';
+import { refinePlan, refineStage, resolveChunkRows, resolveOptions, resolveWorkers, runnerOptions, type LearnOptions, type Progress } from './learn.js';
 import { Model } from './model.js';
 import { runChunkJob } from './parallel/jobs.js';
 import { releasePool, sharedPool } from './parallel/pool.js';
@@ -128,7 +128,15 @@ export async function accumulateShard(input: ArrayInput | SampleSource, a: Accum
     params = { plan: s1.red.plan };
     if (pass === 3) {
       checkFields(prev, 2, detectorTemplate(s1));
-      W = afterPass2(kernels, s1, prev.passes[1].state, o).W;
+      if (prev.W) {
+        // A refined pass-2 state: its W (refined, or the spectral one 'auto' kept).
+        W = prev.W;
+      } else {
+        if (refinePlan(o, s1.n, s1.k, d, l).passes > 0) {
+          throw new PureneuronError('BAD_OPTION', `${label(prev)}: the plan's refine option (${JSON.stringify(o.refine)}) asks for a refinement before pass 3: run \`pureneuron refine\` (refineShards) on this merged pass-2 state with the first shard, and give its output to accumulate --pass 3 (or plan with --refine 0)`);
+        }
+        W = afterPass2(kernels, s1, prev.passes[1].state, o).W;
+      }
       params = { W, k: s1.k, d, l };
     }
   }
@@ -147,7 +155,55 @@ export async function accumulateShard(input: ArrayInput | SampleSource, a: Accum
     if (pool) releasePool(pool);
   }
   const own: PassSums = { rows: r.rows, state: r.state, parts: 1, ms: performance.now() - t0, workers };
-  return { pass, d, l, options: o, chunkRows, weighting: prev.weighting, passes: [...prev.passes, own], W, basis: fingerprint(prev) };
+  return { pass, d, l, options: o, chunkRows, weighting: prev.weighting, passes: [...prev.passes, own], W, basis: fingerprint(prev), refinement: prev.refinement ?? null };
+}
+
+/**
+ * The refinement between pass 2 and pass 3 (learn()'s refine option, default 'auto'): from the
+ * merged pass-2 state, the spectral W (the same on every machine), then the Gauss–Newton passes
+ * over the first refineSamples samples of the data — so `input` must be the data's first
+ * shard(s), holding at least min(n, refineSamples) samples in the single run's order. Returns
+ * the pass-2 state with the chosen W and the refinement's report, for accumulate --pass 3.
+ * Runs on one machine: its passes read only those first samples. When the options ask for no
+ * refinement (refine 0, or 'auto' out of its limits), the state gets the spectral W.
+ */
+export async function refineShards(state: ShardState, input: ArrayInput | SampleSource, run: RunOptions = {}): Promise<ShardState> {
+  if (state?.pass !== 2 || state.W) {
+    throw new PureneuronError('BAD_FILE', `${label(state)}: refine needs the merged pass-2 state (not yet refined), got a ${state?.W ? 'refined pass-2 state' : describePass(state?.pass)}`);
+  }
+  const source = toSampleSource(input, { checkValues: false });
+  if (source.d !== state.d || source.l !== state.l) {
+    throw new PureneuronError('BAD_SHAPE', `the shard has (d, l) = (${source.d}, ${source.l}) but ${label(state)} was built for (${state.d}, ${state.l})`);
+  }
+  const { d, l, options: o } = state;
+  const kernels = await getKernels(run.backend ?? 'auto');
+  const s1 = stage1(kernels, state);
+  checkFields(state, 2, detectorTemplate(s1));
+  const s2 = afterPass2(kernels, s1, state.passes[1].state, o);
+  const est = estimateError(kernels, s1, s2, o);
+  const chunkRows = run.chunkRows ?? state.chunkRows;
+  const rows = Math.min(s1.n, o.refineSamples);
+  const workers = resolveWorkers(run.workers ?? 'auto', Math.min(source.n ?? rows, rows), chunkRows);
+  const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
+  const runner = new PassRunner(source, kernels, runnerOptions({ ...o, chunkRows, signal: run.signal, onProgress: run.onProgress }), pool);
+  runner.weighting = state.weighting ?? undefined;
+  try {
+    if (refinePlan(o, s1.n, s1.k, d, l).passes > 0) {
+      // The refinement must read the single run's first `rows` samples: this source must hold them.
+      let seen = 0;
+      for await (const c of source.chunks(Math.max(chunkRows, 1), run.signal)) {
+        seen += c.rows;
+        if (seen >= rows) break;
+      }
+      if (seen < rows) {
+        throw new PureneuronError('TOO_FEW_SAMPLES', `the refinement reads the first ${rows} samples of the data, but this shard holds ${seen}: give refine the first shard(s) holding at least ${rows} samples (or lower refineSamples in the plan)`);
+      }
+    }
+    const r = await refineStage(runner, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate);
+    return { ...state, W: r.W, refinement: r.report ?? null, source: undefined };
+  } finally {
+    if (pool) releasePool(pool);
+  }
 }
 
 /**
@@ -164,6 +220,7 @@ export function mergeStates(parts: ShardState[], names: string[] = parts.map((s,
     throw new PureneuronError('BAD_FILE', `cannot merge ${names[i]} with ${names[0]}: ${msg}`);
   };
   if (first.pass === 0) throw new PureneuronError('BAD_FILE', `${names[0]} is a plan (pass 0): it holds no sums to merge; give it to accumulate --pass 1`);
+  if (first.pass === 2 && first.W) throw new PureneuronError('BAD_FILE', `${names[0]} is a refined pass-2 state: it is already merged; give it to accumulate --pass 3`);
   if (first.pass === 3) checkFields(first, 3, readoutTemplate(first));
   if (first.pass === 1) checkFields(first, 1, moments1Template(first));
   rest.forEach((s, j) => {
@@ -236,8 +293,9 @@ export async function finishShards(state: ShardState, run: Pick<RunOptions, 'bac
   timings.pass3 = state.passes[2].ms;
   timings.total = Object.values(timings).reduce((t, v) => t + v, 0);
   const workers = Math.max(...state.passes.map((p) => p.workers));
-  const diagnostics = fitDiagnostics(s1, s2, est, { workers, timings });
-  if (!sameArray(s2.W, W)) {
+  const refinement = state.refinement ?? undefined;
+  const diagnostics = fitDiagnostics(s1, s2, est, { workers, refinement, timings });
+  if (!refinement && !sameArray(s2.W, W)) {
     diagnostics.warnings.push('the pass-2 sums give a W that differs in its last bits from the one the pass-3 shards used (different pureneuron versions or platforms?); the model keeps the W that A was fitted to');
   }
   return new Model({ d, k: s1.k, l, W, A }, kernels.name, diagnostics);

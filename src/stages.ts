@@ -45,10 +45,12 @@ export interface FitOptions {
   weighting: 'robust' | 'none';
   robustScale: number;
   errorEstimate: boolean;
+  refine: number | 'auto';
+  refineSamples: number;
 }
 
 /** The names of FitOptions, in a fixed order (state files list them in this order). */
-export const FIT_OPTION_KEYS = ['k', 'detector', 'whitenY', 'reduceX', 'polish', 'jennrichPairs', 'seed', 'weighting', 'robustScale', 'errorEstimate'] as const;
+export const FIT_OPTION_KEYS = ['k', 'detector', 'whitenY', 'reduceX', 'polish', 'jennrichPairs', 'seed', 'weighting', 'robustScale', 'errorEstimate', 'refine', 'refineSamples'] as const;
 
 /** Just the FitOptions of a larger (resolved) options object, in FIT_OPTION_KEYS order. */
 export function fitOptionsOf(o: FitOptions): FitOptions {

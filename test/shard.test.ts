@@ -23,7 +23,7 @@ import { decodeState, encodeState, readStateFile, type ShardState } from '../src
 import { learn } from '../src/learn.js';
 import type { ModelJSON } from '../src/model.js';
 import type { PassState } from '../src/parallel/state.js';
-import { accumulateShard, finishShards, mergeStates, planShards } from '../src/shard.js';
+import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../src/shard.js';
 import { WEIGHTING_ROWS } from '../src/weights.js';
 import { cliBuilt, CLI, listDir, makeTempDir, maxRelDiff, removeTempDir, runCli, runCliOk } from './helpers/cli.js';
 
@@ -41,14 +41,17 @@ const rows = (a: number, b: number) => ({ x: g.x.subarray(a * D, b * D), y: g.y.
 const viaBytes = (s: ShardState): ShardState => decodeState(encodeState(s), 'test.state');
 
 /** plan → accumulate (each pass, each shard) → merge → finish, in the library. */
-async function sharded(bounds: number[], options: { chunkRows: number; polish?: boolean }, order?: number[]) {
+async function sharded(bounds: number[], options: { chunkRows: number; polish?: boolean; refine?: 'auto' | number }, order?: number[]) {
   const shards = bounds.slice(0, -1).map((a, i) => rows(a, bounds[i + 1]));
-  let state = viaBytes(await planShards(shards[0], { k: K, ...options }));
+  // Spectral (refine 0) unless asked: most tests compare with learn({ refine: 0 }).
+  let state = viaBytes(await planShards(shards[0], { k: K, refine: 0, ...options }));
   const merged: ShardState[] = [];
   for (const pass of [1, 2, 3] as const) {
     const parts = await Promise.all(shards.map(async (s, i) => viaBytes(await accumulateShard(s, { pass, state, workers: i === 1 ? 2 : 0 }))));
     state = viaBytes(mergeStates(order ? order.map((i) => parts[i]) : parts));
     merged.push(state);
+    // The refinement step reads the data's first min(n, refineSamples) samples: here all of them.
+    if (pass === 2 && options.refine !== 0 && options.refine !== undefined) state = viaBytes(await refineShards(state, rows(0, N)));
   }
   return { model: await finishShards(state), merged };
 }
@@ -75,6 +78,22 @@ describe('sharded learning in the library', () => {
     const two = await sharded([0, 2 * CHUNK, N], { chunkRows: CHUNK });
     expect(Array.from(two.model.W)).toEqual(Array.from(single.W));
     expect(Array.from(two.model.A)).toEqual(Array.from(single.A));
+  });
+
+  it("with the refinement step: learn()'s default model (refine 'auto') bit for bit", async () => {
+    const single = await learn(rows(0, N), { k: K, chunkRows: CHUNK, workers: 0 });
+    expect(single.diagnostics!.refinement?.iterations).toBeGreaterThan(1);
+    const { model } = await sharded([0, CHUNK, 2 * CHUNK, N], { chunkRows: CHUNK, refine: 'auto' });
+    expect(Array.from(model.W)).toEqual(Array.from(single.W));
+    expect(Array.from(model.A)).toEqual(Array.from(single.A));
+    expect(withoutRunInfo(model.diagnostics!)).toEqual(withoutRunInfo(single.diagnostics!));
+    // Without the step, pass 3 refuses; with a first shard too short for it, refine refuses.
+    const plan = await planShards(rows(0, CHUNK), { k: K, chunkRows: CHUNK });
+    const p1 = mergeStates(await Promise.all([0, 1, 2].map((i) => accumulateShard(rows(i * CHUNK, (i + 1) * CHUNK), { pass: 1, state: plan, workers: 0 }))));
+    const p2 = mergeStates(await Promise.all([0, 1, 2].map((i) => accumulateShard(rows(i * CHUNK, (i + 1) * CHUNK), { pass: 2, state: p1, workers: 0 }))));
+    await expect(accumulateShard(rows(0, CHUNK), { pass: 3, state: p2, workers: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION', message: /run `pureneuron refine`/ });
+    await expect(refineShards(p2, rows(0, CHUNK))).rejects.toMatchObject({ code: 'TOO_FEW_SAMPLES', message: /reads the first 30000 samples of the data, but this shard holds 10000/ });
+    await expect(refineShards(await refineShards(p2, rows(0, N)), rows(0, N))).rejects.toMatchObject({ code: 'BAD_FILE' });
   });
 
   it('unaligned shards and any merge order: the same sums up to rounding, the same model to 1e-6', async () => {
@@ -193,7 +212,7 @@ describe('state files', () => {
     // Options or a plan, not both; pass 1 needs one of them.
     await expect(accumulateShard(rows(0, CHUNK), { pass: 1, state: parts.plan, options: { k: K } })).rejects.toMatchObject({ code: 'BAD_OPTION' });
     await expect(accumulateShard(rows(0, CHUNK), { pass: 1 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
-    await expect(planShards(rows(0, CHUNK), { k: K, refine: 2 } as never)).rejects.toMatchObject({ code: 'BAD_OPTION', message: /"refine" is not available for sharded learning/ });
+    await expect(planShards(rows(0, CHUNK), { k: K, refine: -1 })).rejects.toMatchObject({ code: 'BAD_OPTION', message: /refine must be 'auto' or an integer/ });
   });
 });
 
@@ -225,11 +244,17 @@ describe('the shard commands', () => {
   });
   const shardFiles = (i: number) => (i === 1 ? ['--x', 'x1.npy', '--y', 'y1.npy'] : ['--x', `x${i}.f64`, '--y', `y${i}.f64`, '--d', String(D), '--l', String(L)]);
 
-  it('plan, accumulate in parallel processes, merge, finish: the model of `pureneuron learn`, bit for bit', async () => {
+  it('plan, accumulate in parallel processes, merge, refine, finish: the model of `pureneuron learn`, bit for bit', async () => {
     const planned = await runCliOk(['plan', ...shardFiles(0), '--k', String(K), '--chunk-rows', String(CHUNK), '--out', 'plan.state'], dir);
     expect(planned.stderr).toMatch(/^wrote the plan plan\.state \(d = 8, l = 6, k = 4, weighting robust, 10000 samples per chunk\)/);
     for (const pass of [1, 2, 3]) {
-      const prev = pass === 1 ? 'plan.state' : `all${pass - 1}.state`;
+      if (pass === 3) {
+        // The default refine 'auto': one process refines from the merged pass-2 state and the
+        // data's first samples (all 30000 here, as min(n, refineSamples) asks).
+        const r = await runCliOk(['refine', '--state', 'all2.state', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--out', 'refined.state'], dir);
+        expect(r.stderr).toMatch(/wrote refined\.state \(refined pass-2 state: \d+ Gauss–Newton passes over 30000 samples/);
+      }
+      const prev = pass === 1 ? 'plan.state' : pass === 3 ? 'refined.state' : `all${pass - 1}.state`;
       const runs = await Promise.all([0, 1, 2].map((i) => runCliOk(['accumulate', '--pass', String(pass), ...shardFiles(i), '--state', prev, '--out', `part${pass}-${i}.state`], dir)));
       runs.forEach((r, i) => expect(r.stderr).toMatch(new RegExp(`wrote part${pass}-${i}\\.state \\(pass ${pass}, 10000 samples`)));
       const m = await runCliOk(['merge', `part${pass}-0.state`, `part${pass}-1.state`, `part${pass}-2.state`, '--out', `all${pass}.state`], dir);
@@ -237,7 +262,7 @@ describe('the shard commands', () => {
     }
     const fin = await runCliOk(['finish', '--state', 'all3.state', '--out', 'model.json'], dir);
     expect(fin.stderr).toMatch(/built k = 4 units from 30000 samples \(d = 8, l = 6\).*wrote model\.json/);
-    await runCliOk(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--chunk-rows', String(CHUNK), '--refine', '0', '--out', 'single.json', '--quiet'], dir);
+    await runCliOk(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--chunk-rows', String(CHUNK), '--out', 'single.json', '--quiet'], dir);
     const a = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelJSON;
     const b = JSON.parse(await readFile(join(dir, 'single.json'), 'utf8')) as ModelJSON;
     expect(a.W).toEqual(b.W);

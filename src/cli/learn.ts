@@ -76,6 +76,7 @@ export const FIT_FLAGS = {
   weighting: { type: 'string' },
   'full-x': { type: 'boolean' },
   seed: { type: 'string' },
+  refine: { type: 'string' },
 } as const satisfies OptionSpec;
 
 /** The validated values of SOURCE_FLAGS (no file is opened yet). */
@@ -109,6 +110,7 @@ export function fitOptionsFromFlags(v: Values<typeof FIT_FLAGS>) {
     weighting: choice('weighting', v.weighting, ['robust', 'none'] as const),
     reduceX: v['full-x'] ? false : undefined,
     seed: intFlag('seed', v.seed, -(2 ** 31), 2 ** 31 - 1),
+    refine: v.refine === 'auto' ? ('auto' as const) : intFlag('refine', v.refine, 0, 1000),
   };
 }
 
@@ -118,7 +120,6 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     ...FIT_FLAGS,
     out: { type: 'string' },
     backend: { type: 'string' },
-    refine: { type: 'string' },
     'chunk-rows': { type: 'string' },
     workers: { type: 'string' },
     quiet: { type: 'boolean' },
@@ -135,7 +136,6 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
   const model: Model = await learn(source, {
     backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
     ...fitOptionsFromFlags(v),
-    refine: v.refine === 'auto' ? 'auto' : intFlag('refine', v.refine, 0, 1000),
     chunkRows: intFlag('chunk-rows', v['chunk-rows']),
     workers: v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256),
     signal: io.signal,

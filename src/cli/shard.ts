@@ -8,7 +8,7 @@
 import { WEIGHTING_ROWS } from '../weights.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readStateFile, writeStateFile, type ShardState } from '../io/state.js';
-import { accumulateShard, finishShards, mergeStates, planShards } from '../shard.js';
+import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../shard.js';
 import { choice, intFlag, parse, required, UsageError } from './args.js';
 import type { Io } from './io.js';
 import { checkOutputDir, FIT_FLAGS, fitOptionsFromFlags, openSource, SOURCE_FLAGS, sourceFlags } from './learn.js';
@@ -93,6 +93,25 @@ Options:
   --quiet                print nothing but errors
 `;
 
+export const refineHelp = `Usage: pureneuron refine --state all2.state --x FILE --y FILE --out refined.state [options]
+
+The refinement between pass 2 and pass 3 (learn's --refine, default auto): from the merged
+pass-2 state, the spectral first layer, then Gauss–Newton passes over the first
+refineSamples (100000) samples of the data. Give it the FIRST shard (or the first shards
+concatenated), holding at least that many samples in the single run's order; it runs on one
+machine. Every 'accumulate --pass 3' then takes the refined state with --state. Needed when
+the plan's refine option asks for a refinement (the default 'auto' does unless k·d > 1024
+or the samples are fewer than 10 per weight); with --refine 0 in the plan, skip it.
+
+Options:
+  --state FILE           the merged pass-2 state
+${SOURCE_HELP}
+  --out FILE             where to write the refined pass-2 state
+  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
+  --workers N            worker threads, or auto (the same model for any count)
+  --quiet                print nothing but errors
+`;
+
 const backendFlag = (v: string | undefined) => choice('backend', v, ['auto', 'js', 'wasm'] as const);
 
 function describe(s: ShardState): string {
@@ -169,6 +188,32 @@ export async function accumulateCommand(argv: string[], io: Io): Promise<void> {
   );
   await writeStateFile(out, part, { signal: io.signal });
   if (!v.quiet) io.err(`wrote ${out} (${describe(part)}, ${(part.passes[pass - 1].ms / 1000).toFixed(2)} s)`);
+}
+
+export async function refineCommand(argv: string[], io: Io): Promise<void> {
+  const { values: v } = parse(argv, { ...SOURCE_FLAGS, state: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' } });
+  if (v.help) return io.out(refineHelp);
+  const statePath = required('state', v.state);
+  const files = sourceFlags(v);
+  const out = required('out', v.out);
+  const backend = backendFlag(v.backend);
+  const workers = v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256);
+  await checkOutputDir(out);
+  const state = await readStateFile(statePath);
+  const source = await openSource(files);
+  const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
+  const refined = await refineShards(state, source, { backend, workers, signal: io.signal, onProgress: (p) => progress.update(p) }).then(
+    (s) => (progress.stop(true), s),
+    (e: unknown) => {
+      progress.stop(false);
+      throw e;
+    },
+  );
+  await writeStateFile(out, refined, { signal: io.signal });
+  if (!v.quiet) {
+    const r = refined.refinement;
+    io.err(`wrote ${out} (refined pass-2 state: ${r ? `${r.iterations} Gauss–Newton passes over ${r.samples} samples${r.used ? '' : '; the spectral W kept, its estimated error being the smaller'}` : 'no refinement asked for: the spectral W'})`);
+  }
 }
 
 export async function mergeCommand(argv: string[], io: Io): Promise<void> {

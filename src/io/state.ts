@@ -30,6 +30,7 @@ import { PureneuronError } from '../errors.js';
 import { resolveOptions } from '../learn.js';
 import type { PassState } from '../parallel/state.js';
 import { FIT_OPTION_KEYS, fitOptionsOf, type FitOptions } from '../stages.js';
+import type { RefineReport } from '../model.js';
 import type { Weighting } from '../weights.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic.js';
 
@@ -72,8 +73,16 @@ export interface ShardState {
    */
   weighting: (Weighting & { rows: number }) | null;
   passes: PassSums[];
-  /** Pass 3: the first layer the pass-3 sums were taken at (k×d row-major, k = W.length / d). */
+  /**
+   * The first layer (k×d row-major, k = W.length / d): pass 3, the one the pass-3 sums were
+   * taken at; a refined pass-2 state (see refinement), the refined one.
+   */
   W: Float64Array | null;
+  /**
+   * Set by `pureneuron refine` on a merged pass-2 state (and carried into pass 3): what the
+   * refinement did, with W the first layer it chose. null otherwise.
+   */
+  refinement?: RefineReport | null;
   /** Fingerprint (SHA-256, hex) of the state this one was built on (see fingerprint()); null for a plan. */
   basis: string | null;
   /** Where the state was read from, for messages (not written to files). */
@@ -95,6 +104,8 @@ interface StateHeader {
   /** [k, d] when W follows the sums in the payload. */
   W: [number, number] | null;
   basis: string | null;
+  /** The refinement's report (a refined pass-2 state and the pass-3 states built on it), or null. */
+  refinement?: RefineReport | null;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -157,6 +168,7 @@ export function encodeState(s: ShardState): Uint8Array {
     passes,
     W: s.W ? [s.W.length / s.d, s.d] : null,
     basis: s.basis,
+    refinement: s.refinement ?? null,
   };
   let json = new TextEncoder().encode(JSON.stringify(header));
   const H = json.length + ((8 - ((PREAMBLE + json.length) % 8)) % 8);
@@ -249,7 +261,7 @@ export function decodeState(bytes: Uint8Array, name = 'state file'): ShardState 
     }
   }
   if (W && !W.every(Number.isFinite)) bad('W holds a non-finite value');
-  return { pass: h.pass as ShardState['pass'], d: h.d, l: h.l, options: h.options, chunkRows: h.chunkRows, weighting, passes, W, basis: h.basis, source: name };
+  return { pass: h.pass as ShardState['pass'], d: h.d, l: h.l, options: h.options, chunkRows: h.chunkRows, weighting, passes, W, basis: h.basis, refinement: h.refinement ?? null, source: name };
 }
 
 const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
@@ -307,10 +319,18 @@ function checkHeader(h: unknown, bad: (msg: string) => never): StateHeader {
       seen.add(f.name as string);
     }
   });
-  if (pass === 3) {
+  const refinement = j.refinement ?? null;
+  if (refinement !== null) {
+    const r = refinement as Record<string, unknown>;
+    if (pass < 2) bad('header "refinement" must be null before pass 2');
+    if (!isObject(r) || !isInt(r.iterations, 0) || !isInt(r.samples, 1) || !Array.isArray(r.losses) || !(r.losses as unknown[]).every((v) => typeof v === 'number' && v >= 0) || typeof r.used !== 'boolean' || (r.standardError !== undefined && !(typeof r.standardError === 'number' && r.standardError >= 0))) {
+      bad('header "refinement" must be null or {"iterations", "samples", "losses", "used"[, "standardError"]}');
+    }
+  }
+  if (pass === 3 || (pass === 2 && refinement !== null)) {
     const W = j.W;
-    if (!Array.isArray(W) || W.length !== 2 || !isInt(W[0], 1) || W[1] !== d || (W[0] as number) > Math.min(d, l)) bad(`header "W" must be [k, d] with 1 ≤ k ≤ min(d, l) and d = ${d} for a pass-3 state`);
-  } else if (j.W !== null) bad('header "W" must be null before pass 3');
+    if (!Array.isArray(W) || W.length !== 2 || !isInt(W[0], 1) || W[1] !== d || (W[0] as number) > Math.min(d, l)) bad(`header "W" must be [k, d] with 1 ≤ k ≤ min(d, l) and d = ${d} for a pass-3 or refined pass-2 state`);
+  } else if (j.W !== null) bad('header "W" must be null before pass 3 (unless the pass-2 state is refined)');
   if (pass === 0 ? j.basis !== null : typeof j.basis !== 'string' || !/^[0-9a-f]{64}$/.test(j.basis)) bad(`header "basis" must be ${pass === 0 ? 'null for a plan' : 'a SHA-256 in hex'}`);
   return j as unknown as StateHeader;
 }
