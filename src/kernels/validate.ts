@@ -48,9 +48,7 @@ export function checkRefineVarPro(
   s: VarProSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
   rho: Float64Array | null | undefined,
 ): void {
-  dim('rows', rows); dim('k', k, 1); dim('d', d, 1); dim('l', l, 1);
-  len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows);
-  len('sums.rr', s.rr, k * k); len('sums.ry', s.ry, k * l);
+  checkReadout(s, W, k, x, y, rows, d, l, rho); // the shapes shared with the readout sums
   len('sums.S1', s.S1, k * d * l); len('sums.S2', s.S2, k * d * k); len('sums.yy', s.yy, 1);
 }
 
