@@ -6,12 +6,14 @@
  *   pass 2  detector matrix T                    → DetectorAccumulator
  *   null space of T, Jennrich pairs, polish      → pure directions u_i (nullspace.ts, extract.ts)
  *   first layer  ŵ_i = sign(E[u_iᵀz])·Phᵀu_i, mapped back to x coordinates
+ *   refine  Gauss–Newton passes on the squared loss over the first refineSamples samples
+ *           (refine: 'auto' by default; refine.ts, refineStage below)
  *   pass 3  least squares of y on relu(Ŵx)       → A (ReadoutAccumulator, layers.ts)
  *
  * The work between the passes is done by the stage functions of stages.ts (afterPass1,
- * afterPass2, estimateError, secondLayerOf, fitDiagnostics), from the merged pass states alone;
- * the shard commands (shard.ts: accumulate / merge / finish) call the same functions on states
- * merged from many processes.
+ * afterPass2, estimateError, secondLayerOf, fitDiagnostics) and refineStage, from the merged
+ * pass states alone; the shard commands (shard.ts: accumulate / merge / refine / finish) call
+ * the same functions on states merged from many processes.
  */
 import { PureneuronError } from './errors.js';
 import { getKernels, type BackendOption } from './kernels/select.js';
@@ -216,16 +218,13 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   lap('pass2');
 
   const s2 = afterPass2(kernels, s1, p2.state, o);
-  let W = s2.W;
   lap('extract');
 
   const est = estimateError(kernels, s1, s2, o);
   if (o.errorEstimate) lap('errorEstimate');
 
   // Optional refinement of W (its passes read the first refineSamples samples only).
-  const refined = await refineStage(runner, o, W, n, k, d, l, est.errorEstimate);
-  const refinement = refined.report;
-  W = refined.W;
+  const { W, report: refinement } = await refineStage(runner, o, s2.W, n, k, d, l, est.errorEstimate);
   if (refinement) lap('refine');
 
   // Pass 3: least squares of y on relu(Ŵx) over all samples, at the final W.
