@@ -5,6 +5,7 @@
 //   readout.ts  pass 3 (readoutBatch)    eig.ts       symmetric eigensolver (symEig)
 //   refine.ts   refinement sums (refineVarProBatch, refineHessianBatch)
 //   weights.ts  robust sample weights (robustWeightsBatch)
+//   symmetry.ts the symmetry test's odd-moment sums (oddMomentsBatch)
 //
 // ABI: every pointer is a byte offset into the exported memory (i32, pass `ptr >>> 0`-clean
 // numbers), every matrix is f64 row-major unless a comment says "panels"; counts and
@@ -19,6 +20,7 @@ export { detectorBatch } from './detector';
 export { readoutBatch } from './readout';
 export { refineVarProBatch, refineHessianBatch } from './refine';
 export { robustWeightsBatch } from './weights';
+export { oddMomentsBatch } from './symmetry';
 export { symEig, transpose } from './eig';
 import { BATCH } from './gemm';
 

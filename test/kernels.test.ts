@@ -89,6 +89,30 @@ function naiveRobustWeights(x: Float64Array, rows: number, d: number, inv: Float
   return out;
 }
 
+/**
+ * The definition of Kernels.oddMoments, written as plainly as possible: batches of
+ * BATCH_ROWS rows, each column's four sums in row order from +0, added once per batch.
+ */
+function naiveOddMoments(x: Float64Array, rows: number, d: number, rho?: Float64Array, init?: Float64Array): Float64Array {
+  const out = init ? Float64Array.from(init) : new Float64Array(4 * d);
+  for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+    for (let j = 0; j < d; j++) {
+      const s = [0, 0, 0, 0];
+      for (let r = r0; r < Math.min(rows, r0 + BATCH_ROWS); r++) {
+        const v = x[r * d + j];
+        const wv = rho ? rho[r] * v : v;
+        const wv3 = wv * v * v;
+        s[0] = s[0] + wv;
+        s[1] = s[1] + wv * wv;
+        s[2] = s[2] + wv3;
+        s[3] = s[3] + wv3 * wv3;
+      }
+      for (let q = 0; q < 4; q++) out[q * d + j] = out[q * d + j] + s[q];
+    }
+  }
+  return out;
+}
+
 function bitsEqual(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   const ia = new BigUint64Array(a.buffer, a.byteOffset, a.length);
@@ -533,6 +557,30 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
     K.robustWeights(new Float64Array(0), new Float64Array(0), 0, 3, new Float64Array(3), 1); // rows = 0
   });
 
+  it('oddMoments follows its definition exactly (with and without weights, accumulating)', () => {
+    for (const rows of [1, 2, 3, 7, 255, 256, 257, 600]) {
+      for (const d of [1, 2, 3, 5, 32, 33]) {
+        const r = rng(rows * 131 + d);
+        const x = awkwardArray(rows, d, r);
+        const rho = randWeights(rows, r);
+        for (const w of [undefined, rho]) {
+          const out = new Float64Array(4 * d + 2).fill(0);
+          out[4 * d] = -1;
+          K.oddMoments(out, x, rows, d, w);
+          const want = naiveOddMoments(x, rows, d, w);
+          expect(bitsEqual(out.subarray(0, 4 * d), want), `rows=${rows} d=${d} weighted=${!!w}: ${firstBitDiff(out.subarray(0, 4 * d), want)}`).toBe(true);
+          expect(out[4 * d]).toBe(-1); // nothing written past 4d
+          // A second call adds to the first (dst = dst + batch sum, per batch).
+          K.oddMoments(out, x, rows, d, w);
+          const twice = naiveOddMoments(x, rows, d, w, want);
+          expect(bitsEqual(out.subarray(0, 4 * d), twice)).toBe(true);
+        }
+      }
+    }
+    expect(() => K.oddMoments(new Float64Array(7), new Float64Array(6), 3, 2)).toThrow(RangeError);
+    expect(() => K.oddMoments(new Float64Array(8), new Float64Array(6), 3, 2, new Float64Array(2))).toThrow(RangeError);
+  });
+
   it('accumulates across calls exactly like one call over the same batches', () => {
     const r = rng(99);
     const plan = planFor(9, 5, 7, 3, false, r);
@@ -806,6 +854,20 @@ describe('wasm and js give bitwise-identical results', () => {
       const sj = sampleWeights(w, chunk, d), sw = sampleWeights(w, chunk, d, wasmKernels);
       const want = naiveRobustWeights(x, rows, d, Float64Array.from(w.scales, (s) => (s > 0 ? 1 / s : 0)), 1 / (1.5 * d));
       expect(bitsEqual(sj, sw) && bitsEqual(sj, want)).toBe(true);
+    }
+  });
+
+  it.each(ROWS)('oddMoments, rows=%i', (rows) => {
+    for (const d of DIMS) {
+      const r = rng(rows * 37 + d);
+      const x = awkwardArray(rows, d, r);
+      const rho = randWeights(rows, r);
+      for (const w of [undefined, rho]) {
+        const a = randArray(4 * d, r), b = a.slice();
+        jsKernels.oddMoments(a, x, rows, d, w);
+        wasmKernels.oddMoments(b, x, rows, d, w);
+        expect(bitsEqual(a, b), `d=${d} weighted=${!!w}: ${firstBitDiff(a, b)}`).toBe(true);
+      }
     }
   });
 

@@ -191,6 +191,14 @@ export interface Kernels {
   robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void;
 
   /**
+   * The symmetry test's sums (src/symmetry.ts) over `rows` rows of x (rows×d), accumulated into
+   * `out` (length ≥ 4d: S1 | V1 | S3 | V3, d values each) under the batch contract. Per row r
+   * and column j, with v = x_rj and wv = rho[r] * v (wv = v without weights), wv3 = (wv * v) * v:
+   *   S1_j += Σ wv,  V1_j += Σ wv * wv,  S3_j += Σ wv3,  V3_j += Σ wv3 * wv3.
+   */
+  oddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void;
+
+  /**
    * Eigendecomposition of the symmetric m×m matrix `a` (row-major; only the upper triangle
    * is read). `a` is not modified. Deterministic: the same input gives the same bits.
    */

@@ -70,3 +70,8 @@ export function checkSymEig(a: Float64Array, m: number): void {
   dim('m', m);
   len('a', a, m * m);
 }
+
+export function checkOddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho: Float64Array | null | undefined): void {
+  dim('rows', rows); dim('d', d, 1);
+  len('out', out, 4 * d); len('x', x, rows * d); weights(rho, rows);
+}

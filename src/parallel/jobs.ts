@@ -83,10 +83,11 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
       const m = [new Moments1Accumulator(kernels, d, l), new Moments1Accumulator(kernels, d, l)];
       halves(chunk, rho, d, l, start, (i, part, w) => m[i].add(part, w));
       const sym = new SymmetryAccumulator(d);
-      sym.add(chunk, rho);
+      sym.add(kernels, chunk, rho);
       moments1State(m[0], '0', out);
       moments1State(m[1], '1', out);
-      Object.assign(out, { s1: sym.s1, v1: sym.v1, s3: sym.s3, v3: sym.v3 });
+      // Own buffers (the views share one), so each can be transferred.
+      Object.assign(out, { s1: sym.s1.slice(), v1: sym.v1.slice(), s3: sym.s3.slice(), v3: sym.v3.slice() });
       return out;
     }
     case 'pass2': {

@@ -5,13 +5,14 @@
  * ../types.ts exactly.
  */
 import type { Kernels } from '../types.js';
-import { checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig } from '../validate.js';
+import { checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkOddMoments } from '../validate.js';
 import { detector } from './detector.js';
 import { symEig } from './eig.js';
 import { moments1 } from './moments.js';
 import { readout } from './readout.js';
 import { refineHessian, refineVarPro } from './refine.js';
 import { robustWeights } from './weights.js';
+import { oddMoments } from './symmetry.js';
 
 export const jsKernels: Kernels = {
   name: 'js',
@@ -38,6 +39,10 @@ export const jsKernels: Kernels = {
   robustWeights(out, x, rows, d, invScale, denom) {
     checkRobustWeights(out, x, rows, d, invScale, denom);
     robustWeights(out, x, rows, d, invScale, denom);
+  },
+  oddMoments(out, x, rows, d, rho) {
+    checkOddMoments(out, x, rows, d, rho);
+    oddMoments(out, x, rows, d, rho ?? null);
   },
   symEig(a, m) {
     checkSymEig(a, m);

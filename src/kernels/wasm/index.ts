@@ -17,7 +17,7 @@
  */
 import { PureneuronError } from '../../errors.js';
 import { BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type SymEigResult, type VarProSums } from '../types.js';
-import { checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig } from '../validate.js';
+import { checkDetector, checkMoments1, checkOddMoments, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig } from '../validate.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmMemory, type WasmModule } from './api.js';
 import { WASM_BASE64 } from './bytes.generated.js';
 
@@ -50,6 +50,7 @@ interface WasmExports {
     idxI: number, idxP: number, D: number, rho: number, Xw: number,
   ): void;
   robustWeightsBatch(out: number, X: number, nb: number, d: number, inv: number, denom: number): void;
+  oddMomentsBatch(out: number, X: number, nb: number, d: number, rho: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
 }
@@ -362,6 +363,24 @@ class WasmKernels implements Kernels {
       this.ex.robustWeightsBatch(b + oOut, b + oX, nb, d, b + oInv, denom);
       out.set(m.subarray(at(oOut), at(oOut) + nb), r0);
     }
+  }
+
+  oddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void {
+    checkOddMoments(out, x, rows, d, rho);
+    if (rows === 0) return;
+    const L = new Layout();
+    const oOut = L.add(4 * d), oX = L.add(BATCH_ROWS * d), oRho = rho ? L.add(BATCH_ROWS) : 0;
+    const b = this.reserve(L.bytes);
+    const m = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    m.set(out.subarray(0, 4 * d), at(oOut));
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const nb = Math.min(rows - r0, BATCH_ROWS);
+      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      this.ex.oddMomentsBatch(b + oOut, b + oX, nb, d, rho ? b + oRho : 0);
+    }
+    out.set(m.subarray(at(oOut), at(oOut) + 4 * d));
   }
 
   symEig(a: Float64Array, m: number): SymEigResult {
