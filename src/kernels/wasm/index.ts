@@ -56,6 +56,11 @@ interface WasmExports {
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
+
+/** Copies rows [r0, r0 + nb) of a row-major array with `width` columns into wasm memory at element `to`. */
+function copyRows(m: Float64Array, a: Float64Array, width: number, r0: number, nb: number, to: number): void {
+  m.set(a.subarray(r0 * width, (r0 + nb) * width), to);
+}
 /** Doubles in the packed panels of one batch with `cols` columns. */
 const panels = (cols: number): number => pad4(cols) * BATCH_ROWS;
 
@@ -190,9 +195,9 @@ class WasmKernels implements Kernels {
     m.set(sums.ys.subarray(0, l), at(oys));
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
-      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
-      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
-      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      copyRows(m, x, d, r0, nb, at(oX));
+      copyRows(m, y, l, r0, nb, at(oY));
+      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
       this.ex.moments1Batch(
         b + oxx, b + oyx, b + oyy, b + oxs, b + oys, b + oX, b + oY, nb, d, l, b + oXp, b + oYp,
         rho ? b + oRho : 0, b + oXw, b + oYw,
@@ -233,9 +238,9 @@ class WasmKernels implements Kernels {
     const literal = plan.literal ? 1 : 0;
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
-      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
-      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
-      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      copyRows(m, x, d, r0, nb, at(oX));
+      copyRows(m, y, l, r0, nb, at(oY));
+      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
       this.ex.detectorBatch(
         b + oT, b + oX, b + oY, nb, d, l, hDim, zDim, b + oRxT, b + oRyT, b + oPhT, literal,
         b + oH, b + oZ, b + oP, b + oE, b + oF, b + oG, rho ? b + oRho : 0,
@@ -266,9 +271,9 @@ class WasmKernels implements Kernels {
     this.ex.packWT(b + oWT, b + oW, k, d);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
-      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
-      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
-      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      copyRows(m, x, d, r0, nb, at(oX));
+      copyRows(m, y, l, r0, nb, at(oY));
+      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
       this.ex.readoutBatch(b + orr, b + ory, b + oX, b + oY, nb, d, l, k, b + oWT, b + oR, b + oYp, rho ? b + oRho : 0, b + oRw);
     }
     sums.rr.set(m.subarray(at(orr), at(orr) + k * k));
@@ -303,9 +308,9 @@ class WasmKernels implements Kernels {
     this.ex.packWT(b + oWT, b + oW, k, d);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
-      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
-      m.set(y.subarray(r0 * l, (r0 + nb) * l), at(oY));
-      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      copyRows(m, x, d, r0, nb, at(oX));
+      copyRows(m, y, l, r0, nb, at(oY));
+      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
       this.ex.refineVarProBatch(
         b + orr, b + ory, b + oS1, b + oS2, b + oyy, b + oX, b + oY, nb, d, l, k, b + oWT,
         b + oR, b + oXp, b + oYp, b + oGx, b + oGy, b + oGr, b + oIdx, rho ? b + oRho : 0, b + oRw, b + oYw,
@@ -338,8 +343,8 @@ class WasmKernels implements Kernels {
     this.ex.packWT(b + oWT, b + oW, k, d);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
-      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
-      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      copyRows(m, x, d, r0, nb, at(oX));
+      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
       this.ex.refineHessianBatch(
         b + oM, b + oX, nb, d, k, b + oWT, b + oR, b + oXp, b + oGl, b + oGr, b + oIdxI, b + oIdxP, b + oD, rho ? b + oRho : 0, b + oXw,
       );
@@ -359,7 +364,7 @@ class WasmKernels implements Kernels {
     m.set(invScale.subarray(0, d), at(oInv));
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
-      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
+      copyRows(m, x, d, r0, nb, at(oX));
       this.ex.robustWeightsBatch(b + oOut, b + oX, nb, d, b + oInv, denom);
       out.set(m.subarray(at(oOut), at(oOut) + nb), r0);
     }
@@ -376,8 +381,8 @@ class WasmKernels implements Kernels {
     m.set(out.subarray(0, 4 * d), at(oOut));
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
-      m.set(x.subarray(r0 * d, (r0 + nb) * d), at(oX));
-      if (rho) m.set(rho.subarray(r0, r0 + nb), at(oRho));
+      copyRows(m, x, d, r0, nb, at(oX));
+      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
       this.ex.oddMomentsBatch(b + oOut, b + oX, nb, d, rho ? b + oRho : 0);
     }
     out.set(m.subarray(at(oOut), at(oOut) + 4 * d));
