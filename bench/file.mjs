@@ -42,6 +42,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { root } from './lib/bundle.mjs';
+import { median, round } from './lib/stats.mjs';
 import { machineEnv, sourceProvenance } from './lib/env.mjs';
 
 const log = (...a) => console.error(...a);
@@ -120,12 +121,6 @@ const memoryMode = args.memoryCheck !== undefined;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-const median = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const round = (v, digits = 3) => (v === undefined || !Number.isFinite(v) ? v : Number(v.toPrecision(digits)));
 const nName = (n) => {
   const e = Math.floor(Math.log10(n));
   const m = n / 10 ** e;

@@ -21,6 +21,7 @@
 // fastest trial, a better estimate of the machine's speed when other processes compete.
 import os from 'node:os';
 import { importFromSource } from './lib/bundle.mjs';
+import { median, sameBits } from './lib/stats.mjs';
 import { machineEnv } from './lib/env.mjs';
 
 const args = process.argv.slice(2);
@@ -45,14 +46,6 @@ function rand() {
 }
 const randArray = (n) => Float64Array.from({ length: n }, rand);
 const tri = (n) => (n * (n + 1)) / 2;
-function sameBits(a, b) {
-  if (a.length !== b.length) return false;
-  const x = new BigUint64Array(a.buffer, a.byteOffset, a.length);
-  const y = new BigUint64Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-const median = (v) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const r2 = (v) => Math.round(v * 100) / 100;
 
 const randWeights = (n) => Float64Array.from({ length: n }, () => { const t = rand(); return t > 0.6 ? 0 : 1 + t; });

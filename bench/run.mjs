@@ -36,6 +36,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
 import { importFromSource, root } from './lib/bundle.mjs';
+import { median, round, sameBits } from './lib/stats.mjs';
 import { machineEnv, sourceProvenance } from './lib/env.mjs';
 const log = (...a) => console.error(...a);
 
@@ -133,25 +134,12 @@ const phasesOf = (runs) => {
 };
 const BACKENDS = ['wasm', 'js'];
 const tri = (m) => (m * (m + 1)) / 2;
-const median = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const round = (v, digits = 3) => (v === undefined || !Number.isFinite(v) ? v : Number(v.toPrecision(digits)));
 const shapeName = ([d, k, l]) => `(${d},${k},${l})`;
 const nName = (n) => {
   const e = Math.log10(n);
   return Number.isInteger(e) ? `1e${e}` : String(n);
 };
 const secs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`);
-function sameBits(a, b) {
-  if (a.length !== b.length) return false;
-  const x = new BigUint64Array(a.buffer, a.byteOffset, a.length);
-  const y = new BigUint64Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
 /** Aborts unless two models (or two failures) agree bitwise. */
 function requireSame(ref, got, what) {
   const problems = [];

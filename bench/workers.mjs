@@ -10,9 +10,11 @@
 // light per sample, so the calling thread's share (copying each chunk into shared memory)
 // weighs more there.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import { importFromSource, root } from './lib/bundle.mjs';
+import { median, round, sameBits } from './lib/stats.mjs';
 import { machineEnv, sourceProvenance } from './lib/env.mjs';
 
 const log = (...a) => console.error(...a);
@@ -42,12 +44,11 @@ const data = generate({ distribution: 'gaussian', noise: 0.05, seed: 1, n: args.
 const COUNTS = [1, 2];
 const runs = Object.fromEntries(COUNTS.map((w) => [w, []]));
 let reference;
-const same = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 for (let r = -1; r < args.repeats; r++) {
   for (const workers of COUNTS) {
     const model = await learn(data, { k, backend: 'wasm', workers });
     if (!reference) reference = model;
-    else if (!same(model.W, reference.W) || !same(model.A, reference.A)) {
+    else if (!sameBits(model.W, reference.W) || !sameBits(model.A, reference.A)) {
       console.error(`bench/workers: ${workers} worker(s) gave a different model than 1: aborting`);
       process.exit(1);
     }
@@ -57,13 +58,8 @@ for (let r = -1; r < args.repeats; r++) {
   }
 }
 await closeWorkers();
-env.loadavgEnd = (await import('node:os')).loadavg().map((v) => Number(v.toPrecision(3)));
+env.loadavgEnd = os.loadavg().map((v) => round(v));
 
-const median = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const PHASES = ['pass1', 'pass2', 'pass3', 'refine', 'total'].filter((p) => runs[1].some((t) => t[p] !== undefined));
 const med = Object.fromEntries(COUNTS.map((w) => [w, Object.fromEntries(PHASES.map((p) => [p, median(runs[w].map((t) => t[p] ?? 0))]))]));
 const ratio = Object.fromEntries(PHASES.map((p) => [p, med[1][p] / med[2][p]]));

@@ -1,8 +1,8 @@
 // The machine a benchmark ran on, recorded in every results file (bench/*.mjs).
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { round } from './stats.mjs';
 
-const round = (v) => Number(v.toPrecision(3));
 
 /** Node, V8, CPU, cores, platform, memory, date and the load average now. */
 export function machineEnv() {
@@ -14,7 +14,7 @@ export function machineEnv() {
     platform: `${os.platform()} ${os.arch()}`,
     memoryGiB: round(os.totalmem() / 2 ** 30),
     date: new Date().toISOString(),
-    loadavgStart: os.loadavg().map(round),
+    loadavgStart: os.loadavg().map((v) => round(v)),
   };
 }
 
