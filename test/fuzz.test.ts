@@ -28,6 +28,7 @@ import { learn, type LearnOptions } from '../src/learn.js';
 import { Model } from '../src/model.js';
 import { fileSource, type FileFormat } from '../src/sources/index.js';
 import type { ArrayInput } from '../src/types.js';
+import { sameBits } from './helpers/bits.js';
 
 const SEED = Number(process.env.PURENEURON_FUZZ_SEED ?? 20250611);
 const RUNS_SCALE = Number(process.env.PURENEURON_FUZZ_RUNS ?? 1);
@@ -121,12 +122,6 @@ const allFinite = (a: ArrayLike<number>): boolean => {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
   return true;
 };
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 interface Read {
   d: number;

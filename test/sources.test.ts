@@ -7,6 +7,7 @@ import { PureneuronError, type ErrorCode } from '../src/errors.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { arraySource, fileSource, formatFromPath, isSampleSource, toSampleSource } from '../src/sources/index.js';
 import type { Chunk, SampleSource } from '../src/types.js';
+import { sameBits } from './helpers/bits.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -33,12 +34,6 @@ function tricky(n: number, seed = 1): Float64Array {
 /** tricky() without the values that overflow float32 (they would rightly fail the value check). */
 function f32Safe(a: Float64Array): Float64Array {
   return a.map((v) => (Math.abs(v) > 3e38 ? 1e38 : v));
-}
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
 }
 
 interface Collected {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { compare } from '../compare.js';
 import { PureneuronError } from '../errors.js';
-import { generate } from '../generate.js';
+import { generate, type Generated } from '../generate.js';
 import { learn } from '../learn.js';
 import { Model } from '../model.js';
 import { Rng } from '../random.js';
@@ -46,14 +46,8 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export interface Planted {
-  x: Float64Array;
-  y: Float64Array;
-  n: number;
-  d: number;
-  l: number;
-  truth: Network;
-}
+/** Samples of a planted problem: what generate() returns. */
+export type Planted = Generated;
 
 /** Samples of a problem for a seed (deterministic). */
 export function plant(p: Problem, seed: number): Planted {
