@@ -9,7 +9,7 @@
  */
 import { assertFiniteMatrix } from './model.js';
 import { forward } from './forward.js';
-import { hungarian } from './hungarian.js';
+import { matchUnitRows } from './hungarian.js';
 import { Rng } from './random.js';
 import type { Network, NumericArray } from './types.js';
 
@@ -98,15 +98,7 @@ export function compare(model: Network, truth: Network, options: CompareOptions 
   const tNorm = rowNorms(truth.W, k, d);
   const mUnit = unitRows(model.W, mNorm, k, d);
   const tUnit = unitRows(truth.W, tNorm, k, d);
-  const cost = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      let c = 0;
-      for (let t = 0; t < d; t++) c += mUnit[i * d + t] * tUnit[j * d + t];
-      cost[i * k + j] = -c;
-    }
-  }
-  const permutation = hungarian(cost, k, k);
+  const { permutation } = matchUnitRows(mUnit, tUnit, k, d);
 
   // --- wError on unit rows.
   let num = 0;

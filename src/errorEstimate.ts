@@ -10,7 +10,7 @@
  * error): the estimate reported is half their distance (the same measure as compare()'s
  * wError). It does not see bias (asymmetric inputs, wrong k).
  */
-import { hungarian } from './hungarian.js';
+import { matchUnitRows } from './hungarian.js';
 import type { Moments1Sums } from './kernels/types.js';
 import { outputSign } from './layers.js';
 import { matmul, normalizeRows, solve, svd, symmetrizeUpper, transpose } from './linalg.js';
@@ -18,14 +18,7 @@ import type { LinearPart } from './reduce.js';
 
 /** ‖Ŵ₁ − Ŵ₂‖_F / √k with unit rows, after matching rows by a Hungarian assignment on cosine. */
 export function weightDistance(W1: Float64Array, W2: Float64Array, k: number, d: number): number {
-  const cost = new Float64Array(k * k);
-  for (let i = 0; i < k; i++)
-    for (let j = 0; j < k; j++) {
-      let c = 0;
-      for (let t = 0; t < d; t++) c += W1[i * d + t] * W2[j * d + t];
-      cost[i * k + j] = -c;
-    }
-  const perm = hungarian(cost, k, k);
+  const { cost, permutation: perm } = matchUnitRows(W1, W2, k, d);
   let s = 0;
   for (let i = 0; i < k; i++) s += 2 + 2 * cost[i * k + perm[i]]; // ‖a − b‖² = 2 − 2cos for unit rows
   return Math.sqrt(Math.max(s, 0) / k);

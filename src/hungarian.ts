@@ -73,3 +73,20 @@ export function hungarian(cost: ArrayLike<number>, rows: number, cols: number = 
   for (let j = 1; j <= m; j++) if (p[j] !== 0) assignment[p[j] - 1] = j - 1;
   return assignment;
 }
+
+/**
+ * Matches the rows of two k×d matrices with unit rows (Hungarian on cost = −cos): returns the
+ * cost matrix (k×k, row i of U1 against row j of U2) and permutation[i], the row of U2 matched
+ * to row i of U1. Shared by compare() and the half-sample error estimate.
+ */
+export function matchUnitRows(U1: ArrayLike<number>, U2: ArrayLike<number>, k: number, d: number): { cost: Float64Array; permutation: number[] } {
+  const cost = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      let c = 0;
+      for (let t = 0; t < d; t++) c += U1[i * d + t] * U2[j * d + t];
+      cost[i * k + j] = -c;
+    }
+  }
+  return { cost, permutation: hungarian(cost, k, k) };
+}
