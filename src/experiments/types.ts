@@ -234,14 +234,8 @@ export interface SpectralResult extends ResultBase {
   aggregates: SpectralAggregate[];
 }
 
-export interface BaselineResult extends ResultBase {
-  kind: 'baseline';
-  problems: BaselineProblem[];
-  adam: AdamSettings;
-  refine: AdamSettings;
-  refineLearner?: LearnerOptions;
-  target: number;
-  fineTarget: number;
+/** The sweep's settings (as run) and its rows. */
+export interface BaselineResult extends ResultBase, Pick<BaselineSweep, 'kind' | 'problems' | 'adam' | 'refine' | 'refineLearner' | 'target' | 'fineTarget'> {
   rows: BaselineRow[];
   aggregates: BaselineAggregate[];
 }
