@@ -308,7 +308,12 @@ async function refineLoop(runner: PassRunner, o: RefineOptions, plan: { passes: 
     // samples (mixing sample sets would make the reduced matrix inconsistent). The last pass
     // only evaluates the loss (its step would never be tried): no Gauss–Newton matrix.
     const last = it === plan.passes - 1;
-    const { state } = await runner.run('refine', { W, k, d, l, hessianRows: last ? 0 : HESSIAN_ROWS }, 'refine', rows, rows);
+    const { state, rows: read } = await runner.run('refine', { W, k, d, l, hessianRows: last ? 0 : HESSIAN_ROWS }, 'refine', rows, rows);
+    // learn()'s source holds all n samples; a shard given to `pureneuron refine` may not, and a
+    // refinement over fewer samples than the single run's would give another model.
+    if (read < rows) {
+      throw new PureneuronError('TOO_FEW_SAMPLES', `the refinement reads the first ${rows} samples of the data, but this shard holds ${read}: give refine the first shard(s) holding at least ${rows} samples (or lower refineSamples in the plan)`);
+    }
     const vp = new VarProAccumulator(W, k, d, l);
     absorbVarPro(vp, state, '');
     const vpH = new VarProAccumulator(W, k, d, l);

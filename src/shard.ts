@@ -182,23 +182,11 @@ export async function refineShards(state: ShardState, input: ArrayInput | Sample
   const s2 = afterPass2(kernels, s1, state.passes[1].state, o);
   const est = estimateError(kernels, s1, s2, o);
   const chunkRows = run.chunkRows ?? state.chunkRows;
-  const rows = Math.min(s1.n, o.refineSamples);
-  const workers = resolveWorkers(run.workers ?? 'auto', Math.min(source.n ?? rows, rows), chunkRows);
+  const workers = resolveWorkers(run.workers ?? 'auto', Math.min(source.n ?? Infinity, s1.n, o.refineSamples), chunkRows);
   const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
   const runner = new PassRunner(source, kernels, runnerOptions({ ...o, chunkRows, signal: run.signal, onProgress: run.onProgress }), pool);
   runner.weighting = state.weighting ?? undefined;
   try {
-    if (refinePlan(o, s1.n, s1.k, d, l).passes > 0) {
-      // The refinement must read the single run's first `rows` samples: this source must hold them.
-      let seen = 0;
-      for await (const c of source.chunks(Math.max(chunkRows, 1), run.signal)) {
-        seen += c.rows;
-        if (seen >= rows) break;
-      }
-      if (seen < rows) {
-        throw new PureneuronError('TOO_FEW_SAMPLES', `the refinement reads the first ${rows} samples of the data, but this shard holds ${seen}: give refine the first shard(s) holding at least ${rows} samples (or lower refineSamples in the plan)`);
-      }
-    }
     const r = await refineStage(runner, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate);
     return { ...state, W: r.W, refinement: r.report ?? null, source: undefined };
   } finally {
