@@ -45,15 +45,6 @@ export class SymmetryAccumulator {
     kernels.oddMoments(this.sums, chunk.x, chunk.rows, this.d, rho);
   }
 
-  merge(other: SymmetryAccumulator): void {
-    for (let j = 0; j < this.d; j++) {
-      this.s1[j] += other.s1[j];
-      this.v1[j] += other.v1[j];
-      this.s3[j] += other.s3[j];
-      this.v3[j] += other.v3[j];
-    }
-  }
-
   report(): SymmetryReport {
     const threshold = Math.sqrt(2 * Math.log(4 * this.d)) + 3;
     let maxZ = 0;
