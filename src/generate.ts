@@ -16,6 +16,7 @@
  * loop (makeRowFiller), which consumes each stream in sample order.
  */
 import { Rng } from './random.js';
+import { sharedF64 } from './sharedMemory.js';
 import type { Network } from './types.js';
 
 export type Distribution = 'gaussian' | 'correlated' | 'uniform' | 'rademacher' | 'mixture' | 'laplace' | 'student-t';
@@ -81,9 +82,9 @@ export interface GenerateOptions {
 }
 
 export interface Generated {
-  /** n×d row-major. */
+  /** n×d row-major, on a SharedArrayBuffer where available (learn()'s workers read it in place). */
   x: Float64Array;
-  /** n×l row-major. */
+  /** n×l row-major, likewise shared. */
   y: Float64Array;
   n: number;
   d: number;
@@ -671,8 +672,8 @@ export function generate(options: GenerateOptions): Generated {
   const o = resolve(options);
   const { n, d, l } = o;
   const truth = plantNetwork(o);
-  const x = new Float64Array(n * d);
-  const y = new Float64Array(n * l);
+  const x = sharedF64(n * d);
+  const y = sharedF64(n * l);
   makeRowFiller(o, truth)(x, y, n);
   return { x, y, n, d, l, truth };
 }

@@ -28,6 +28,9 @@ export interface Chunk {
  * until the first pass has counted it. A source need not check its values: learn() checks
  * that every pass's sums are finite and, when they are not, reads the source once more to
  * name the first NaN or ±Infinity (sample and column).
+ * A source may overwrite a chunk's arrays once the next chunk is asked for (learn() copies what
+ * its worker threads need before that), except arrays on a SharedArrayBuffer: workers read
+ * those in place, so they must stay unchanged until the pass ends.
  */
 export interface SampleSource {
   readonly d: number;

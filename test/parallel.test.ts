@@ -28,6 +28,37 @@ describe('worker threads', () => {
     }
   });
 
+  it('shared, plain and Float32 inputs, and a source that reuses one buffer, give the same bits', async () => {
+    // generate() returns shared memory (read in place by the workers); plain arrays are copied
+    // into the pool's slots, Float32 chunks are widened into shared memory.
+    expect(g.x.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const opts = { k: 4, workers: 2, chunkRows: 3000, refine: 1 } as const;
+    const base = await learn(input, opts);
+    const plain = await learn({ ...input, x: Float64Array.from(g.x), y: Float64Array.from(g.y) }, opts);
+    expect(Array.from(plain.W)).toEqual(Array.from(base.W));
+    const x32 = Float32Array.from(g.x), y32 = Float32Array.from(g.y);
+    const wide = await learn({ ...input, x: Float64Array.from(x32), y: Float64Array.from(y32) }, { ...opts, workers: 0 });
+    const f32 = await learn({ ...input, x: x32, y: y32 }, opts);
+    expect(Array.from(f32.W)).toEqual(Array.from(wide.W));
+    // A streaming source that overwrites one plain buffer with every chunk: the pool must have
+    // copied each chunk before the next one is read.
+    const reusing = {
+      d: 9, l: 7, n: g.n,
+      async *chunks(maxRows: number) {
+        const bx = new Float64Array(maxRows * 9), by = new Float64Array(maxRows * 7);
+        for (let s = 0; s < g.n; s += maxRows) {
+          const rows = Math.min(maxRows, g.n - s);
+          bx.set(g.x.subarray(s * 9, (s + rows) * 9));
+          by.set(g.y.subarray(s * 7, (s + rows) * 7));
+          yield { x: bx.subarray(0, rows * 9), y: by.subarray(0, rows * 7), rows };
+        }
+      },
+    };
+    const streamed = await learn(reusing, opts);
+    expect(Array.from(streamed.W)).toEqual(Array.from(base.W));
+    expect(Array.from(streamed.A)).toEqual(Array.from(base.A));
+  });
+
   it("'auto' uses workers only when the data span more than one chunk", async () => {
     const small = await learn(input, { k: 4 });
     expect(small.diagnostics!.workers).toBe(0);

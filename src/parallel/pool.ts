@@ -14,12 +14,13 @@ import type { BackendName } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import type { JobKind } from './jobs.js';
 import type { PassState } from './state.js';
+import { isShared, sharedF64 } from '../sharedMemory.js';
 import { WORKER_SOURCE } from './worker.generated.js';
 
 interface Pending {
   resolve: (s: PassState) => void;
   reject: (e: Error) => void;
-  slot: Slot;
+  slot?: Slot;
 }
 
 /**
@@ -33,15 +34,11 @@ interface Slot {
 }
 
 /** `a` itself when it already lives in shared memory (no copy), else `slot` filled with a copy. */
-function shared(a: Float64Array, slot: Float64Array): Float64Array {
-  if (a.buffer instanceof SharedArrayBuffer) return a;
-  const view = slot.subarray(0, a.length);
+function shared(a: Float64Array, slot: Float64Array | undefined): Float64Array {
+  if (isShared(a)) return a;
+  const view = slot!.subarray(0, a.length);
   view.set(a);
   return view;
-}
-
-function sharedF64(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(Math.max(length, 1) * 8));
 }
 
 interface Reply {
@@ -82,25 +79,32 @@ export class WorkerPool {
    * Runs one job on the next idle worker (waiting for one if all are busy). The chunk reaches
    * the worker through shared memory: a reused slot the chunk is copied into, or the chunk's own
    * buffer when that is already a SharedArrayBuffer (zero copy; the caller must then leave it
-   * unchanged until the job settles).
+   * unchanged until the job settles). The copy is made at once, before waiting for a worker,
+   * so that it overlaps the jobs still running instead of delaying the next one; the caller may
+   * reuse its chunk as soon as run() returns.
    */
   async run(kind: JobKind, params: unknown, chunk: Chunk, start: number, signal?: AbortSignal): Promise<PassState> {
     if (this.failure) throw this.failure;
+    // No slot when the chunk already lives in shared memory.
+    const slot = isShared(chunk.x) && isShared(chunk.y) ? undefined : this.slot(chunk.x.length, chunk.y.length);
+    const x = shared(chunk.x, slot?.x);
+    const y = shared(chunk.y, slot?.y);
     let w = this.idle.pop();
     while (!w) {
       await new Promise<void>((res) => this.waiting.push(res));
-      if (this.failure) throw this.failure;
+      if (this.failure) {
+        this.reuse(slot);
+        throw this.failure;
+      }
       w = this.idle.pop();
     }
     if (signal?.aborted) {
       // The learner that queued this job has stopped: hand the worker on instead of running it.
+      this.reuse(slot);
       this.release(w);
       throwIfAborted(signal, 'learning');
     }
     w.ref();
-    const slot = this.slot(chunk.x.length, chunk.y.length);
-    const x = shared(chunk.x, slot.x);
-    const y = shared(chunk.y, slot.y);
     const id = this.nextId++;
     const worker = w;
     return new Promise<PassState>((resolve, reject) => {
@@ -117,6 +121,10 @@ export class WorkerPool {
     return s;
   }
 
+  private reuse(slot: Slot | undefined): void {
+    if (slot) this.slots.push(slot);
+  }
+
   /** `w` is free again: unref it and wake one waiting job. */
   private release(w: Worker): void {
     w.unref();
@@ -129,7 +137,7 @@ export class WorkerPool {
     this.pending.delete(r.id);
     this.release(w);
     if (!p) return;
-    this.slots.push(p.slot);
+    this.reuse(p.slot);
     if (r.error) {
       const { name, message, code } = r.error;
       p.reject(code ? new PureneuronError(code, message) : name === 'RangeError' ? new RangeError(message) : name === 'TypeError' ? new TypeError(message) : new Error(message));

@@ -1,5 +1,6 @@
 /** In-memory samples as a SampleSource. */
 import type { ArrayInput, Chunk, SampleSource } from '../types.js';
+import { sharedF64 } from '../sharedMemory.js';
 import { checkFinite, checkMaxRows, checkPositiveInt, throwIfAborted } from './check.js';
 
 function describe(v: unknown): string {
@@ -11,7 +12,8 @@ function describe(v: unknown): string {
 /**
  * Wraps n×d inputs x and n×l outputs y (row-major) as a re-readable source.
  * Float64Array chunks are zero-copy subarrays of the input (so the caller must not mutate the
- * arrays while a pass runs); Float32Array inputs are widened one chunk at a time, so memory
+ * arrays while a pass runs; worker threads read them in place when they are on a
+ * SharedArrayBuffer, else the pool copies each chunk once per pass); Float32Array inputs are widened one chunk at a time, so memory
  * stays at one chunk beyond the input. Values are checked for NaN/±Infinity during the first
  * complete pass unless `checkValues` is false (learn() passes false: it checks the pass sums
  * instead, which is free, and rescans only when they are not finite — see learn.ts).
@@ -40,8 +42,13 @@ export function arraySource(input: ArrayInput, { checkValues = true }: { checkVa
   }
   if (y.length !== n * l) throw new RangeError(`y has ${y.length} values, expected n·l = ${n * l}`);
 
-  const slice = (a: Float64Array | Float32Array, from: number, to: number): Float64Array =>
-    a instanceof Float64Array ? a.subarray(from, to) : Float64Array.from(a.subarray(from, to));
+  // Float32 chunks are widened into shared memory, which learn()'s workers read in place.
+  const slice = (a: Float64Array | Float32Array, from: number, to: number): Float64Array => {
+    if (a instanceof Float64Array) return a.subarray(from, to);
+    const wide = sharedF64(to - from);
+    wide.set(a.subarray(from, to));
+    return wide;
+  };
 
   // Values are checked until one complete pass has seen them all: the arrays are the caller's
   // and must not change while a learner reads them, so later passes (one per pass of the

@@ -16,6 +16,7 @@ import type { Chunk, SampleSource } from '../types.js';
 import { rawSpec, npySpec } from './binary.js';
 import { DEFAULT_BLOCK_BYTES } from './blocks.js';
 import { checkFinite, checkMaxRows, checkPositiveInt, throwIfAborted } from './check.js';
+import { sharedF64 } from '../sharedMemory.js';
 import { csvSpec } from './csv.js';
 import type { FileSpec, Role, RowReader } from './spec.js';
 
@@ -140,8 +141,9 @@ class FileSource implements SampleSource {
           if (rx !== 0 || ry !== 0) throw this.mismatch(done + rx, done + ry);
           break;
         }
-        const x = new Float64Array(want * d);
-        const y = new Float64Array(want * l);
+        // Shared memory: learn()'s workers read the chunk in place (no copy into the pool's slots).
+        const x = sharedF64(want * d);
+        const y = sharedF64(want * l);
         const rx = await xr.read(x, want);
         const ry = await yr.read(y, want);
         if (rx !== ry) {
