@@ -30,7 +30,7 @@ describe('worker threads', () => {
 
   it('shared, plain and Float32 inputs, and a source that reuses one buffer, give the same bits', async () => {
     // generate() returns shared memory (read in place by the workers); plain arrays are copied
-    // into the pool's slots, Float32 chunks are widened into shared memory.
+    // into the pool's slots, and so are Float32 chunks once widened.
     expect(g.x.buffer).toBeInstanceOf(SharedArrayBuffer);
     const opts = { k: 4, workers: 2, chunkRows: 3000, refine: 1 } as const;
     const base = await learn(input, opts);

@@ -1,6 +1,5 @@
 /** In-memory samples as a SampleSource. */
 import type { ArrayInput, Chunk, SampleSource } from '../types.js';
-import { sharedF64 } from '../sharedMemory.js';
 import { checkFinite, checkMaxRows, checkPositiveInt, throwIfAborted } from './check.js';
 
 function describe(v: unknown): string {
@@ -42,13 +41,9 @@ export function arraySource(input: ArrayInput, { checkValues = true }: { checkVa
   }
   if (y.length !== n * l) throw new RangeError(`y has ${y.length} values, expected n·l = ${n * l}`);
 
-  // Float32 chunks are widened into shared memory, which learn()'s workers read in place.
-  const slice = (a: Float64Array | Float32Array, from: number, to: number): Float64Array => {
-    if (a instanceof Float64Array) return a.subarray(from, to);
-    const wide = sharedF64(to - from);
-    wide.set(a.subarray(from, to));
-    return wide;
-  };
+  // Float32 chunks are widened into fresh ordinary buffers (not shared ones: see files.ts).
+  const slice = (a: Float64Array | Float32Array, from: number, to: number): Float64Array =>
+    a instanceof Float64Array ? a.subarray(from, to) : Float64Array.from(a.subarray(from, to));
 
   // Values are checked until one complete pass has seen them all: the arrays are the caller's
   // and must not change while a learner reads them, so later passes (one per pass of the

@@ -16,7 +16,6 @@ import type { Chunk, SampleSource } from '../types.js';
 import { rawSpec, npySpec } from './binary.js';
 import { DEFAULT_BLOCK_BYTES } from './blocks.js';
 import { checkFinite, checkMaxRows, checkPositiveInt, throwIfAborted } from './check.js';
-import { sharedF64 } from '../sharedMemory.js';
 import { csvSpec } from './csv.js';
 import type { FileSpec, Role, RowReader } from './spec.js';
 
@@ -141,9 +140,11 @@ class FileSource implements SampleSource {
           if (rx !== 0 || ry !== 0) throw this.mismatch(done + rx, done + ry);
           break;
         }
-        // Shared memory: learn()'s workers read the chunk in place (no copy into the pool's slots).
-        const x = sharedF64(want * d);
-        const y = sharedF64(want * l);
+        // Fresh ordinary buffers per chunk (the pool copies them into its reused shared slots):
+        // a fresh SharedArrayBuffer per chunk would be referenced by a worker's heap too, which
+        // rarely collects, and peak memory grew 2× in the large-file test.
+        const x = new Float64Array(want * d);
+        const y = new Float64Array(want * l);
         const rx = await xr.read(x, want);
         const ry = await yr.read(y, want);
         if (rx !== ry) {
