@@ -5,6 +5,7 @@
 //   readout.ts  pass 3 (readoutBatch)    eig.ts       symmetric eigensolver (symEig)
 //   refine.ts   refinement sums (refineVarProBatch, refineHessianBatch)
 //   weights.ts  robust sample weights (robustWeightsBatch)
+//   cholesky.ts refinement's dense SPD algebra (cholesky, triInverse)
 //   symmetry.ts the symmetry test's odd-moment sums (oddMomentsBatch)
 //
 // ABI: every pointer is a byte offset into the exported memory (i32, pass `ptr >>> 0`-clean
@@ -22,6 +23,7 @@ export { refineVarProBatch, refineHessianBatch } from './refine';
 export { robustWeightsBatch } from './weights';
 export { oddMomentsBatch } from './symmetry';
 export { symEig, transpose } from './eig';
+export { cholesky, triInverse } from './cholesky';
 import { BATCH } from './gemm';
 
 /** BATCH_ROWS as compiled in, so the glue can check it agrees with src/kernels/types.ts. */

@@ -17,6 +17,9 @@
 //   flop count (the ρ multiplies are not counted), so the ratio to unweighted is the overhead.
 // - robustWeights: million rows per second (d = 32, including the copy into wasm memory).
 // - symEig: milliseconds per call.
+// - cholesky, triInverse: milliseconds per call at p = 512 (k·d of the refinement's Gauss–Newton
+//   matrix at (32,16,·)); a diagonally dominant SPD matrix. The cholesky time includes restoring
+//   the input first (one 2 MB copy, the same for both backends: the factor works in place).
 // Each figure is the median over trials (one call of `rows` rows per trial); "best" is the
 // fastest trial, a better estimate of the machine's speed when other processes compete.
 import os from 'node:os';
@@ -47,6 +50,16 @@ function rand() {
 const randArray = (n) => Float64Array.from({ length: n }, rand);
 const tri = (n) => (n * (n + 1)) / 2;
 const r2 = (v) => Math.round(v * 100) / 100;
+
+/** p×p SPD: random symmetric off-diagonal in [-1, 1), diagonal p (diagonally dominant). */
+function randomSpd(p) {
+  const a = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < i; j++) a[i * p + j] = a[j * p + i] = rand();
+    a[i * p + i] = p;
+  }
+  return a;
+}
 
 const randWeights = (n) => Float64Array.from({ length: n }, () => { const t = rand(); return t > 0.6 ? 0 : 1 + t; });
 
@@ -101,6 +114,15 @@ function agree() {
     const p = wasm.symEig(a, m), q = jsKernels.symEig(a, m);
     if (!sameBits(p.values, q.values) || !sameBits(p.vectors, q.vectors)) problems.push(`symEig m=${m}`);
   }
+  for (const p of [1, 7, 130, 512]) {
+    const A = randomSpd(p);
+    const a = A.slice(), b = A.slice();
+    if (!wasm.cholesky(a, p) || !jsKernels.cholesky(b, p) || !sameBits(a, b)) problems.push(`cholesky p=${p}`);
+    const x = new Float64Array(p * p), y = new Float64Array(p * p);
+    wasm.triInverse(a, p, x);
+    jsKernels.triInverse(b, p, y);
+    if (!sameBits(x, y)) problems.push(`triInverse p=${p}`);
+  }
   return problems;
 }
 
@@ -122,7 +144,7 @@ function time(fn, trials) {
   return t;
 }
 
-const results = { detector: [], moments1: [], readout: [], robustWeights: [], symEig: [] };
+const results = { detector: [], moments1: [], readout: [], robustWeights: [], symEig: [], cholesky: [] };
 
 for (const k of quick ? [8, 16] : [8, 16, 32]) {
   const plan = detectorPlan(k);
@@ -206,6 +228,22 @@ for (const m of quick ? [136] : [136, 528]) {
   results.symEig.push(row);
 }
 
+{
+  const p = 512;
+  const A = randomSpd(p);
+  const work = new Float64Array(p * p);
+  const L = A.slice();
+  jsKernels.cholesky(L, p);
+  const out = new Float64Array(p * p);
+  const row = { p };
+  for (const K of backends) {
+    const n = quick ? 3 : TRIALS;
+    row[`${K.name}CholeskyMs`] = r2(median(time(() => { work.set(A); K.cholesky(work, p); }, n)));
+    row[`${K.name}TriInverseMs`] = r2(median(time(() => K.triInverse(L, p, out), n)));
+  }
+  results.cholesky.push(row);
+}
+
 // After the first ArrayBuffer detach in a process (memory.grow of any wasm memory, a transfer to
 // a worker, ...), V8 adds detach checks to optimized typed-array code for good: JS kernels get
 // slower. The wasm backend avoids growing for common sizes (32 MiB initial memory), but user
@@ -253,6 +291,13 @@ lines.push('');
 lines.push('| symEig m | wasm ms | js ms |');
 lines.push('|---|---|---|');
 for (const r of results.symEig) lines.push(`| ${r.m} | ${r.wasmMs} | ${r.jsMs} |`);
+lines.push('');
+lines.push('| cholesky / triInverse p | wasm ms | js ms |');
+lines.push('|---|---|---|');
+for (const r of results.cholesky) {
+  lines.push(`| cholesky ${r.p} | ${r.wasmCholeskyMs} | ${r.jsCholeskyMs} |`);
+  lines.push(`| triInverse ${r.p} | ${r.wasmTriInverseMs} | ${r.jsTriInverseMs} |`);
+}
 console.log(lines.join('\n'));
 console.log('');
 console.log(JSON.stringify({ env, agreement: 'bitwise', ...results }, null, 2));

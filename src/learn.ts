@@ -224,7 +224,7 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   if (o.errorEstimate) lap('errorEstimate');
 
   // Optional refinement of W (its passes read the first refineSamples samples only).
-  const { W, report: refinement } = await refineStage(runner, o, s2.W, n, k, d, l, est.errorEstimate);
+  const { W, report: refinement } = await refineStage(kernels, runner, o, s2.W, n, k, d, l, est.errorEstimate);
   if (refinement) lap('refine');
 
   // Pass 3: least squares of y on relu(Ŵx) over all samples, at the final W.
@@ -254,14 +254,15 @@ export function runnerOptions(o: { chunkRows: number; signal?: AbortSignal; onPr
  * refinement's standard error needs it to have converged): the refinement fits the first
  * refineSamples samples, the spectral estimate all n, so for n ≫ refineSamples the spectral W
  * can be the more accurate (at (32,16,32): 0.0045 at n = 1e6 vs 0.0011 refined; about equal at
- * 1e7; the spectral one better beyond).
+ * 1e7; the spectral one better beyond). `kernels` runs the Gauss–Newton solves' dense algebra
+ * (Kernels.cholesky, Kernels.triInverse) on this thread; the passes use the runner's.
  */
 export async function refineStage(
-  runner: PassRunner, o: RefineOptions, W0: Float64Array, n: number, k: number, d: number, l: number, spectralEstimate: number | undefined,
+  kernels: Kernels, runner: PassRunner, o: RefineOptions, W0: Float64Array, n: number, k: number, d: number, l: number, spectralEstimate: number | undefined,
 ): Promise<{ W: Float64Array; report?: RefineReport }> {
   const plan = refinePlan(o, n, k, d, l);
   if (plan.passes === 0) return { W: W0 };
-  const r = await refineLoop(runner, o, plan, W0, n, k, d, l);
+  const r = await refineLoop(kernels, runner, o, plan, W0, n, k, d, l);
   const se = r.report.standardError;
   r.report.used = !(o.refine === 'auto' && se !== undefined && spectralEstimate !== undefined && refinementConverged(r.report.losses) && spectralEstimate < se);
   return { W: r.report.used ? r.W : W0, report: r.report };
@@ -293,7 +294,10 @@ export function refinePlan(o: RefineOptions, n: number, k: number, d: number, l:
  * Local refinement (refine.ts): up to plan.passes streamed Gauss–Newton passes over the first
  * min(n, o.refineSamples) samples. Returns W with unit rows.
  */
-async function refineLoop(runner: PassRunner, o: RefineOptions, plan: { passes: number; stopBelow: number }, W0: Float64Array, n: number, k: number, d: number, l: number) {
+async function refineLoop(
+  kernels: Kernels, runner: PassRunner, o: RefineOptions, plan: { passes: number; stopBelow: number }, W0: Float64Array, n: number, k: number, d: number,
+  l: number,
+) {
   const rows = Math.min(n, o.refineSamples);
   let W = W0;
   let Wprev = W0;
@@ -339,7 +343,7 @@ async function refineLoop(runner: PassRunner, o: RefineOptions, plan: { passes: 
     best = { W, loss };
     if (stalled || last) break;
     H = vpH.reducedHessian(hes, vpH.leastSquaresA() ?? A);
-    const delta = newtonStep(H, vp.gradient(A));
+    const delta = newtonStep(H, vp.gradient(A), kernels);
     let dn = 0;
     let wn = 0;
     for (let i = 0; i < delta.length; i++) { dn += delta[i] * delta[i]; wn += W[i] * W[i]; }
@@ -350,7 +354,7 @@ async function refineLoop(runner: PassRunner, o: RefineOptions, plan: { passes: 
   // The best evaluated W, with unit rows (the scale moves into A at the final least squares).
   const Wn = normalizeRows(Float64Array.from(best.W), k, d);
   // Its standard error from the latest Gauss–Newton matrix (at best.W or one step before it).
-  const standardError = H && Number.isFinite(best.loss) ? refinedStandardError(H, best.W, k, d, best.loss, l, rows) : undefined;
+  const standardError = H && Number.isFinite(best.loss) ? refinedStandardError(H, best.W, k, d, best.loss, l, rows, kernels) : undefined;
   return { W: Wn, report: { iterations, samples: rows, losses, standardError, used: true } as RefineReport };
 }
 

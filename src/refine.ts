@@ -219,41 +219,30 @@ function gram(A: Float64Array, l: number, k: number): Float64Array {
  * Solves (H + μI)δ = g with a tiny ridge μ (H can be singular when a unit is rarely active, and
  * is always singular along the k scale directions δw_i ∝ w_i, which the loss with A eliminated
  * does not see). H is a Gauss–Newton matrix, symmetric positive semidefinite, so Cholesky
- * (3× cheaper than LU, in plain JS: the same bits on either backend) solves it; LU is the
+ * (3× cheaper than LU; Kernels.cholesky, the same bits on either backend) solves it; LU is the
  * fallback should rounding leave a pivot that is not positive.
  */
-export function newtonStep(H: Float64Array, g: Float64Array): Float64Array {
+export function newtonStep(H: Float64Array, g: Float64Array, kernels: Kernels): Float64Array {
   const p = g.length;
   let tr = 0;
   for (let i = 0; i < p; i++) tr += H[i * p + i];
   const Hm = Float64Array.from(H);
   const mu = (1e-9 * tr) / p;
   for (let i = 0; i < p; i++) Hm[i * p + i] += mu;
-  const delta = choleskySolve(Float64Array.from(Hm), g, p) ?? solve(Hm, g, p, 1);
+  // A failed factor leaves Hm unchanged (Kernels.cholesky), so LU can take it as it is.
+  const delta = choleskySolve(Hm, g, p, kernels) ?? solve(Hm, g, p, 1);
   if (!delta.every(Number.isFinite)) throw new PureneuronError('NUMERICAL_FAILURE', 'refinement: the Gauss–Newton system is singular');
   return delta;
 }
 
 /**
  * x = S⁻¹b for S symmetric positive definite (p×p row-major; the lower triangle is read and
- * overwritten with the Cholesky factor L, S = L·Lᵀ). Undefined when a pivot is not positive.
- * Row-oriented (every inner loop runs along contiguous rows of L).
+ * overwritten with the Cholesky factor L, S = L·Lᵀ, by Kernels.cholesky). Undefined when a pivot
+ * is not positive (S is then unchanged). The two O(p²) triangular solves run here, row-oriented
+ * (every inner loop runs along contiguous rows of L).
  */
-export function choleskySolve(S: Float64Array, b: Float64Array, p: number): Float64Array | undefined {
-  for (let i = 0; i < p; i++) {
-    const ri = i * p;
-    for (let j = 0; j <= i; j++) {
-      const rj = j * p;
-      let v = S[ri + j];
-      for (let t = 0; t < j; t++) v -= S[ri + t] * S[rj + t];
-      if (j < i) {
-        S[ri + j] = v / S[rj + j];
-      } else {
-        if (!(v > 0)) return undefined;
-        S[ri + i] = Math.sqrt(v);
-      }
-    }
-  }
+export function choleskySolve(S: Float64Array, b: Float64Array, p: number, kernels: Kernels): Float64Array | undefined {
+  if (!kernels.cholesky(S, p)) return undefined;
   const x = Float64Array.from(b);
   for (let i = 0; i < p; i++) {
     const ri = i * p;
@@ -277,9 +266,12 @@ export function choleskySolve(S: Float64Array, b: Float64Array, p: number): Floa
  * (the loss cannot see a unit's scale, which A absorbs; compare() normalizes rows too), so the
  * trace is taken on the complement: M = PHP + c·(I − P) with P removing the row directions and
  * c = tr(H)/p, whose inverse adds exactly k/c on the removed directions. Undefined when M is
- * not positive definite. Cost: one Cholesky factor and its inverse, p³/3 for p = k·d.
+ * not positive definite. Cost: one Cholesky factor and its inverse, p³/3 for p = k·d
+ * (Kernels.cholesky and Kernels.triInverse; the same bits on either backend).
  */
-export function refinedStandardError(H: Float64Array, W: Float64Array, k: number, d: number, loss: number, l: number, rows: number): number | undefined {
+export function refinedStandardError(
+  H: Float64Array, W: Float64Array, k: number, d: number, loss: number, l: number, rows: number, kernels: Kernels,
+): number | undefined {
   const p = k * d;
   const u = normalizeRows(Float64Array.from(W), k, d);
   let tr = 0;
@@ -288,42 +280,39 @@ export function refinedStandardError(H: Float64Array, W: Float64Array, k: number
   if (!(c > 0)) return undefined;
   // HP = H·P: for each row r and unit i, subtract (H[r, block i]·u_i)·u_iᵀ from the block.
   const M = Float64Array.from(H);
-  const project = (at: (r: number, q: number) => number) => {
-    for (let r = 0; r < p; r++)
-      for (let i = 0; i < k; i++) {
-        let sdot = 0;
-        for (let j = 0; j < d; j++) sdot += M[at(r, i * d + j)] * u[i * d + j];
-        for (let j = 0; j < d; j++) M[at(r, i * d + j)] -= sdot * u[i * d + j];
-      }
-  };
-  project((r, q) => r * p + q); // M·P: row r of M, block i of its columns
-  project((r, q) => q * p + r); // P·(M·P): column r, block i of its rows
+  for (let r = 0; r < p; r++)
+    for (let i = 0; i < k; i++) {
+      const at = r * p + i * d;
+      let sdot = 0;
+      for (let j = 0; j < d; j++) sdot += M[at + j] * u[i * d + j];
+      for (let j = 0; j < d; j++) M[at + j] -= sdot * u[i * d + j];
+    }
+  // P·(M·P): the same for column r and block i of its rows. Swept row by row (all columns r of
+  // a block at once, contiguous memory); each column's sum still runs over j ascending from 0.
+  const sdots = new Float64Array(p);
+  for (let i = 0; i < k; i++) {
+    sdots.fill(0);
+    for (let j = 0; j < d; j++) {
+      const q = i * d + j, at = q * p, uq = u[q];
+      for (let r = 0; r < p; r++) sdots[r] += M[at + r] * uq;
+    }
+    for (let j = 0; j < d; j++) {
+      const q = i * d + j, at = q * p, uq = u[q];
+      for (let r = 0; r < p; r++) M[at + r] -= sdots[r] * uq;
+    }
+  }
   for (let i = 0; i < k; i++)
     for (let j = 0; j < d; j++)
       for (let j2 = 0; j2 < d; j2++) M[(i * d + j) * p + i * d + j2] += c * u[i * d + j] * u[i * d + j2];
-  // Cholesky M = L·Lᵀ (lower triangle, in place), then tr(M⁻¹) = ‖L⁻¹‖²_F.
-  for (let i = 0; i < p; i++) {
-    const ri = i * p;
-    for (let j = 0; j <= i; j++) {
-      const rj = j * p;
-      let v = M[ri + j];
-      for (let t = 0; t < j; t++) v -= M[ri + t] * M[rj + t];
-      if (j < i) M[ri + j] = v / M[rj + j];
-      else if (!(v > 0)) return undefined;
-      else M[ri + i] = Math.sqrt(v);
-    }
-  }
+  // Cholesky M = L·Lᵀ (lower triangle, in place), then tr(M⁻¹) = ‖L⁻¹‖²_F with L⁻¹ in place of
+  // L, summed column by column (e), down each column (i ≥ e).
+  if (!kernels.cholesky(M, p)) return undefined;
+  kernels.triInverse(M, p, M);
   let traceInv = 0;
-  const col = new Float64Array(p);
   for (let e = 0; e < p; e++) {
-    // Column e of L⁻¹: forward substitution of the unit vector e (zero above row e).
-    col.fill(0, 0, e);
     for (let i = e; i < p; i++) {
-      let v = i === e ? 1 : 0;
-      const ri = i * p;
-      for (let t = e; t < i; t++) v -= M[ri + t] * col[t];
-      col[i] = v / M[ri + i];
-      traceInv += col[i] * col[i];
+      const v = M[i * p + e];
+      traceInv += v * v;
     }
   }
   const varW = (Math.max(loss, 0) / l) * Math.max(traceInv - k / c, 0) / rows;

@@ -411,6 +411,87 @@ function mlEigenvalues(a: Float64Array, m: number): number[] {
 }
 
 // ---------------------------------------------------------------------------------------
+// cholesky / triInverse helpers
+
+/** A random SPD p×p matrix BᵀB/n + 0.1·I (B n×p, n = p + 3), scaled by D·A·D with D_i = 10^(grade·i/p). */
+function randomSpd(p: number, r: () => number, grade = 0): Float64Array {
+  const n = p + 3;
+  const B = randArray(n * p, r);
+  const D = Float64Array.from({ length: p }, (_, i) => 10 ** ((grade * i) / p));
+  const a = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = 0;
+      for (let t = 0; t < n; t++) v += B[t * p + i] * B[t * p + j];
+      v = v / n + (i === j ? 0.1 : 0);
+      a[i * p + j] = a[j * p + i] = D[i] * v * D[j];
+    }
+  }
+  return a;
+}
+
+/** Fills the strict upper triangle with junk: NaN, ±Infinity, −0 and random values. */
+function junkUpper(a: Float64Array, p: number, r: () => number): Float64Array {
+  const junk = [NaN, Infinity, -Infinity, -0];
+  for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) a[i * p + j] = (i + j) % 5 < 4 ? junk[(i + j) % 5] : r() * 1e300;
+  return a;
+}
+
+/** The textbook row-oriented Cholesky loop (refine.ts before the kernels): the chain Kernels.cholesky documents. */
+function plainCholesky(S: Float64Array, p: number): boolean {
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = S[i * p + j];
+      for (let t = 0; t < j; t++) v = v - S[i * p + t] * S[j * p + t];
+      if (j < i) S[i * p + j] = v / S[j * p + j];
+      else if (!(v > 0)) return false;
+      else S[i * p + i] = Math.sqrt(v);
+    }
+  }
+  return true;
+}
+
+/** Plain forward substitution for each column e of L⁻¹ from t = e (what triInverse equals for finite L, positive diagonal). */
+function plainTriInverse(L: Float64Array, p: number): Float64Array {
+  const X = new Float64Array(p * p);
+  for (let e = 0; e < p; e++) {
+    for (let i = e; i < p; i++) {
+      let v = i === e ? 1 : 0;
+      for (let t = e; t < i; t++) v = v - L[i * p + t] * X[t * p + e];
+      X[i * p + e] = v / L[i * p + i];
+    }
+  }
+  return X;
+}
+
+/** The lower triangle (incl. diagonal) of a, zeros above. */
+function lowerOf(a: Float64Array, p: number): Float64Array {
+  const L = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) L[i * p + j] = a[i * p + j];
+  return L;
+}
+
+/** P = X·Yᵀ-style products for lower-triangular factors: returns [X·Yᵀ, |X|·|Y|ᵀ] (p×p) with Y given row-major. */
+function productAbs(X: Float64Array, Y: Float64Array, p: number, transposeY: boolean): [Float64Array, Float64Array] {
+  const P = new Float64Array(p * p), S = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < p; j++) {
+      let v = 0, m = 0;
+      for (let t = 0; t < p; t++) {
+        const y = transposeY ? Y[j * p + t] : Y[t * p + j];
+        v += X[i * p + t] * y;
+        m += Math.abs(X[i * p + t] * y);
+      }
+      P[i * p + j] = v;
+      S[i * p + j] = m;
+    }
+  }
+  return [P, S];
+}
+
+// ---------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------
 
 describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) => {
   it.each([
@@ -666,6 +747,101 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
       }
     });
   });
+
+  describe('cholesky and triInverse', () => {
+    // Tolerances (Higham, Accuracy and Stability, Thms 10.3 and 8.5): the computed Cholesky factor
+    // satisfies |A − L·Lᵀ| ≤ γ_{p+1}·|L|·|Lᵀ| elementwise, and each column x of the computed
+    // L⁻¹ (forward substitution) solves (L + ΔL)x = e with |ΔL| ≤ γ_p·|L|, so
+    // |L·X − I| ≤ γ_p·|L|·|X|. The test's own product in float64 adds γ_p times the same
+    // magnitude sum S. So we assert |residual| ≤ 2·(p + 2)·u·S elementwise (γ_n ≤ 1.01·n·u
+    // here): rigorous, and a wrong index, term or divisor shows up some 10¹² times larger.
+    const SIZES = [1, 2, 3, 4, 5, 7, 9, 31, 65, 130];
+
+    it.each(SIZES)('p=%i: L·Lᵀ ≈ A and L·X ≈ I within the backward-error bounds', (p) => {
+      for (const grade of [0, 6]) {
+        const A = randomSpd(p, rng(p * 13 + grade), grade);
+        const a = A.slice();
+        expect(K.cholesky(a, p)).toBe(true);
+        const L = lowerOf(a, p);
+        for (let i = 0; i < p; i++) expect(L[i * p + i]).toBeGreaterThan(0);
+        const [LLt, S] = productAbs(L, L, p, true);
+        const bound = S.map((v) => 2 * (p + 2) * U * v);
+        expect(worstRatio(LLt, A, bound), `L·Lᵀ p=${p} grade=${grade}`).toBeLessThanOrEqual(1);
+        const X = new Float64Array(p * p).fill(NaN);
+        K.triInverse(a, p, X); // a's upper triangle is A's: must not be read
+        for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) expect(Object.is(X[i * p + j], 0)).toBe(true);
+        const [LX, S2] = productAbs(L, X, p, false);
+        const I = new Float64Array(p * p);
+        for (let i = 0; i < p; i++) I[i * p + i] = 1;
+        expect(worstRatio(LX, I, S2.map((v) => 2 * (p + 2) * U * v)), `L·X p=${p} grade=${grade}`).toBeLessThanOrEqual(1);
+      }
+    });
+
+    it.each(SIZES)('p=%i: the documented chains — bit for bit the plain textbook loops', (p) => {
+      const A = randomSpd(p, rng(p * 17 + 1), 3);
+      const a = A.slice(), b = A.slice();
+      expect(K.cholesky(a, p)).toBe(true);
+      expect(plainCholesky(b, p)).toBe(true);
+      expect(bitsEqual(lowerOf(a, p), lowerOf(b, p)), firstBitDiff(lowerOf(a, p), lowerOf(b, p))).toBe(true);
+      const X = new Float64Array(p * p);
+      K.triInverse(a, p, X);
+      const want = plainTriInverse(lowerOf(a, p), p);
+      expect(bitsEqual(X, want), firstBitDiff(X, want)).toBe(true);
+    });
+
+    it('reads only the lower triangle and leaves the strict upper triangle alone; triInverse works in place', () => {
+      for (const p of [1, 6, 9, 33]) {
+        const A = randomSpd(p, rng(p), 0);
+        const clean = A.slice();
+        const junk = junkUpper(A.slice(), p, rng(p + 1));
+        const before = junk.slice();
+        expect(K.cholesky(clean, p)).toBe(true);
+        expect(K.cholesky(junk, p)).toBe(true);
+        for (let i = 0; i < p; i++) {
+          for (let j = 0; j < p; j++) {
+            const q = i * p + j;
+            if (j <= i) expect(Object.is(junk[q], clean[q])).toBe(true);
+            else expect(Object.is(junk[q], before[q]), `upper (${i}, ${j}) changed`).toBe(true);
+          }
+        }
+        const X1 = new Float64Array(p * p), X2 = new Float64Array(p * p);
+        K.triInverse(clean, p, X1);
+        K.triInverse(junk, p, X2);
+        expect(bitsEqual(X1, X2)).toBe(true);
+        K.triInverse(junk, p, junk); // out = L
+        expect(bitsEqual(junk, X1)).toBe(true);
+      }
+    });
+
+    it('fails on matrices that are not positive definite and leaves them unchanged', () => {
+      const cases: [string, number, Float64Array][] = [
+        ['indefinite 2×2', 2, new Float64Array([1, 2, 2, 1])],
+        ['zero', 3, new Float64Array(9)],
+        ['negative first pivot', 1, new Float64Array([-1])],
+        ['NaN', 2, new Float64Array([4, 0, NaN, 4])],
+      ];
+      // A late failure: SPD except for a negative eigenvalue in the trailing rows (rows 40…).
+      const p = 47;
+      const late = randomSpd(p, rng(99));
+      for (let i = 40; i < p; i++) late[i * p + i] -= 50;
+      cases.push(['fails at a late pivot', p, late]);
+      for (const [label, m, A] of cases) {
+        const a = junkUpper(A.slice(), m, rng(3));
+        const before = a.slice();
+        expect(K.cholesky(a, m), label).toBe(false);
+        expect(bitsEqual(a, before), label).toBe(true);
+      }
+    });
+
+    it('rejects bad shapes with RangeError', () => {
+      expect(() => K.cholesky(new Float64Array(4), 0)).toThrow(RangeError);
+      expect(() => K.cholesky(new Float64Array(4), 1.5)).toThrow(RangeError);
+      expect(() => K.cholesky(new Float64Array(8), 3)).toThrow(/a has length 8, expected at least 9/);
+      expect(() => K.triInverse(new Float64Array(8), 3, new Float64Array(9))).toThrow(/L has length 8/);
+      expect(() => K.triInverse(new Float64Array(9), 3, new Float64Array(8))).toThrow(/out has length 8/);
+      expect(() => K.triInverse(new Float64Array(9), -3, new Float64Array(9))).toThrow(RangeError);
+    });
+  });
 });
 
 // ---------------------------------------------------------------------------------------
@@ -910,6 +1086,45 @@ describe('wasm and js give bitwise-identical results', () => {
     const a = withSpectrum([1, 1, 1, 2, 2, -4, 0, 0], rng(8));
     const p = jsKernels.symEig(a, 8), q = wasmKernels.symEig(a, 8);
     expect(bitsEqual(p.values, q.values) && bitsEqual(p.vectors, q.vectors)).toBe(true);
+  });
+
+  it('cholesky and triInverse, junk in the unread upper triangle, non-finite and failing inputs', () => {
+    for (const p of [1, 2, 3, 7, 9, 31, 65, 130, 512]) {
+      for (const grade of [0, 8]) {
+        const A = junkUpper(randomSpd(p, rng(p * 3 + grade), grade), p, rng(p));
+        const a = A.slice(), b = A.slice();
+        expect(jsKernels.cholesky(a, p)).toBe(true);
+        expect(wasmKernels.cholesky(b, p)).toBe(true);
+        expect(bitsEqual(a, b), `cholesky p=${p}: ${firstBitDiff(a, b)}`).toBe(true);
+        const X = randArray(p * p, rng(1)), Y = randArray(p * p, rng(2));
+        jsKernels.triInverse(a, p, X);
+        wasmKernels.triInverse(b, p, Y);
+        expect(bitsEqual(X, Y), `triInverse p=${p}: ${firstBitDiff(X, Y)}`).toBe(true);
+      }
+    }
+    // triInverse on awkward L: a zero and a negative diagonal entry, an infinite and a NaN
+    // entry below the diagonal (the extra zero terms of the 4-column groups then give NaN or
+    // −0, and both backends must give the same ones).
+    for (const p of [5, 9, 31]) {
+      const L = lowerOf(randomSpd(p, rng(p), 0), p);
+      L[2 * p + 2] = 0;
+      L[(p - 2) * p + p - 2] = -3;
+      L[(p - 1) * p + 1] = Infinity;
+      L[4 * p + 3] = NaN;
+      const X = new Float64Array(p * p), Y = new Float64Array(p * p);
+      jsKernels.triInverse(L, p, X);
+      wasmKernels.triInverse(L, p, Y);
+      expect(bitsEqual(X, Y), `awkward triInverse p=${p}: ${firstBitDiff(X, Y)}`).toBe(true);
+    }
+    // Failing factors: both report false at the same pivot and leave the input alone.
+    for (const p of [6, 65]) {
+      const A = randomSpd(p, rng(p));
+      A[(p - 3) * p + p - 3] = -1;
+      const a = A.slice(), b = A.slice();
+      expect(jsKernels.cholesky(a, p)).toBe(false);
+      expect(wasmKernels.cholesky(b, p)).toBe(false);
+      expect(bitsEqual(a, A) && bitsEqual(b, A)).toBe(true);
+    }
   });
 });
 

@@ -203,4 +203,31 @@ export interface Kernels {
    * is read). `a` is not modified. Deterministic: the same input gives the same bits.
    */
   symEig(a: Float64Array, m: number): SymEigResult;
+
+  /**
+   * In-place Cholesky factor of the symmetric positive-definite p×p matrix `a` (row-major;
+   * only the lower triangle including the diagonal is read). Returns true on success: the lower
+   * triangle of `a` then holds L with A = L·Lᵀ. Returns false when a pivot is not > 0 (or is
+   * NaN): `a` is then unchanged. The strict upper triangle of `a` is never read or written
+   * (it keeps whatever it held, bit for bit).
+   * Order, per element (i ≥ j), identical on both backends:
+   *   v = A[i][j];  for t = 0 .. j−1 ascending:  v = v − L[j][t]·L[i][t]  (one mul, one sub);
+   *   i == j: L[j][j] = sqrt(v), failing unless v > 0;   i > j: L[i][j] = v / L[j][j].
+   * (The textbook row-oriented loop: same chain, same bits.) Implementations run SIMD lanes
+   * across outputs (columns of Lᵀ), never across one element's terms.
+   */
+  cholesky(a: Float64Array, p: number): boolean;
+
+  /**
+   * out = L⁻¹ for L (p×p row-major) lower triangular with positive diagonal; only the lower
+   * triangle including the diagonal of L is read. `out` (p×p) is overwritten entirely: X = L⁻¹
+   * in its lower triangle, +0 in its strict upper triangle. `out` may be `L` itself (in-place).
+   * Order, per element X[i][e] (i ≥ e), with columns taken in groups of four, e0 = 4·⌊e/4⌋:
+   *   v = (i == e ? 1 : 0);  for t = e0 .. i−1 ascending:  v = v − L[i][t]·X[t][e];  X[i][e] = v / L[i][i],
+   * where X[t][e] for t < e is what this same recurrence gives above the diagonal (it runs for
+   * every e0 ≤ i in the group): +0 for finite L with positive diagonal, so those extra terms
+   * subtract zeros, v stays +0 (or 1) through them, and the result has the bits of plain
+   * forward substitution from t = e. (The wasm kernel holds a group's 4 columns in SIMD lanes.)
+   */
+  triInverse(L: Float64Array, p: number, out: Float64Array): void;
 }

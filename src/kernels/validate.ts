@@ -71,6 +71,16 @@ export function checkSymEig(a: Float64Array, m: number): void {
   len('a', a, m * m);
 }
 
+export function checkCholesky(a: Float64Array, p: number): void {
+  dim('p', p, 1);
+  len('a', a, p * p);
+}
+
+export function checkTriInverse(L: Float64Array, p: number, out: Float64Array): void {
+  dim('p', p, 1);
+  len('L', L, p * p); len('out', out, p * p);
+}
+
 export function checkOddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho: Float64Array | null | undefined): void {
   dim('rows', rows); dim('d', d, 1);
   len('out', out, 4 * d); len('x', x, rows * d); weights(rho, rows);

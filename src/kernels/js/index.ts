@@ -1,11 +1,15 @@
 /**
  * Pure-JS kernels: the bit-exact twin of the wasm kernels in assembly/ (one family per file:
- * gemm.ts, moments.ts, detector.ts, readout.ts, refine.ts, weights.ts, eig.ts). Tuned (4×4 register
+ * gemm.ts, moments.ts, detector.ts, readout.ts, refine.ts, weights.ts, eig.ts, cholesky.ts). Tuned (4×4 register
  * tiles, packed panels, persistent scratch) but following the accumulation contract in
  * ../types.ts exactly.
  */
 import type { Kernels } from '../types.js';
-import { checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkOddMoments } from '../validate.js';
+import {
+  checkCholesky, checkDetector, checkMoments1, checkOddMoments, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig,
+  checkTriInverse,
+} from '../validate.js';
+import { cholesky, triInverse } from './cholesky.js';
 import { detector } from './detector.js';
 import { symEig } from './eig.js';
 import { moments1 } from './moments.js';
@@ -47,5 +51,13 @@ export const jsKernels: Kernels = {
   symEig(a, m) {
     checkSymEig(a, m);
     return symEig(a, m);
+  },
+  cholesky(a, p) {
+    checkCholesky(a, p);
+    return cholesky(a, p);
+  },
+  triInverse(L, p, out) {
+    checkTriInverse(L, p, out);
+    triInverse(L, p, out);
   },
 };

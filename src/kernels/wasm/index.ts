@@ -17,7 +17,10 @@
  */
 import { PureneuronError } from '../../errors.js';
 import { BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type SymEigResult, type VarProSums } from '../types.js';
-import { checkDetector, checkMoments1, checkOddMoments, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig } from '../validate.js';
+import {
+  checkCholesky, checkDetector, checkMoments1, checkOddMoments, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig,
+  checkTriInverse,
+} from '../validate.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmMemory, type WasmModule } from './api.js';
 import { WASM_BASE64 } from './bytes.generated.js';
 
@@ -53,6 +56,8 @@ interface WasmExports {
   oddMomentsBatch(out: number, X: number, nb: number, d: number, rho: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
+  cholesky(a: number, p: number, U: number): number;
+  triInverse(L: number, p: number, out: number, X: number): void;
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -406,6 +411,34 @@ class WasmKernels implements Kernels {
     values.set(mem.subarray(at(oD), at(oD) + m));
     vectors.set(mem.subarray(at(oV), at(oV) + m * m));
     return { values, vectors };
+  }
+
+  cholesky(a: Float64Array, p: number): boolean {
+    checkCholesky(a, p);
+    const P = (p + 3) >> 2;
+    const L = new Layout();
+    const oA = L.add(p * p), oU = L.add(8 * P * (P + 1)); // U: compact panels (assembly/cholesky.ts)
+    const b = this.reserve(L.bytes);
+    const mem = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    mem.set(a.subarray(0, p * p), at(oA));
+    if (this.ex.cholesky(b + oA, p, b + oU) !== 1) return false; // `a` unchanged
+    // Copy back the lower triangle only: the strict upper triangle of `a` is never written.
+    const a0 = at(oA);
+    for (let i = 0; i < p; i++) a.set(mem.subarray(a0 + i * p, a0 + i * p + i + 1), i * p);
+    return true;
+  }
+
+  triInverse(Lm: Float64Array, p: number, out: Float64Array): void {
+    checkTriInverse(Lm, p, out);
+    const L = new Layout();
+    const oL = L.add(p * p), oX = L.add(4 * p); // X: one 4-column panel
+    const b = this.reserve(L.bytes);
+    const mem = this.f64();
+    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
+    mem.set(Lm.subarray(0, p * p), at(oL));
+    this.ex.triInverse(b + oL, p, b + oL, b + oX); // in place inside wasm memory
+    out.set(mem.subarray(at(oL), at(oL) + p * p));
   }
 }
 
