@@ -640,7 +640,7 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
 
   it('oddMoments follows its definition exactly (with and without weights, accumulating)', () => {
     for (const rows of [1, 2, 3, 7, 255, 256, 257, 600]) {
-      for (const d of [1, 2, 3, 5, 32, 33]) {
+      for (const d of [1, 2, 3, 5, 6, 7, 32, 33]) {
         const r = rng(rows * 131 + d);
         const x = awkwardArray(rows, d, r);
         const rho = randWeights(rows, r);
