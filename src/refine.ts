@@ -145,18 +145,21 @@ export class VarProAccumulator {
     // All units at once: rr⁻¹·S2ᵀ (k×kd), one LU; every right-hand side is solved on its own.
     const R = transpose(solve(rr, transpose(S2, p, k), k, p), k, p); // kd×k, row i·d + j: S2_i[j]·rr⁻¹
     const inv = 1 / this.weight;
+    // The coupling S2·rr⁻¹·S2ᵀ is symmetric, as are G and H: each entry is formed once, for
+    // column ≥ row, and subtracted from both triangles, so H stays exactly symmetric.
     for (let i = 0; i < k; i++)
-      for (let i2 = 0; i2 < k; i2++) {
-        const g = G[i * k + i2] * inv;
-        if (g === 0) continue;
-        for (let j = 0; j < d; j++) {
-          const Rrow = (i * d + j) * k;
-          for (let j2 = 0; j2 < d; j2++) {
-            const Srow = (i2 * d + j2) * k;
-            let v = 0;
-            for (let t = 0; t < k; t++) v += R[Rrow + t] * S2[Srow + t];
-            H[(i * d + j) * p + i2 * d + j2] -= g * v;
-          }
+      for (let j = 0; j < d; j++) {
+        const a = i * d + j;
+        const Rrow = a * k;
+        for (let b = a; b < p; b++) {
+          const g = G[i * k + ((b / d) | 0)] * inv;
+          if (g === 0) continue;
+          const Srow = b * k;
+          let v = 0;
+          for (let t = 0; t < k; t++) v += R[Rrow + t] * S2[Srow + t];
+          const c = g * v;
+          H[a * p + b] -= c;
+          if (b !== a) H[b * p + a] -= c;
         }
       }
     return H;
