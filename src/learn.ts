@@ -219,51 +219,21 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
 
   const s2 = afterPass2(kernels, s1, p2.state, o);
   lap('extract');
-  const t2 = tp;
 
-  // The half-sample error estimate needs only the sums of passes 1 and 2: it runs on this thread
-  // while the workers run the next pass — the refinement's first, or pass 3 when there is no
-  // refinement — so with workers its time hides under theirs (timings.errorEstimate is its own
-  // duration; the phases may then sum to more than the total).
-  let est: ReturnType<typeof estimateError> | undefined;
-  const estimate = (): void => {
-    const t = performance.now();
-    est = estimateError(kernels, s1, s2, o);
-    if (o.errorEstimate) timings.errorEstimate = performance.now() - t;
-  };
-  const refining = refinePlan(o, n, k, d, l).passes > 0;
+  const est = estimateError(kernels, s1, s2, o);
+  if (o.errorEstimate) lap('errorEstimate');
 
   // Optional refinement of W (its passes read the first refineSamples samples only).
-  let W = s2.W;
-  let refinement: RefineReport | undefined;
-  if (refining) {
-    ({ W, report: refinement } = await alongside(refineStage(kernels, runner, o, s2.W, n, k, d, l, () => est?.errorEstimate), estimate));
-  }
-  tp = performance.now();
-  if (refinement) timings.refine = tp - t2;
+  const { W, report: refinement } = await refineStage(kernels, runner, o, s2.W, n, k, d, l, est.errorEstimate);
+  if (refinement) lap('refine');
 
   // Pass 3: least squares of y on relu(Ŵx) over all samples, at the final W.
-  const pass3 = runPass(runner, source, 3, { W, k, d, l }, n, o, n);
-  const p3 = refining ? await pass3 : await alongside(pass3, estimate);
+  const p3 = await runPass(runner, source, 3, { W, k, d, l }, n, o, n);
   const A = secondLayerOf(p3.state, k, l);
   lap('pass3');
   timings.total = performance.now() - t0;
-  const diagnostics = fitDiagnostics(s1, s2, est!, { workers: pool?.size ?? 0, refinement, timings });
+  const diagnostics = fitDiagnostics(s1, s2, est, { workers: pool?.size ?? 0, refinement, timings });
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
-}
-
-/**
- * Runs `work` on this thread while `background` — passes, whose chunks worker threads compute —
- * goes on, and returns background's result. (Without workers the two simply take turns.)
- */
-async function alongside<T>(background: Promise<T>, work: () => void): Promise<T> {
-  try {
-    work();
-  } catch (e) {
-    await background.catch(() => {});
-    throw e;
-  }
-  return background;
 }
 
 /** The PassRunner options of resolved learn options. */
@@ -284,20 +254,17 @@ export function runnerOptions(o: { chunkRows: number; signal?: AbortSignal; onPr
  * refinement's standard error needs it to have converged): the refinement fits the first
  * refineSamples samples, the spectral estimate all n, so for n ≫ refineSamples the spectral W
  * can be the more accurate (at (32,16,32): 0.0045 at n = 1e6 vs 0.0011 refined; about equal at
- * 1e7; the spectral one better beyond). `spectralEstimate` is asked for only after the passes
- * (learn() computes it while they run). `kernels` runs the Gauss–Newton solves' dense algebra
+ * 1e7; the spectral one better beyond). `kernels` runs the Gauss–Newton solves' dense algebra
  * (Kernels.cholesky, Kernels.triInverse) on this thread; the passes use the runner's.
  */
 export async function refineStage(
-  kernels: Kernels, runner: PassRunner, o: RefineOptions, W0: Float64Array, n: number, k: number, d: number, l: number,
-  spectralEstimate: () => number | undefined,
+  kernels: Kernels, runner: PassRunner, o: RefineOptions, W0: Float64Array, n: number, k: number, d: number, l: number, spectralEstimate: number | undefined,
 ): Promise<{ W: Float64Array; report?: RefineReport }> {
   const plan = refinePlan(o, n, k, d, l);
   if (plan.passes === 0) return { W: W0 };
   const r = await refineLoop(kernels, runner, o, plan, W0, n, k, d, l);
   const se = r.report.standardError;
-  const spectral = spectralEstimate();
-  r.report.used = !(o.refine === 'auto' && se !== undefined && spectral !== undefined && refinementConverged(r.report.losses) && spectral < se);
+  r.report.used = !(o.refine === 'auto' && se !== undefined && spectralEstimate !== undefined && refinementConverged(r.report.losses) && spectralEstimate < se);
   return { W: r.report.used ? r.W : W0, report: r.report };
 }
 

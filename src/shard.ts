@@ -187,7 +187,7 @@ export async function refineShards(state: ShardState, input: ArrayInput | Sample
   const runner = new PassRunner(source, kernels, runnerOptions({ ...o, chunkRows, signal: run.signal, onProgress: run.onProgress }), pool);
   runner.weighting = state.weighting ?? undefined;
   try {
-    const r = await refineStage(kernels, runner, o, s2.W, s1.n, s1.k, d, l, () => est.errorEstimate);
+    const r = await refineStage(kernels, runner, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate);
     return { ...state, W: r.W, refinement: r.report ?? null, source: undefined };
   } finally {
     if (pool) releasePool(pool);
