@@ -86,7 +86,7 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
       sym.add(kernels, chunk, rho);
       moments1State(m[0], '0', out);
       moments1State(m[1], '1', out);
-      // Own buffers (the views share one), so each can be transferred.
+      // Own arrays (the accumulator's four are views of one buffer, which a clone would keep whole).
       Object.assign(out, { s1: sym.s1.slice(), v1: sym.v1.slice(), s3: sym.s3.slice(), v3: sym.v3.slice() });
       return out;
     }

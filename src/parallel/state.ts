@@ -1,7 +1,7 @@
 /**
  * Pass state as plain data: a flat record of Float64Arrays and numbers. Every statistic of
  * every pass is a sum over samples, so two states of the same pass merge by adding field by
- * field; states cross worker boundaries (structured clone / transfer) and files (serialize)
+ * field; states cross worker boundaries (structured clone) and files (serialize)
  * unchanged.
  */
 export type PassState = Record<string, Float64Array | number>;
@@ -19,11 +19,4 @@ export function mergeState(dst: PassState, src: PassState): void {
       throw new RangeError(`cannot merge pass states: field "${key}" differs in type or length`);
     }
   }
-}
-
-/** The ArrayBuffers of a state's arrays, for a zero-copy postMessage transfer. */
-export function transferList(state: PassState): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
-  for (const v of Object.values(state)) if (v instanceof Float64Array && v.buffer instanceof ArrayBuffer) out.push(v.buffer);
-  return out;
 }
