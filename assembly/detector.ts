@@ -72,13 +72,16 @@ function hFeatures(Fp: usize, Ht: usize, m: i32, mf: i32, nb2: i32): void {
     const a1 = Ht + <usize>i1 * FEAT_BYTES, b1 = Ht + <usize>j1 * FEAT_BYTES;
     const wv0 = f64x2.splat(w0), wv1 = f64x2.splat(w1);
     let q = Fp + <usize>(f >> 2) * PANEL_BYTES + (<usize>(f & 3) << 3);
-    for (let o: usize = 0; o < (<usize>nb2 << 3); o += 16) {
+    const end = <usize>nb2 << 3;
+    let o: usize = 0;
+    do {
       const v0 = f64x2.mul(f64x2.mul(v128.load(a0 + o), v128.load(b0 + o)), wv0);
       const v1 = f64x2.mul(f64x2.mul(v128.load(a1 + o), v128.load(b1 + o)), wv1);
       v128.store(q, v128.shuffle<f64>(v0, v1, 0, 2));
       v128.store(q, v128.shuffle<f64>(v0, v1, 1, 3), 32);
       q += 64;
-    }
+      o += 16;
+    } while (o < end);
   }
 }
 
@@ -116,7 +119,8 @@ function qFeatures(Gp: usize, Zt: usize, Pt: usize, Et: usize, m: i32, mf: i32, 
     let q = Gp + <usize>(f >> 2) * PANEL_BYTES + (<usize>(f & 3) << 3);
     const end = <usize>nb2 << 3;
     if (rho == 0) {
-      for (let o: usize = 0; o < end; o += 16) {
+      let o: usize = 0;
+      do {
         const v0 = f64x2.mul(f64x2.sub(
           f64x2.mul(v128.load(ei0 + o), v128.load(ej0 + o)),
           f64x2.mul(cv, f64x2.mul(v128.load(pi0 + o), v128.load(pj0 + o))),
@@ -128,9 +132,11 @@ function qFeatures(Gp: usize, Zt: usize, Pt: usize, Et: usize, m: i32, mf: i32, 
         v128.store(q, v128.shuffle<f64>(v0, v1, 0, 2));
         v128.store(q, v128.shuffle<f64>(v0, v1, 1, 3), 32);
         q += 64;
-      }
+        o += 16;
+      } while (o < end);
     } else {
-      for (let o: usize = 0; o < end; o += 16) {
+      let o: usize = 0;
+      do {
         const w = v128.load(rho + o);
         const v0 = f64x2.mul(f64x2.mul(f64x2.sub(
           f64x2.mul(v128.load(ei0 + o), v128.load(ej0 + o)),
@@ -143,7 +149,8 @@ function qFeatures(Gp: usize, Zt: usize, Pt: usize, Et: usize, m: i32, mf: i32, 
         v128.store(q, v128.shuffle<f64>(v0, v1, 0, 2));
         v128.store(q, v128.shuffle<f64>(v0, v1, 1, 3), 32);
         q += 64;
-      }
+        o += 16;
+      } while (o < end);
     }
   }
 }
