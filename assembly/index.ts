@@ -6,7 +6,7 @@
 //   refine.ts   refinement sums (refineVarProBatch, refineHessianBatch)
 //   weights.ts  robust sample weights (robustWeightsBatch)
 //   cholesky.ts refinement's dense SPD algebra (cholesky, triInverse)
-//   symmetry.ts the symmetry test's odd-moment sums (oddMomentsBatch)
+//   symmetry.ts the symmetry test's odd-moment sums (oddMomentsBatch, called by moments1Batch)
 //
 // ABI: every pointer is a byte offset into the exported memory (i32, pass `ptr >>> 0`-clean
 // numbers), every matrix is f64 row-major unless a comment says "panels"; counts and
@@ -21,7 +21,6 @@ export { detectorBatch } from './detector';
 export { readoutBatch } from './readout';
 export { refineVarProBatch, refineHessianBatch } from './refine';
 export { robustWeightsBatch } from './weights';
-export { oddMomentsBatch } from './symmetry';
 export { symEig, transpose } from './eig';
 export { cholesky, triInverse } from './cholesky';
 import { BATCH } from './gemm';

@@ -1,5 +1,6 @@
 // Pass 1: second moments of one batch (≤ BATCH rows). Twin: src/kernels/js/moments.ts.
 import { PANEL_BYTES, colSum, gemmTN, packPanels, scalePanels } from './gemm';
+import { oddMomentsBatch } from './symmetry';
 
 /**
  * Accumulate one batch of nb ≤ 256 rows:
@@ -11,12 +12,15 @@ import { PANEL_BYTES, colSum, gemmTN, packPanels, scalePanels } from './gemm';
  * Weighted (rho ≠ 0, nb doubles): Xw = ρ·X and Yw = ρ·Y (row r scaled by ρ_r, scratch of the
  * sizes of Xp and Yp) become the LEFT operand of every product and the column-sum operand:
  *   xx += XwᵀX, yx += YwᵀX, yy += YwᵀY, xs += Σ xw, ys += Σ yw.
+ * odd ≠ 0 (4d doubles): also the symmetry test's odd-moment sums of X (oddMomentsBatch, with
+ * the same weights), read from the batch already in memory.
  */
 export function moments1Batch(
   xx: usize, yx: usize, yy: usize, xs: usize, ys: usize,
   X: usize, Y: usize, nb: i32, d: i32, l: i32, Xp: usize, Yp: usize,
-  rho: usize, Xw: usize, Yw: usize,
+  rho: usize, Xw: usize, Yw: usize, odd: usize,
 ): void {
+  if (odd != 0) oddMomentsBatch(odd, X, nb, d, rho);
   packPanels(Xp, X, d, nb, d);
   packPanels(Yp, Y, l, nb, l);
   if (rho == 0) {

@@ -1,5 +1,5 @@
 // The symmetry test's sums (odd moments of x), one batch of rows.
-// Twin: src/kernels/js/symmetry.ts. Definition: Kernels.oddMoments in src/kernels/types.ts.
+// Twin: src/kernels/js/symmetry.ts. Definition: Moments1Sums.odd in src/kernels/types.ts.
 
 /**
  * For every column j < d, over the rows r < nb of X (nb×d row-major), with v = X[r][j] and

@@ -13,12 +13,12 @@
  */
 import { PureneuronError } from './errors.js';
 import { jsKernels } from './kernels/js/index.js';
-import type { Kernels, VarProSums } from './kernels/types.js';
+import type { Kernels, RowWeights, VarProSums } from './kernels/types.js';
 import { secondLayer } from './layers.js';
 import { normalizeRows, solve, symmetrizeUpper, transpose } from './linalg.js';
-import { sum } from './passes/moments1.js';
 import { triIndex, triLen } from './symcoords.js';
 import type { Chunk } from './types.js';
+import { weightSum } from './weights.js';
 
 /**
  * Σρ m_i m_i' x_j x_j' over unit pairs i ≤ i' (rows) and j ≤ j' (columns): the pieces of H
@@ -41,9 +41,9 @@ export class HessianAccumulator {
     this.M = new Float64Array(triLen(k) * this.md);
   }
 
-  add(c: Chunk, rho?: Float64Array): void {
+  add(c: Chunk, rho?: RowWeights): void {
     this.kernels.refineHessian(this.M, this.W, this.k, c.x, c.rows, this.d, rho ?? null);
-    this.weight += rho ? sum(rho, c.rows) : c.rows;
+    this.weight += weightSum(rho, c.rows);
   }
 
   /**
@@ -116,9 +116,9 @@ export class VarProAccumulator {
   get yy(): number { return this.sums.yy[0]; }
   set yy(v: number) { this.sums.yy[0] = v; }
 
-  add(c: Chunk, rho?: Float64Array): void {
+  add(c: Chunk, rho?: RowWeights): void {
     this.kernels.refineVarPro(this.sums, this.W, this.k, c.x, c.y, c.rows, this.d, this.l, rho ?? null);
-    this.weight += rho ? sum(rho, c.rows) : c.rows;
+    this.weight += weightSum(rho, c.rows);
   }
 
   /** Copies another accumulator's sums and weight into this one (same shapes). */

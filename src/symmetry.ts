@@ -10,8 +10,6 @@
  * √(2·ln(2·2d)) + 3, so a symmetric sample raises a false alarm with probability well under
  * 1e-3 whatever d is, while a skewed input with a few thousand samples is caught.
  */
-import type { Kernels } from './kernels/types.js';
-import type { Chunk } from './types.js';
 
 export interface SymmetryReport {
   /** Largest |z| over the first- and third-moment statistics of all columns. */
@@ -25,7 +23,10 @@ export interface SymmetryReport {
 }
 
 export class SymmetryAccumulator {
-  /** S1 | V1 | S3 | V3, d values each (the layout of Kernels.oddMoments); s1…v3 are views. */
+  /**
+   * S1 | V1 | S3 | V3, d values each (the layout of Moments1Sums.odd: pass 1's moments1 calls
+   * accumulate into it, see parallel/jobs.ts); s1…v3 are views.
+   */
   readonly sums: Float64Array;
   readonly s1: Float64Array;
   readonly v1: Float64Array;
@@ -38,11 +39,6 @@ export class SymmetryAccumulator {
     this.v1 = this.sums.subarray(d, 2 * d);
     this.s3 = this.sums.subarray(2 * d, 3 * d);
     this.v3 = this.sums.subarray(3 * d, 4 * d);
-  }
-
-  /** Adds the rows of a chunk (weighted by rho when given) through the kernels. */
-  add(kernels: Kernels, chunk: Chunk, rho?: Float64Array): void {
-    kernels.oddMoments(this.sums, chunk.x, chunk.rows, this.d, rho);
   }
 
   report(): SymmetryReport {

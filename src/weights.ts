@@ -13,12 +13,14 @@
  * (s_j a per-coordinate scale from the first chunk, c the `robustScale` option) every weighted
  * product stays bounded, so the estimates have finite variance whatever the tails.
  *
- * The weights are applied inside the kernels (the `rho` argument of Kernels.moments1, detector
- * and readout: one factor of every per-sample product is multiplied by ρ), and ρ itself is
- * computed by Kernels.robustWeights, so no weighted copy of the data is ever made.
+ * The weights are applied inside the kernels (the `rho` argument of Kernels.moments1, detector,
+ * readout and the refinement's: one factor of every per-sample product is multiplied by ρ), and
+ * ρ itself is computed there too, from each row as Kernels.robustWeights defines it (a
+ * RobustWeighting), so no weighted copy of the data is ever made and the wasm backend copies
+ * each row into its memory once per pass.
  */
 import { jsKernels } from './kernels/js/index.js';
-import type { Kernels } from './kernels/types.js';
+import type { Kernels, RobustWeighting, RowWeights } from './kernels/types.js';
 import { PureneuronError } from './errors.js';
 import type { Chunk, SampleSource } from './types.js';
 
@@ -52,13 +54,35 @@ export function weightingFromChunk(chunk: Chunk, d: number, c: number): Weightin
 }
 
 /**
- * ρ for every row of the chunk: Kernels.robustWeights with invScale_j = 1/s_j (0 for s_j = 0)
- * and denom = 1/(c·d). `kernels` only affects speed (both backends give the same bits); the
- * learner passes its own backend.
+ * The weights of a kernel call over `rows` rows of width d, computed by the kernel itself:
+ * invScale_j = 1/s_j (0 for s_j = 0), denom = 1/(c·d), ρ written to `out`.
+ */
+export function robustWeighting(w: Weighting, d: number, rows: number): RobustWeighting {
+  return { invScale: Float64Array.from(w.scales, (s) => (s > 0 ? 1 / s : 0)), denom: 1 / (w.c * d), out: new Float64Array(rows) };
+}
+
+/** The weights of rows [from, to) of a call (views: a RobustWeighting still writes into the whole call's `out`). */
+export function weightRows<W extends RowWeights | undefined>(rho: W, from: number, to: number): W {
+  if (!rho) return rho;
+  if (rho instanceof Float64Array) return rho.subarray(from, to) as W;
+  return { ...rho, out: rho.out.subarray(from, to) } as W;
+}
+
+/** Σρ of a call's `rows` rows once its kernel ran (= rows without weights), in row order from +0. */
+export function weightSum(rho: RowWeights | undefined, rows: number): number {
+  if (!rho) return rows;
+  const a = rho instanceof Float64Array ? rho : rho.out;
+  let s = 0;
+  for (let i = 0; i < rows; i++) s += a[i];
+  return s;
+}
+
+/**
+ * ρ for every row of the chunk, as an array: Kernels.robustWeights with robustWeighting's
+ * parameters. `kernels` only affects speed (both backends give the same bits).
  */
 export function sampleWeights(w: Weighting, chunk: Chunk, d: number, kernels: Kernels = jsKernels): Float64Array {
-  const rho = new Float64Array(chunk.rows);
-  const inv = Float64Array.from(w.scales, (s) => (s > 0 ? 1 / s : 0));
-  kernels.robustWeights(rho, chunk.x, chunk.rows, d, inv, 1 / (w.c * d));
-  return rho;
+  const rw = robustWeighting(w, d, chunk.rows);
+  kernels.robustWeights(rw.out, chunk.x, chunk.rows, d, rw.invScale, rw.denom);
+  return rw.out;
 }

@@ -20,7 +20,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PureneuronError } from '../src/errors.js';
 import { jsKernels } from '../src/kernels/js/index.js';
 import { getKernels, simdSupported } from '../src/kernels/select.js';
-import { BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type VarProSums } from '../src/kernels/types.js';
+import {
+  BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type RobustWeighting, type VarProSums,
+} from '../src/kernels/types.js';
 import { loadWasmKernels } from '../src/kernels/wasm/index.js';
 import { sampleWeights, weightingFromChunk } from '../src/weights.js';
 
@@ -90,8 +92,8 @@ function naiveRobustWeights(x: Float64Array, rows: number, d: number, inv: Float
 }
 
 /**
- * The definition of Kernels.oddMoments, written as plainly as possible: batches of
- * BATCH_ROWS rows, each column's four sums in row order from +0, added once per batch.
+ * The definition of Moments1Sums.odd, written as plainly as possible: batches of BATCH_ROWS
+ * rows, each column's four sums in row order from +0, added once per batch.
  */
 function naiveOddMoments(x: Float64Array, rows: number, d: number, rho?: Float64Array, init?: Float64Array): Float64Array {
   const out = init ? Float64Array.from(init) : new Float64Array(4 * d);
@@ -111,6 +113,19 @@ function naiveOddMoments(x: Float64Array, rows: number, d: number, rho?: Float64
     }
   }
   return out;
+}
+
+/** Moments1Sums with random initial values (seeded), optionally with odd-moment sums. */
+function randMoments1Sums(d: number, l: number, odd = false): Moments1Sums {
+  const s: Moments1Sums = { xx: randArray(d * d, rng(1)), yx: randArray(l * d, rng(2)), yy: randArray(l * l, rng(3)), xs: randArray(d, rng(4)), ys: randArray(l, rng(5)) };
+  if (odd) s.odd = randArray(4 * d, rng(6));
+  return s;
+}
+const MOMENTS1_KEYS = ['xx', 'yx', 'yy', 'xs', 'ys'] as const;
+
+/** A RobustWeighting whose `out` has one guard slot past `rows` (set to −1: must stay untouched). */
+function robustWeightingFor(rows: number, inv: Float64Array, denom: number): RobustWeighting {
+  return { invScale: inv, denom, out: new Float64Array(rows + 1).fill(-1) };
 }
 
 function bitsEqual(a: Float64Array, b: Float64Array): boolean {
@@ -638,28 +653,87 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
     K.robustWeights(new Float64Array(0), new Float64Array(0), 0, 3, new Float64Array(3), 1); // rows = 0
   });
 
-  it('oddMoments follows its definition exactly (with and without weights, accumulating)', () => {
+  it("moments1's odd-moment sums follow their definition exactly (with and without weights, accumulating)", () => {
     for (const rows of [1, 2, 3, 7, 255, 256, 257, 600]) {
       for (const d of [1, 2, 3, 5, 6, 7, 32, 33]) {
         const r = rng(rows * 131 + d);
-        const x = awkwardArray(rows, d, r);
+        const x = awkwardArray(rows, d, r), y = awkwardArray(rows, 2, r);
         const rho = randWeights(rows, r);
         for (const w of [undefined, rho]) {
-          const out = new Float64Array(4 * d + 2).fill(0);
-          out[4 * d] = -1;
-          K.oddMoments(out, x, rows, d, w);
+          const odd = new Float64Array(4 * d + 1);
+          odd[4 * d] = -1;
+          const sums = { ...randMoments1Sums(d, 2), odd };
+          K.moments1(sums, x, y, rows, d, 2, w);
           const want = naiveOddMoments(x, rows, d, w);
-          expect(bitsEqual(out.subarray(0, 4 * d), want), `rows=${rows} d=${d} weighted=${!!w}: ${firstBitDiff(out.subarray(0, 4 * d), want)}`).toBe(true);
-          expect(out[4 * d]).toBe(-1); // nothing written past 4d
+          expect(bitsEqual(odd.subarray(0, 4 * d), want), `rows=${rows} d=${d} weighted=${!!w}: ${firstBitDiff(odd.subarray(0, 4 * d), want)}`).toBe(true);
+          expect(odd[4 * d]).toBe(-1); // nothing written past 4d
+          // The other sums are those of a call without odd.
+          const plain = randMoments1Sums(d, 2);
+          K.moments1(plain, x, y, rows, d, 2, w);
+          for (const key of MOMENTS1_KEYS) expect(bitsEqual(sums[key], plain[key]), key).toBe(true);
           // A second call adds to the first (dst = dst + batch sum, per batch).
-          K.oddMoments(out, x, rows, d, w);
-          const twice = naiveOddMoments(x, rows, d, w, want);
-          expect(bitsEqual(out.subarray(0, 4 * d), twice)).toBe(true);
+          K.moments1(sums, x, y, rows, d, 2, w);
+          expect(bitsEqual(odd.subarray(0, 4 * d), naiveOddMoments(x, rows, d, w, want))).toBe(true);
         }
       }
     }
-    expect(() => K.oddMoments(new Float64Array(7), new Float64Array(6), 3, 2)).toThrow(RangeError);
-    expect(() => K.oddMoments(new Float64Array(8), new Float64Array(6), 3, 2, new Float64Array(2))).toThrow(RangeError);
+    const short = { ...randMoments1Sums(2, 1), odd: new Float64Array(7) };
+    expect(() => K.moments1(short, new Float64Array(6), new Float64Array(3), 3, 2, 1)).toThrow(/sums.odd has length 7, expected at least 8/);
+  });
+
+  it('a RobustWeighting gives the bits of robustWeights followed by the weighted call, and writes ρ to out', () => {
+    const [d, l, k] = [5, 3, 2];
+    for (const rows of [1, 7, 255, 257, 600]) {
+      const r = rng(rows * 17 + 3);
+      const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
+      const inv = randArray(d, r, 2);
+      inv[1] = 0; // a constant-zero coordinate
+      const denom = 1 / (0.7 * d);
+      const rho = naiveRobustWeights(x, rows, d, inv, denom);
+      const check = (rw: RobustWeighting, what: string) => {
+        expect(bitsEqual(rw.out.subarray(0, rows), rho), `${what} out, rows=${rows}: ${firstBitDiff(rw.out.subarray(0, rows), rho)}`).toBe(true);
+        expect(rw.out[rows], `${what}: nothing written past rows`).toBe(-1);
+      };
+      const ma = randMoments1Sums(d, l, true), mb = randMoments1Sums(d, l, true);
+      const rw1 = robustWeightingFor(rows, inv, denom);
+      K.moments1(ma, x, y, rows, d, l, rho);
+      K.moments1(mb, x, y, rows, d, l, rw1);
+      for (const key of [...MOMENTS1_KEYS, 'odd'] as const) expect(bitsEqual(ma[key]!, mb[key]!), `moments1 ${key} rows=${rows}`).toBe(true);
+      check(rw1, 'moments1');
+      const plan = planFor(d, l, 3, 2, false, r);
+      const Ta = randArray(6 * 3, r), Tb = Ta.slice();
+      const rw2 = robustWeightingFor(rows, inv, denom);
+      K.detector(Ta, plan, x, y, rows, rho);
+      K.detector(Tb, plan, x, y, rows, rw2);
+      expect(bitsEqual(Ta, Tb), `detector rows=${rows}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+      check(rw2, 'detector');
+      const W = awkwardArray(k, d, r);
+      const ra: ReadoutSums = { rr: randArray(k * k, r), ry: randArray(k * l, r) };
+      const rb: ReadoutSums = { rr: ra.rr.slice(), ry: ra.ry.slice() };
+      const rw3 = robustWeightingFor(rows, inv, denom);
+      K.readout(ra, W, k, x, y, rows, d, l, rho);
+      K.readout(rb, W, k, x, y, rows, d, l, rw3);
+      expect(bitsEqual(ra.rr, rb.rr) && bitsEqual(ra.ry, rb.ry), `readout rows=${rows}`).toBe(true);
+      check(rw3, 'readout');
+      const va = randVarProSums(k, d, l, r), vb = copyVarProSums(va);
+      const rw4 = robustWeightingFor(rows, inv, denom);
+      K.refineVarPro(va, W, k, x, y, rows, d, l, rho);
+      K.refineVarPro(vb, W, k, x, y, rows, d, l, rw4);
+      for (const key of VARPRO_KEYS) expect(bitsEqual(va[key], vb[key]), `refineVarPro ${key} rows=${rows}`).toBe(true);
+      check(rw4, 'refineVarPro');
+      const Ma = randArray(3 * 15, r), Mb = Ma.slice();
+      const rw5 = robustWeightingFor(rows, inv, denom);
+      K.refineHessian(Ma, W, k, x, rows, d, rho);
+      K.refineHessian(Mb, W, k, x, rows, d, rw5);
+      expect(bitsEqual(Ma, Mb), `refineHessian rows=${rows}: ${firstBitDiff(Ma, Mb)}`).toBe(true);
+      check(rw5, 'refineHessian');
+    }
+    // Shapes of a RobustWeighting are checked like any other argument.
+    const sums = randMoments1Sums(2, 1);
+    const x = new Float64Array(6), y = new Float64Array(3);
+    expect(() => K.moments1(sums, x, y, 3, 2, 1, { invScale: new Float64Array(1), denom: 1, out: new Float64Array(3) })).toThrow(/rho.invScale has length 1, expected at least 2/);
+    expect(() => K.moments1(sums, x, y, 3, 2, 1, { invScale: new Float64Array(2), denom: 1, out: new Float64Array(2) })).toThrow(/rho.out has length 2, expected at least 3/);
+    expect(() => K.detector(new Float64Array(1), planFor(2, 1, 1, 1, false, rng(1)), x, y, 3, { invScale: new Float64Array(2), denom: 1, out: new Float64Array(2) })).toThrow(RangeError);
   });
 
   it('accumulates across calls exactly like one call over the same batches', () => {
@@ -946,11 +1020,10 @@ describe('wasm and js give bitwise-identical results', () => {
     for (const [d, l, k] of TUPLES) {
       const r = rng(rows * 1000 + d * 10 + l);
       const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
-      const mk = (): Moments1Sums => ({ xx: randArray(d * d, rng(1)), yx: randArray(l * d, rng(2)), yy: randArray(l * l, rng(3)), xs: randArray(d, rng(4)), ys: randArray(l, rng(5)) });
-      const a = mk(), b = mk();
+      const a = randMoments1Sums(d, l), b = randMoments1Sums(d, l);
       jsKernels.moments1(a, x, y, rows, d, l);
       wasmKernels.moments1(b, x, y, rows, d, l);
-      for (const key of ['xx', 'yx', 'yy', 'xs', 'ys'] as const) {
+      for (const key of MOMENTS1_KEYS) {
         expect(bitsEqual(a[key], b[key]), `moments1 ${key} d=${d} l=${l}: ${firstBitDiff(a[key], b[key])}`).toBe(true);
       }
       const W = awkwardArray(k, d, r);
@@ -982,11 +1055,10 @@ describe('wasm and js give bitwise-identical results', () => {
     for (const [d, l, k] of TUPLES) {
       const r = rng(rows * 1000 + d * 10 + l + 7);
       const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r), rho = randWeights(rows, r);
-      const mk = (): Moments1Sums => ({ xx: randArray(d * d, rng(1)), yx: randArray(l * d, rng(2)), yy: randArray(l * l, rng(3)), xs: randArray(d, rng(4)), ys: randArray(l, rng(5)) });
-      const a = mk(), b = mk();
+      const a = randMoments1Sums(d, l), b = randMoments1Sums(d, l);
       jsKernels.moments1(a, x, y, rows, d, l, rho);
       wasmKernels.moments1(b, x, y, rows, d, l, rho);
-      for (const key of ['xx', 'yx', 'yy', 'xs', 'ys'] as const) {
+      for (const key of MOMENTS1_KEYS) {
         expect(bitsEqual(a[key], b[key]), `moments1 ${key} d=${d} l=${l}: ${firstBitDiff(a[key], b[key])}`).toBe(true);
       }
       const W = awkwardArray(k, d, r);
@@ -1033,17 +1105,38 @@ describe('wasm and js give bitwise-identical results', () => {
     }
   });
 
-  it.each(ROWS)('oddMoments, rows=%i', (rows) => {
-    for (const d of DIMS) {
+  it.each(ROWS)('moments1 with odd-moment sums, and every weighted kernel with a RobustWeighting, rows=%i', (rows) => {
+    for (const [d, l, hDim, zDim] of TUPLES) {
       const r = rng(rows * 37 + d);
-      const x = awkwardArray(rows, d, r);
-      const rho = randWeights(rows, r);
-      for (const w of [undefined, rho]) {
-        const a = randArray(4 * d, r), b = a.slice();
-        jsKernels.oddMoments(a, x, rows, d, w);
-        wasmKernels.oddMoments(b, x, rows, d, w);
-        expect(bitsEqual(a, b), `d=${d} weighted=${!!w}: ${firstBitDiff(a, b)}`).toBe(true);
+      const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
+      const inv = randArray(d, r, 2);
+      inv[0] = 0;
+      const denom = 1 / (1.5 * d);
+      const rws = () => [robustWeightingFor(rows, inv, denom), robustWeightingFor(rows, inv, denom)];
+      for (const weighted of [undefined, randWeights(rows, r), 'robust'] as const) {
+        const [ra, rb] = weighted === 'robust' ? rws() : [weighted, weighted];
+        const a = randMoments1Sums(d, l, true), b = randMoments1Sums(d, l, true);
+        jsKernels.moments1(a, x, y, rows, d, l, ra);
+        wasmKernels.moments1(b, x, y, rows, d, l, rb);
+        for (const key of [...MOMENTS1_KEYS, 'odd'] as const) {
+          expect(bitsEqual(a[key]!, b[key]!), `moments1 ${key} d=${d} l=${l} weights=${weighted && 'given'}: ${firstBitDiff(a[key]!, b[key]!)}`).toBe(true);
+        }
+        if (weighted === 'robust') expect(bitsEqual((ra as RobustWeighting).out, (rb as RobustWeighting).out)).toBe(true);
       }
+      const [wa, wb] = rws();
+      const plan = planFor(d, l, hDim, zDim, false, r);
+      const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
+      const Ta = randArray(mh * mz, r), Tb = Ta.slice();
+      jsKernels.detector(Ta, plan, x, y, rows, wa);
+      wasmKernels.detector(Tb, plan, x, y, rows, wb);
+      expect(bitsEqual(Ta, Tb) && bitsEqual(wa.out, wb.out), `detector d=${d} l=${l}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+      const [va, vb] = rws();
+      const k = hDim, W = awkwardArray(k, d, r);
+      const sa: ReadoutSums = { rr: randArray(k * k, r), ry: randArray(k * l, r) };
+      const sb: ReadoutSums = { rr: sa.rr.slice(), ry: sa.ry.slice() };
+      jsKernels.readout(sa, W, k, x, y, rows, d, l, va);
+      wasmKernels.readout(sb, W, k, x, y, rows, d, l, vb);
+      expect(bitsEqual(sa.rr, sb.rr) && bitsEqual(sa.ry, sb.ry) && bitsEqual(va.out, vb.out), `readout d=${d} k=${k}`).toBe(true);
     }
   });
 
@@ -1060,10 +1153,11 @@ describe('wasm and js give bitwise-identical results', () => {
   it.each([1, 2, 3, 7, 255, 256, 257, 600])('refineVarPro and refineHessian, with and without weights, rows=%i', (rows) => {
     // (k, d, l): small and odd, k = 1, k > d, and one case with more than one panel everywhere.
     for (const [k, d, l] of [[1, 1, 1], [3, 5, 7], [5, 3, 2], [7, 9, 5], [2, 7, 3], [9, 13, 11]]) {
-      for (const weighted of [false, true]) {
+      for (const weighted of [false, true, 'robust'] as const) {
         const r = rng(rows * 101 + k * 13 + d * 7 + l + (weighted ? 5 : 0));
         const W = awkwardArray(k, d, r), x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
-        const rho = weighted ? randWeights(rows, r) : null;
+        // 'robust': one RobustWeighting object for both backends (each overwrites out with the same ρ).
+        const rho = weighted === 'robust' ? robustWeightingFor(rows, randArray(d, r, 2), 1 / d) : weighted ? randWeights(rows, r) : null;
         const a = randVarProSums(k, d, l, r), b = copyVarProSums(a);
         jsKernels.refineVarPro(a, W, k, x, y, rows, d, l, rho);
         wasmKernels.refineVarPro(b, W, k, x, y, rows, d, l, rho);

@@ -26,10 +26,27 @@
  * Everything else (products, batch sums, order) is as in the unweighted case with v' in
  * place of v. So the sums are Σ_r ρ_r·(term)_r up to rounding — the same quantities the
  * learner needs (see src/weights.ts).
+ * Instead of an array, `rho` may be a RobustWeighting: the kernel then computes ρ_r from row r
+ * of x itself, exactly as Kernels.robustWeights defines it (the same bits), writes it to
+ * `out[r]` (the caller needs Σρ) and uses it as above. Same sums as robustWeights followed by
+ * the weighted call; the wasm backend saves a copy of x into its memory per call.
  *
  * All matrices are Float64Array, row-major, dense, with the leading dimension equal to the
  * column count unless stated.
  */
+
+/** Robust weights a kernel computes from the rows of x (see "Sample weights" above). */
+export interface RobustWeighting {
+  /** Length ≥ d: the invScale of Kernels.robustWeights. */
+  invScale: Float64Array;
+  /** The denom of Kernels.robustWeights. */
+  denom: number;
+  /** Length ≥ rows: receives ρ_r of every row (overwritten). */
+  out: Float64Array;
+}
+
+/** A kernel's optional sample weights: given per row, computed from x, or none (null/omitted). */
+export type RowWeights = Float64Array | RobustWeighting | null;
 
 /** Rows per accumulation batch (see the contract above). */
 export const BATCH_ROWS = 256;
@@ -49,6 +66,14 @@ export interface Moments1Sums {
   xs: Float64Array;
   /** l: Σ y. */
   ys: Float64Array;
+  /**
+   * Optional, 4d: the symmetry test's odd-moment sums of x (src/symmetry.ts), accumulated when
+   * present. S1 | V1 | S3 | V3, d values each; per row r and column j, with v = x_rj and
+   * wv = rho[r] * v (wv = v without weights), wv3 = (wv * v) * v:
+   *   S1_j += Σ wv,  V1_j += Σ wv * wv,  S3_j += Σ wv3,  V3_j += Σ wv3 * wv3
+   * (batch sums under the contract; the four are separate sums, not one more product).
+   */
+  odd?: Float64Array;
 }
 
 /**
@@ -126,9 +151,9 @@ export interface Kernels {
    * of the first-moment sums. Per row r, with x' = rho[r] * x_ri and y' = rho[r] * y_ri:
    *   xx_ij += Σ x'_ri · x_rj (j ≥ i)   yx_ij += Σ y'_ri · x_rj   yy_ij += Σ y'_ri · y_rj (j ≥ i)
    *   xs_i  += Σ x'_ri                  ys_i  += Σ y'_ri
-   * (batch sums under the contract above).
+   * (batch sums under the contract above), and the odd-moment sums when `sums.odd` is given.
    */
-  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho?: Float64Array | null): void;
+  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho?: RowWeights): void;
 
   /**
    * Pass 2: accumulate the detector matrix T (mh×mz, see DetectorPlan) over `rows` samples.
@@ -136,7 +161,7 @@ export interface Kernels {
    * DetectorPlan (including its √2 factor), is then multiplied: g' = g * rho[r];
    * T += Σ F·G'ᵀ. F is unchanged.
    */
-  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho?: Float64Array | null): void;
+  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho?: RowWeights): void;
 
   /**
    * Pass 3: r = relu(W·x) per sample (W k×d; r_i = max(dot, 0) written as dot > 0 ? dot : 0),
@@ -146,7 +171,7 @@ export interface Kernels {
    */
   readout(
     sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
-    rho?: Float64Array | null,
+    rho?: RowWeights,
   ): void;
 
   /**
@@ -166,7 +191,7 @@ export interface Kernels {
    */
   refineVarPro(
     sums: VarProSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
-    rho?: Float64Array | null,
+    rho?: RowWeights,
   ): void;
 
   /**
@@ -179,7 +204,7 @@ export interface Kernels {
    * row order over the pair's active rows; a pair with no active row in a batch is untouched in
    * that batch (the same bits as the dense sum for finite data, see refineVarPro).
    */
-  refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void;
+  refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: RowWeights): void;
 
   /**
    * Robust sample weights (src/weights.ts), one per row of x (rows×d):
@@ -189,14 +214,6 @@ export interface Kernels {
    * length ≥ rows, `invScale` length ≥ d. Not an accumulation: out[0..rows) is overwritten.
    */
   robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void;
-
-  /**
-   * The symmetry test's sums (src/symmetry.ts) over `rows` rows of x (rows×d), accumulated into
-   * `out` (length ≥ 4d: S1 | V1 | S3 | V3, d values each) under the batch contract. Per row r
-   * and column j, with v = x_rj and wv = rho[r] * v (wv = v without weights), wv3 = (wv * v) * v:
-   *   S1_j += Σ wv,  V1_j += Σ wv * wv,  S3_j += Σ wv3,  V3_j += Σ wv3 * wv3.
-   */
-  oddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void;
 
   /**
    * Eigendecomposition of the symmetric m×m matrix `a` (row-major; only the upper triangle

@@ -2,7 +2,7 @@
  * Shape checks shared by both backends, so that they reject the same calls the same way
  * (RangeError naming expected vs actual). Cheap: O(1) per call.
  */
-import type { DetectorPlan, Moments1Sums, ReadoutSums, VarProSums } from './types.js';
+import type { DetectorPlan, Moments1Sums, ReadoutSums, RowWeights, VarProSums } from './types.js';
 
 function dim(name: string, v: number, min = 0): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${v}`);
@@ -13,50 +13,59 @@ function len(name: string, a: Float64Array, need: number): void {
   if (a.length < need) throw new RangeError(`${name} has length ${a.length}, expected at least ${need}`);
 }
 
-/** The optional per-row weights: null/undefined, or a Float64Array with ≥ rows entries. */
-function weights(rho: Float64Array | null | undefined, rows: number): void {
-  if (rho !== null && rho !== undefined) len('rho', rho, rows);
+/**
+ * The optional per-row weights: null/undefined, a Float64Array with ≥ rows entries, or a
+ * RobustWeighting for rows of d values (invScale ≥ d, out ≥ rows, denom a number).
+ */
+function weights(rho: RowWeights | undefined, rows: number, d: number): void {
+  if (rho === null || rho === undefined) return;
+  if (rho instanceof Float64Array) return len('rho', rho, rows);
+  if (typeof rho !== 'object') throw new TypeError('rho must be a Float64Array, a RobustWeighting or null');
+  len('rho.invScale', rho.invScale, d);
+  len('rho.out', rho.out, rows);
+  if (typeof rho.denom !== 'number') throw new TypeError(`rho.denom must be a number, got ${typeof rho.denom}`);
 }
 
 export function checkMoments1(
-  s: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho: Float64Array | null | undefined,
+  s: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho: RowWeights | undefined,
 ): void {
   dim('rows', rows); dim('d', d, 1); dim('l', l, 1);
-  len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows);
+  len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows, d);
   len('sums.xx', s.xx, d * d); len('sums.yx', s.yx, l * d); len('sums.yy', s.yy, l * l);
   len('sums.xs', s.xs, d); len('sums.ys', s.ys, l);
+  if (s.odd !== undefined) len('sums.odd', s.odd, 4 * d);
 }
 
-export function checkDetector(T: Float64Array, p: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho: Float64Array | null | undefined): void {
+export function checkDetector(T: Float64Array, p: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho: RowWeights | undefined): void {
   dim('rows', rows); dim('plan.d', p.d, 1); dim('plan.l', p.l, 1); dim('plan.hDim', p.hDim, 1); dim('plan.zDim', p.zDim, 1);
   const mh = (p.hDim * (p.hDim + 1)) / 2;
   const mz = (p.zDim * (p.zDim + 1)) / 2;
-  len('T', T, mh * mz); len('x', x, rows * p.d); len('y', y, rows * p.l); weights(rho, rows);
+  len('T', T, mh * mz); len('x', x, rows * p.d); len('y', y, rows * p.l); weights(rho, rows, p.d);
   len('plan.Rx', p.Rx, p.hDim * p.d); len('plan.Ry', p.Ry, p.zDim * p.l); len('plan.Ph', p.Ph, p.zDim * p.hDim);
 }
 
 export function checkReadout(
   s: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
-  rho: Float64Array | null | undefined,
+  rho: RowWeights | undefined,
 ): void {
   dim('rows', rows); dim('k', k, 1); dim('d', d, 1); dim('l', l, 1);
-  len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows);
+  len('W', W, k * d); len('x', x, rows * d); len('y', y, rows * l); weights(rho, rows, d);
   len('sums.rr', s.rr, k * k); len('sums.ry', s.ry, k * l);
 }
 
 export function checkRefineVarPro(
   s: VarProSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
-  rho: Float64Array | null | undefined,
+  rho: RowWeights | undefined,
 ): void {
   checkReadout(s, W, k, x, y, rows, d, l, rho); // the shapes shared with the readout sums
   len('sums.S1', s.S1, k * d * l); len('sums.S2', s.S2, k * d * k); len('sums.yy', s.yy, 1);
 }
 
 export function checkRefineHessian(
-  M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho: Float64Array | null | undefined,
+  M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho: RowWeights | undefined,
 ): void {
   dim('rows', rows); dim('k', k, 1); dim('d', d, 1);
-  len('W', W, k * d); len('x', x, rows * d); weights(rho, rows);
+  len('W', W, k * d); len('x', x, rows * d); weights(rho, rows, d);
   len('M', M, ((k * (k + 1)) / 2) * ((d * (d + 1)) / 2));
 }
 
@@ -81,7 +90,3 @@ export function checkTriInverse(L: Float64Array, p: number, out: Float64Array): 
   len('L', L, p * p); len('out', out, p * p);
 }
 
-export function checkOddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho: Float64Array | null | undefined): void {
-  dim('rows', rows); dim('d', d, 1);
-  len('out', out, 4 * d); len('x', x, rows * d); weights(rho, rows);
-}

@@ -7,14 +7,14 @@
  * Every pass keeps the sums of the first and second half of each chunk apart where the error
  * estimate needs them (suffix 0 and 1; see errorEstimate.ts).
  */
-import type { DetectorPlan, Kernels } from '../kernels/types.js';
+import type { DetectorPlan, Kernels, RowWeights } from '../kernels/types.js';
 import { DetectorAccumulator } from '../passes/detector.js';
 import { Moments1Accumulator } from '../passes/moments1.js';
 import { ReadoutAccumulator } from '../passes/readout.js';
 import { HessianAccumulator, VarProAccumulator } from '../refine.js';
 import { SymmetryAccumulator } from '../symmetry.js';
 import type { Chunk } from '../types.js';
-import { sampleWeights, type Weighting } from '../weights.js';
+import { robustWeighting, weightRows, type Weighting } from '../weights.js';
 import type { PassState } from './state.js';
 
 export type JobKind = 'pass1' | 'pass2' | 'pass3' | 'refine';
@@ -29,12 +29,12 @@ export interface RefineParams { W: Float64Array; k: number; d: number; l: number
  * copies). A one-row chunk goes wholly to the half given by the parity of its index `start`,
  * so that even chunkRows = 1 fills both halves.
  */
-export function halves(c: Chunk, rho: Float64Array | undefined, d: number, l: number, start: number, add: (i: 0 | 1, part: Chunk, rho?: Float64Array) => void): void {
+export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: number, start: number, add: (i: 0 | 1, part: Chunk, rho?: RowWeights) => void): void {
   if (c.rows === 1) return add((start & 1) as 0 | 1, c, rho);
   const h = c.rows >> 1;
   const part = (from: number, to: number): Chunk => ({ x: c.x.subarray(from * d, to * d), y: c.y.subarray(from * l, to * l), rows: to - from });
-  if (h > 0) add(0, part(0, h), rho?.subarray(0, h));
-  add(1, part(h, c.rows), rho?.subarray(h));
+  if (h > 0) add(0, part(0, h), weightRows(rho, 0, h));
+  add(1, part(h, c.rows), weightRows(rho, h, c.rows));
 }
 
 /** Rows [0, m) of a chunk, as views. */
@@ -78,12 +78,12 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
   const out: PassState = {};
   switch (kind) {
     case 'pass1': {
+      // Weights, second moments and the symmetry test's odd moments from one kernel call per half.
       const { d, l, weighting } = params as Pass1Params;
-      const rho = weighting ? sampleWeights(weighting, chunk, d, kernels) : undefined;
-      const m = [new Moments1Accumulator(kernels, d, l), new Moments1Accumulator(kernels, d, l)];
-      halves(chunk, rho, d, l, start, (i, part, w) => m[i].add(part, w));
+      const rho = weighting ? robustWeighting(weighting, d, chunk.rows) : undefined;
       const sym = new SymmetryAccumulator(d);
-      sym.add(kernels, chunk, rho);
+      const m = [new Moments1Accumulator(kernels, d, l, sym.sums), new Moments1Accumulator(kernels, d, l, sym.sums)];
+      halves(chunk, rho, d, l, start, (i, part, w) => m[i].add(part, w));
       moments1State(m[0], '0', out);
       moments1State(m[1], '1', out);
       // Own arrays (the accumulator's four are views of one buffer, which a clone would keep whole).
@@ -92,7 +92,7 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
     }
     case 'pass2': {
       const { plan, weighting } = params as Pass2Params;
-      const rho = weighting ? sampleWeights(weighting, chunk, plan.d, kernels) : undefined;
+      const rho = weighting ? robustWeighting(weighting, plan.d, chunk.rows) : undefined;
       const det = [new DetectorAccumulator(kernels, plan), new DetectorAccumulator(kernels, plan)];
       halves(chunk, rho, plan.d, plan.l, start, (i, part, w) => det[i].add(part, w));
       det.forEach((a, i) => Object.assign(out, { ['T' + i]: a.T, ['n' + i]: a.n, ['w' + i]: a.weight }));
@@ -100,14 +100,13 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
     }
     case 'pass3': {
       const { W, k, d, l, weighting } = params as Pass3Params;
-      const rho = weighting ? sampleWeights(weighting, chunk, d, kernels) : undefined;
       const ro = new ReadoutAccumulator(kernels, W, k, d, l);
-      ro.add(chunk, rho);
+      ro.add(chunk, weighting ? robustWeighting(weighting, d, chunk.rows) : undefined);
       return { rr: ro.sums.rr, ry: ro.sums.ry, n: ro.n, w: ro.weight };
     }
     case 'refine': {
       const { W, k, d, l, weighting, hessianRows } = params as RefineParams;
-      const rho = weighting ? sampleWeights(weighting, chunk, d, kernels) : undefined;
+      const rho = weighting ? robustWeighting(weighting, d, chunk.rows) : undefined;
       // The Gauss–Newton matrix and its Schur pieces ('H' sums) from the first hessianRows
       // samples only; the full sums continue from the 'H' sums over the rest of the chunk, so
       // the head rows are read once.
@@ -116,11 +115,12 @@ export function runChunkJob(kernels: Kernels, kind: JobKind, params: unknown, ch
       const vpH = new VarProAccumulator(W, k, d, l, kernels);
       const vp = new VarProAccumulator(W, k, d, l, kernels);
       if (m > 0) {
-        hes.add(head(chunk, m, d, l), rho?.subarray(0, m));
-        vpH.add(head(chunk, m, d, l), rho?.subarray(0, m));
+        // The first call computes the head's ρ (into rho.out); the second reuses them.
+        hes.add(head(chunk, m, d, l), weightRows(rho, 0, m));
+        vpH.add(head(chunk, m, d, l), rho?.out.subarray(0, m));
         vp.copyFrom(vpH);
       }
-      if (m < chunk.rows) vp.add(rest(chunk, m, d, l), rho?.subarray(m));
+      if (m < chunk.rows) vp.add(rest(chunk, m, d, l), weightRows(rho, m, chunk.rows));
       varProState(vp, '', out);
       Object.assign(out, { M: hes.M, wM: hes.weight });
       varProState(vpH, 'H', out);

@@ -1,8 +1,9 @@
 /** Pass 2: the detector matrix T = Σ φ(h)·φ(q)ᵀ (see DetectorPlan), streaming and mergeable. */
-import type { DetectorPlan, Kernels } from '../kernels/types.js';
+import type { DetectorPlan, Kernels, RowWeights } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import { triLen } from '../symcoords.js';
-import { addInto, sum } from './moments1.js';
+import { addInto } from './moments1.js';
+import { weightSum } from '../weights.js';
 
 export class DetectorAccumulator {
   n = 0;
@@ -22,11 +23,11 @@ export class DetectorAccumulator {
     this.T = new Float64Array(this.mh * this.mz);
   }
 
-  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (the kernel scales its q-features by ρ). */
-  add(chunk: Chunk, rho?: Float64Array): void {
+  /** Adds a chunk; with `rho`, sample r counts with weight ρ_r, given or computed by the kernel (which scales its q-features by ρ). */
+  add(chunk: Chunk, rho?: RowWeights): void {
     this.kernels.detector(this.T, this.plan, chunk.x, chunk.y, chunk.rows, rho ?? null);
     this.n += chunk.rows;
-    this.weight += rho ? sum(rho, chunk.rows) : chunk.rows;
+    this.weight += weightSum(rho, chunk.rows);
   }
 
   merge(other: DetectorAccumulator): void {

@@ -1,6 +1,7 @@
 /** Pass 1: second moments Σxxᵀ, Σyxᵀ, Σyyᵀ and first moments Σx, Σy (streaming, mergeable). */
-import type { Kernels, Moments1Sums } from '../kernels/types.js';
+import type { Kernels, Moments1Sums, RowWeights } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
+import { weightSum } from '../weights.js';
 
 export class Moments1Accumulator {
   readonly d: number;
@@ -12,10 +13,12 @@ export class Moments1Accumulator {
   /** Σ x xᵀ, Σ y xᵀ, Σ y yᵀ, Σ x, Σ y — each term weighted by ρ when weights are given. */
   readonly sums: Moments1Sums;
 
+  /** `odd` (4d, optional): also accumulate the symmetry test's odd-moment sums there (Moments1Sums.odd; not merged by merge()). */
   constructor(
     private readonly kernels: Kernels,
     d: number,
     l: number,
+    odd?: Float64Array,
   ) {
     this.d = d;
     this.l = l;
@@ -25,13 +28,14 @@ export class Moments1Accumulator {
       yy: new Float64Array(l * l),
       xs: new Float64Array(d),
       ys: new Float64Array(l),
+      odd,
     };
   }
 
-  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (applied by the kernel, see weights.ts). */
-  add(chunk: Chunk, rho?: Float64Array): void {
+  /** Adds a chunk; with `rho`, sample r counts with weight ρ_r (given, or computed by the kernel: see weights.ts). */
+  add(chunk: Chunk, rho?: RowWeights): void {
     this.kernels.moments1(this.sums, chunk.x, chunk.y, chunk.rows, this.d, this.l, rho ?? null);
-    this.weight += rho ? sum(rho, chunk.rows) : chunk.rows;
+    this.weight += weightSum(rho, chunk.rows);
     this.n += chunk.rows;
   }
 
@@ -46,11 +50,4 @@ export class Moments1Accumulator {
 
 export function addInto(dst: Float64Array, src: Float64Array): void {
   for (let i = 0; i < dst.length; i++) dst[i] += src[i];
-}
-
-/** Σ a[i] for i < n, in order from +0 (n defaults to the whole array). */
-export function sum(a: Float64Array, n = a.length): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[i];
-  return s;
 }

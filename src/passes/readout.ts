@@ -1,7 +1,8 @@
 /** Pass 3: normal equations of the least-squares fit of y on relu(Ŵx) (streaming, mergeable). */
-import type { Kernels, ReadoutSums } from '../kernels/types.js';
+import type { Kernels, ReadoutSums, RowWeights } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
-import { addInto, sum } from './moments1.js';
+import { addInto } from './moments1.js';
+import { weightSum } from '../weights.js';
 
 export class ReadoutAccumulator {
   n = 0;
@@ -20,11 +21,11 @@ export class ReadoutAccumulator {
     this.sums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
   }
 
-  /** Adds a chunk; with `rho`, sample r counts with weight rho[r] (the kernel scales its relu features by ρ). */
-  add(chunk: Chunk, rho?: Float64Array): void {
+  /** Adds a chunk; with `rho`, sample r counts with weight ρ_r, given or computed by the kernel (which scales its relu features by ρ). */
+  add(chunk: Chunk, rho?: RowWeights): void {
     this.kernels.readout(this.sums, this.W, this.k, chunk.x, chunk.y, chunk.rows, this.d, this.l, rho ?? null);
     this.n += chunk.rows;
-    this.weight += rho ? sum(rho, chunk.rows) : chunk.rows;
+    this.weight += weightSum(rho, chunk.rows);
   }
 
   merge(other: ReadoutAccumulator): void {

@@ -1,13 +1,12 @@
 /**
  * Pure-JS kernels: the bit-exact twin of the wasm kernels in assembly/ (one family per file:
- * gemm.ts, moments.ts, detector.ts, readout.ts, refine.ts, weights.ts, eig.ts, cholesky.ts). Tuned (4×4 register
- * tiles, packed panels, persistent scratch) but following the accumulation contract in
- * ../types.ts exactly.
+ * gemm.ts, moments.ts, symmetry.ts, detector.ts, readout.ts, refine.ts, weights.ts, eig.ts,
+ * cholesky.ts). Tuned (4×4 register tiles, packed panels, persistent scratch) but following
+ * the accumulation contract in ../types.ts exactly.
  */
-import type { Kernels } from '../types.js';
+import type { Kernels, RowWeights } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkMoments1, checkOddMoments, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig,
-  checkTriInverse,
+  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { cholesky, triInverse } from './cholesky.js';
 import { detector } from './detector.js';
@@ -18,35 +17,45 @@ import { refineHessian, refineVarPro } from './refine.js';
 import { robustWeights } from './weights.js';
 import { oddMoments } from './symmetry.js';
 
+/**
+ * The weights a kernel applies: a RobustWeighting is computed here, for all rows at once, into
+ * its `out` (row by row as Kernels.robustWeights; the wasm backend does it per batch, the same
+ * bits); an array is used as is.
+ */
+function rowWeights(rho: RowWeights | undefined, x: Float64Array, rows: number, d: number): Float64Array | null {
+  if (!rho) return null;
+  if (rho instanceof Float64Array) return rho;
+  robustWeights(rho.out, x, rows, d, rho.invScale, rho.denom);
+  return rho.out;
+}
+
 export const jsKernels: Kernels = {
   name: 'js',
   moments1(sums, x, y, rows, d, l, rho) {
     checkMoments1(sums, x, y, rows, d, l, rho);
-    moments1(sums, x, y, rows, d, l, rho ?? null);
+    const w = rowWeights(rho, x, rows, d);
+    moments1(sums, x, y, rows, d, l, w);
+    if (sums.odd) oddMoments(sums.odd, x, rows, d, w);
   },
   detector(T, plan, x, y, rows, rho) {
     checkDetector(T, plan, x, y, rows, rho);
-    detector(T, plan, x, y, rows, rho ?? null);
+    detector(T, plan, x, y, rows, rowWeights(rho, x, rows, plan.d));
   },
   readout(sums, W, k, x, y, rows, d, l, rho) {
     checkReadout(sums, W, k, x, y, rows, d, l, rho);
-    readout(sums, W, k, x, y, rows, d, l, rho ?? null);
+    readout(sums, W, k, x, y, rows, d, l, rowWeights(rho, x, rows, d));
   },
   refineVarPro(sums, W, k, x, y, rows, d, l, rho) {
     checkRefineVarPro(sums, W, k, x, y, rows, d, l, rho);
-    refineVarPro(sums, W, k, x, y, rows, d, l, rho ?? null);
+    refineVarPro(sums, W, k, x, y, rows, d, l, rowWeights(rho, x, rows, d));
   },
   refineHessian(M, W, k, x, rows, d, rho) {
     checkRefineHessian(M, W, k, x, rows, d, rho);
-    refineHessian(M, W, k, x, rows, d, rho ?? null);
+    refineHessian(M, W, k, x, rows, d, rowWeights(rho, x, rows, d));
   },
   robustWeights(out, x, rows, d, invScale, denom) {
     checkRobustWeights(out, x, rows, d, invScale, denom);
     robustWeights(out, x, rows, d, invScale, denom);
-  },
-  oddMoments(out, x, rows, d, rho) {
-    checkOddMoments(out, x, rows, d, rho);
-    oddMoments(out, x, rows, d, rho ?? null);
   },
   symEig(a, m) {
     checkSymEig(a, m);

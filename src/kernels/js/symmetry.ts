@@ -1,4 +1,4 @@
-/** The symmetry test's sums in JS (twin of assembly/symmetry.ts; definition: Kernels.oddMoments). */
+/** The symmetry test's sums in JS (twin of assembly/symmetry.ts; definition: Moments1Sums.odd in ../types.ts). */
 import { BATCH_ROWS } from '../types.js';
 
 export function oddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void {

@@ -14,12 +14,15 @@
  * - Rows stream through in batches of BATCH_ROWS: each batch is copied in (one memcpy per
  *   array, including the batch's sample weights when given), then one wasm call does the whole
  *   batch. Accumulators (sums, T) are copied in at the start of a call and out at its end.
+ *   Robust weights (a RobustWeighting) are computed in wasm from the batch's x, already in
+ *   memory, and copied out: the data cross into wasm memory once per call.
  */
 import { PureneuronError } from '../../errors.js';
-import { BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type SymEigResult, type VarProSums } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkMoments1, checkOddMoments, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig,
-  checkTriInverse,
+  BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
+} from '../types.js';
+import {
+  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmMemory, type WasmModule } from './api.js';
 import { WASM_BASE64 } from './bytes.generated.js';
@@ -33,7 +36,7 @@ interface WasmExports {
   packWT(dst: number, M: number, rows: number, cols: number): void;
   moments1Batch(
     xx: number, yx: number, yy: number, xs: number, ys: number, X: number, Y: number, nb: number, d: number, l: number, Xp: number, Yp: number,
-    rho: number, Xw: number, Yw: number,
+    rho: number, Xw: number, Yw: number, odd: number,
   ): void;
   detectorBatch(
     T: number, X: number, Y: number, nb: number, d: number, l: number, hDim: number, zDim: number,
@@ -53,7 +56,6 @@ interface WasmExports {
     idxI: number, idxP: number, D: number, rho: number, Xw: number,
   ): void;
   robustWeightsBatch(out: number, X: number, nb: number, d: number, inv: number, denom: number): void;
-  oddMomentsBatch(out: number, X: number, nb: number, d: number, rho: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
   cholesky(a: number, p: number, U: number): number;
@@ -137,6 +139,45 @@ class Layout {
   }
 }
 
+/**
+ * The sample weights of one call, batch by batch: none (pointer 0), given (each batch's ρ copied
+ * in), or a RobustWeighting (ρ computed in wasm from the batch's X, already copied in, and
+ * copied out to its `out`). Lay out with `layout`, then `begin` once and `batch` per batch.
+ */
+class BatchWeights {
+  private oRho = 0;
+  private oInv = 0;
+  constructor(
+    private readonly ex: WasmExports,
+    private readonly rho: RowWeights | undefined,
+    private readonly d: number,
+  ) {}
+
+  layout(L: Layout): void {
+    if (!this.rho) return;
+    this.oRho = L.add(BATCH_ROWS); // robustWeightsBatch writes up to 8·ceil(nb/8) ≤ BATCH_ROWS rows
+    if (!(this.rho instanceof Float64Array)) this.oInv = L.add(this.d);
+  }
+
+  begin(m: Float64Array, b: number): void {
+    if (this.rho && !(this.rho instanceof Float64Array)) m.set(this.rho.invScale.subarray(0, this.d), (b + this.oInv) / 8);
+  }
+
+  /** ρ of rows [r0, r0 + nb) in wasm memory, X (the batch, at byte b + oX) copied in already; returns its pointer, 0 without weights. */
+  batch(m: Float64Array, b: number, r0: number, nb: number, oX: number): number {
+    const { rho } = this;
+    if (!rho) return 0;
+    const at = (b + this.oRho) / 8;
+    if (rho instanceof Float64Array) {
+      copyRows(m, rho, 1, r0, nb, at);
+    } else {
+      this.ex.robustWeightsBatch(b + this.oRho, b + oX, nb, this.d, b + this.oInv, rho.denom);
+      rho.out.set(m.subarray(at, at + nb), r0);
+    }
+    return b + this.oRho;
+  }
+}
+
 class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   private readonly ex: WasmExports;
@@ -180,15 +221,17 @@ class WasmKernels implements Kernels {
     return this.ex.memory.buffer.byteLength;
   }
 
-  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho?: Float64Array | null): void {
+  moments1(sums: Moments1Sums, x: Float64Array, y: Float64Array, rows: number, d: number, l: number, rho?: RowWeights): void {
     checkMoments1(sums, x, y, rows, d, l, rho);
     if (rows === 0) return;
     const L = new Layout();
     const oxx = L.add(d * d), oyx = L.add(l * d), oyy = L.add(l * l), oxs = L.add(d), oys = L.add(l);
+    const oOdd = sums.odd ? L.add(4 * d) : 0;
     const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
     const oXp = L.add(panels(d)), oYp = L.add(panels(l));
     // Weighted: the batch's ρ and the scaled panels (the layout is unchanged without weights).
-    const oRho = rho ? L.add(BATCH_ROWS) : 0;
+    const w = new BatchWeights(this.ex, rho, d);
+    w.layout(L);
     const oXw = rho ? L.add(panels(d)) : 0, oYw = rho ? L.add(panels(l)) : 0;
     const b = this.reserve(L.bytes);
     const m = this.f64();
@@ -198,14 +241,16 @@ class WasmKernels implements Kernels {
     m.set(sums.yy.subarray(0, l * l), at(oyy));
     m.set(sums.xs.subarray(0, d), at(oxs));
     m.set(sums.ys.subarray(0, l), at(oys));
+    if (sums.odd) m.set(sums.odd.subarray(0, 4 * d), at(oOdd));
+    w.begin(m, b);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       copyRows(m, x, d, r0, nb, at(oX));
       copyRows(m, y, l, r0, nb, at(oY));
-      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
+      const pRho = w.batch(m, b, r0, nb, oX);
       this.ex.moments1Batch(
         b + oxx, b + oyx, b + oyy, b + oxs, b + oys, b + oX, b + oY, nb, d, l, b + oXp, b + oYp,
-        rho ? b + oRho : 0, b + oXw, b + oYw,
+        pRho, b + oXw, b + oYw, sums.odd ? b + oOdd : 0,
       );
     }
     sums.xx.set(m.subarray(at(oxx), at(oxx) + d * d));
@@ -213,9 +258,10 @@ class WasmKernels implements Kernels {
     sums.yy.set(m.subarray(at(oyy), at(oyy) + l * l));
     sums.xs.set(m.subarray(at(oxs), at(oxs) + d));
     sums.ys.set(m.subarray(at(oys), at(oys) + l));
+    if (sums.odd) sums.odd.set(m.subarray(at(oOdd), at(oOdd) + 4 * d));
   }
 
-  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho?: Float64Array | null): void {
+  detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho?: RowWeights): void {
     checkDetector(T, plan, x, y, rows, rho);
     if (rows === 0) return;
     const { d, l, hDim, zDim } = plan;
@@ -229,7 +275,8 @@ class WasmKernels implements Kernels {
     const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
     const oH = L.add(BATCH_ROWS * hPad), oZ = L.add(BATCH_ROWS * zPad), oP = L.add(BATCH_ROWS * zPad), oE = L.add(BATCH_ROWS * zDim);
     const oF = L.add(panels(mh)), oG = L.add(panels(mz));
-    const oRho = rho ? L.add(BATCH_ROWS) : 0; // read up to row 2·ceil(nb/2) ≤ 256: in bounds
+    const w = new BatchWeights(this.ex, rho, d); // ρ read up to row 2·ceil(nb/2) ≤ 256: in bounds
+    w.layout(L);
     const b = this.reserve(L.bytes);
     const m = this.f64();
     const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
@@ -241,14 +288,15 @@ class WasmKernels implements Kernels {
     this.ex.packWT(b + oRyT, b + oRy, zDim, l);
     this.ex.packWT(b + oPhT, b + oPh, zDim, hDim);
     const literal = plan.literal ? 1 : 0;
+    w.begin(m, b);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       copyRows(m, x, d, r0, nb, at(oX));
       copyRows(m, y, l, r0, nb, at(oY));
-      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
+      const pRho = w.batch(m, b, r0, nb, oX);
       this.ex.detectorBatch(
         b + oT, b + oX, b + oY, nb, d, l, hDim, zDim, b + oRxT, b + oRyT, b + oPhT, literal,
-        b + oH, b + oZ, b + oP, b + oE, b + oF, b + oG, rho ? b + oRho : 0,
+        b + oH, b + oZ, b + oP, b + oE, b + oF, b + oG, pRho,
       );
     }
     T.set(m.subarray(at(oT), at(oT) + mh * mz));
@@ -256,7 +304,7 @@ class WasmKernels implements Kernels {
 
   readout(
     sums: ReadoutSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
-    rho?: Float64Array | null,
+    rho?: RowWeights,
   ): void {
     checkReadout(sums, W, k, x, y, rows, d, l, rho);
     if (rows === 0) return;
@@ -266,7 +314,9 @@ class WasmKernels implements Kernels {
     const oW = L.add(k * d), oWT = L.add(kPad * d);
     const oX = L.add(BATCH_ROWS * d), oY = L.add(BATCH_ROWS * l);
     const oR = L.add(BATCH_ROWS * kPad), oYp = L.add(panels(l));
-    const oRho = rho ? L.add(BATCH_ROWS) : 0, oRw = rho ? L.add(BATCH_ROWS * kPad) : 0;
+    const w = new BatchWeights(this.ex, rho, d);
+    w.layout(L);
+    const oRw = rho ? L.add(BATCH_ROWS * kPad) : 0;
     const b = this.reserve(L.bytes);
     const m = this.f64();
     const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
@@ -274,12 +324,13 @@ class WasmKernels implements Kernels {
     m.set(sums.ry.subarray(0, k * l), at(ory));
     m.set(W.subarray(0, k * d), at(oW));
     this.ex.packWT(b + oWT, b + oW, k, d);
+    w.begin(m, b);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       copyRows(m, x, d, r0, nb, at(oX));
       copyRows(m, y, l, r0, nb, at(oY));
-      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
-      this.ex.readoutBatch(b + orr, b + ory, b + oX, b + oY, nb, d, l, k, b + oWT, b + oR, b + oYp, rho ? b + oRho : 0, b + oRw);
+      const pRho = w.batch(m, b, r0, nb, oX);
+      this.ex.readoutBatch(b + orr, b + ory, b + oX, b + oY, nb, d, l, k, b + oWT, b + oR, b + oYp, pRho, b + oRw);
     }
     sums.rr.set(m.subarray(at(orr), at(orr) + k * k));
     sums.ry.set(m.subarray(at(ory), at(ory) + k * l));
@@ -287,7 +338,7 @@ class WasmKernels implements Kernels {
 
   refineVarPro(
     sums: VarProSums, W: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
-    rho?: Float64Array | null,
+    rho?: RowWeights,
   ): void {
     checkRefineVarPro(sums, W, k, x, y, rows, d, l, rho);
     if (rows === 0) return;
@@ -300,7 +351,9 @@ class WasmKernels implements Kernels {
     const oR = L.add(BATCH_ROWS * kPad), oXp = L.add(panels(d)), oYp = L.add(panels(l));
     const oGx = L.add(panels(d)), oGy = L.add(panels(l)), oGr = L.add(panels(k));
     const oIdx = L.add(BATCH_ROWS / 2); // 256 i32
-    const oRho = rho ? L.add(BATCH_ROWS) : 0, oRw = rho ? L.add(BATCH_ROWS * kPad) : 0, oYw = rho ? L.add(panels(l)) : 0;
+    const w = new BatchWeights(this.ex, rho, d);
+    w.layout(L);
+    const oRw = rho ? L.add(BATCH_ROWS * kPad) : 0, oYw = rho ? L.add(panels(l)) : 0;
     const b = this.reserve(L.bytes);
     const m = this.f64();
     const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
@@ -311,14 +364,15 @@ class WasmKernels implements Kernels {
     m[at(oyy)] = sums.yy[0];
     m.set(W.subarray(0, k * d), at(oW));
     this.ex.packWT(b + oWT, b + oW, k, d);
+    w.begin(m, b);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       copyRows(m, x, d, r0, nb, at(oX));
       copyRows(m, y, l, r0, nb, at(oY));
-      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
+      const pRho = w.batch(m, b, r0, nb, oX);
       this.ex.refineVarProBatch(
         b + orr, b + ory, b + oS1, b + oS2, b + oyy, b + oX, b + oY, nb, d, l, k, b + oWT,
-        b + oR, b + oXp, b + oYp, b + oGx, b + oGy, b + oGr, b + oIdx, rho ? b + oRho : 0, b + oRw, b + oYw,
+        b + oR, b + oXp, b + oYp, b + oGx, b + oGy, b + oGr, b + oIdx, pRho, b + oRw, b + oYw,
       );
     }
     sums.rr.set(m.subarray(at(orr), at(orr) + k * k));
@@ -328,7 +382,7 @@ class WasmKernels implements Kernels {
     sums.yy[0] = m[at(oyy)];
   }
 
-  refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void {
+  refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: RowWeights): void {
     checkRefineHessian(M, W, k, x, rows, d, rho);
     if (rows === 0) return;
     const kPad = pad4(k);
@@ -339,19 +393,22 @@ class WasmKernels implements Kernels {
     const oXp = L.add(panels(d)), oGl = L.add(panels(d)), oGr = L.add(panels(d));
     const oIdxI = L.add(BATCH_ROWS / 2), oIdxP = L.add(BATCH_ROWS / 2); // 256 i32 each
     const oD = L.add(d * d);
-    const oRho = rho ? L.add(BATCH_ROWS) : 0, oXw = rho ? L.add(panels(d)) : 0;
+    const w = new BatchWeights(this.ex, rho, d);
+    w.layout(L);
+    const oXw = rho ? L.add(panels(d)) : 0;
     const b = this.reserve(L.bytes);
     const m = this.f64();
     const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
     m.set(M.subarray(0, nM), at(oM));
     m.set(W.subarray(0, k * d), at(oW));
     this.ex.packWT(b + oWT, b + oW, k, d);
+    w.begin(m, b);
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const nb = Math.min(rows - r0, BATCH_ROWS);
       copyRows(m, x, d, r0, nb, at(oX));
-      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
+      const pRho = w.batch(m, b, r0, nb, oX);
       this.ex.refineHessianBatch(
-        b + oM, b + oX, nb, d, k, b + oWT, b + oR, b + oXp, b + oGl, b + oGr, b + oIdxI, b + oIdxP, b + oD, rho ? b + oRho : 0, b + oXw,
+        b + oM, b + oX, nb, d, k, b + oWT, b + oR, b + oXp, b + oGl, b + oGr, b + oIdxI, b + oIdxP, b + oD, pRho, b + oXw,
       );
     }
     M.set(m.subarray(at(oM), at(oM) + nM));
@@ -373,24 +430,6 @@ class WasmKernels implements Kernels {
       this.ex.robustWeightsBatch(b + oOut, b + oX, nb, d, b + oInv, denom);
       out.set(m.subarray(at(oOut), at(oOut) + nb), r0);
     }
-  }
-
-  oddMoments(out: Float64Array, x: Float64Array, rows: number, d: number, rho?: Float64Array | null): void {
-    checkOddMoments(out, x, rows, d, rho);
-    if (rows === 0) return;
-    const L = new Layout();
-    const oOut = L.add(4 * d), oX = L.add(BATCH_ROWS * d), oRho = rho ? L.add(BATCH_ROWS) : 0;
-    const b = this.reserve(L.bytes);
-    const m = this.f64();
-    const at = (o: number): number => (b + o) / 8; // element index; b + o is 64-byte aligned
-    m.set(out.subarray(0, 4 * d), at(oOut));
-    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
-      const nb = Math.min(rows - r0, BATCH_ROWS);
-      copyRows(m, x, d, r0, nb, at(oX));
-      if (rho) copyRows(m, rho, 1, r0, nb, at(oRho));
-      this.ex.oddMomentsBatch(b + oOut, b + oX, nb, d, rho ? b + oRho : 0);
-    }
-    out.set(m.subarray(at(oOut), at(oOut) + 4 * d));
   }
 
   symEig(a: Float64Array, m: number): SymEigResult {
