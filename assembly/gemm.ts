@@ -132,11 +132,12 @@ export function colSum(dst: usize, cols: i32, a: usize, aPs: usize, aRs: usize, 
   for (let ip = 0; ip < panels; ip++) {
     let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0);
     let q = a + <usize>ip * aPs;
-    for (let r = 0; r < nb; r++) {
+    const end = q + <usize>nb * aRs;
+    do { // nb ≥ 1 (the batch kernels' contract)
       s0 = f64x2.add(s0, v128.load(q));
       s1 = f64x2.add(s1, v128.load(q, 16));
       q += aRs;
-    }
+    } while (q < end);
     const c = ip << 2;
     const d = dst + (<usize>c << 3);
     if (c + 0 < cols) store<f64>(d, load<f64>(d) + f64x2.extract_lane(s0, 0));
@@ -156,12 +157,15 @@ export function scalePanels(dst: usize, src: usize, cols: i32, ps: usize, rs: us
   const panels = (cols + 3) >> 2;
   for (let ip = 0; ip < panels; ip++) {
     let q: usize = <usize>ip * ps;
-    for (let r = 0; r < nb; r++) {
-      const w = v128.load64_splat(rho + (<usize>r << 3));
-      v128.store(dst + q, f64x2.mul(w, v128.load(src + q)));
-      v128.store(dst + q, f64x2.mul(w, v128.load(src + q, 16)), 16);
+    let w = rho;
+    const end = rho + (<usize>nb << 3);
+    do { // nb ≥ 1
+      const wv = v128.load64_splat(w);
+      v128.store(dst + q, f64x2.mul(wv, v128.load(src + q)));
+      v128.store(dst + q, f64x2.mul(wv, v128.load(src + q, 16)), 16);
       q += rs;
-    }
+      w += 8;
+    } while (w < end);
   }
 }
 
