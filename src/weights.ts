@@ -19,8 +19,7 @@
  * RobustWeighting), so no weighted copy of the data is ever made and the wasm backend copies
  * each row into its memory once per pass.
  */
-import { jsKernels } from './kernels/js/index.js';
-import type { Kernels, RobustWeighting, RowWeights } from './kernels/types.js';
+import type { RobustWeighting, RowWeights } from './kernels/types.js';
 import { PureneuronError } from './errors.js';
 import type { Chunk, SampleSource } from './types.js';
 
@@ -75,14 +74,4 @@ export function weightSum(rho: RowWeights | undefined, rows: number): number {
   let s = 0;
   for (let i = 0; i < rows; i++) s += a[i];
   return s;
-}
-
-/**
- * ρ for every row of the chunk, as an array: Kernels.robustWeights with robustWeighting's
- * parameters. `kernels` only affects speed (both backends give the same bits).
- */
-export function sampleWeights(w: Weighting, chunk: Chunk, d: number, kernels: Kernels = jsKernels): Float64Array {
-  const rw = robustWeighting(w, d, chunk.rows);
-  kernels.robustWeights(rw.out, chunk.x, chunk.rows, d, rw.invScale, rw.denom);
-  return rw.out;
 }
