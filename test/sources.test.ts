@@ -48,7 +48,8 @@ async function collect(src: SampleSource, maxRows: number, signal?: AbortSignal)
   for await (const c of src.chunks(maxRows, signal)) {
     expect(c.x.length).toBe(c.rows * src.d);
     expect(c.y.length).toBe(c.rows * src.l);
-    chunks.push(c);
+    // Copies: a source may refill a chunk's arrays for the next one (SampleSource's contract).
+    chunks.push({ x: c.x.slice(), y: c.y.slice(), rows: c.rows });
   }
   const cat = (parts: Float64Array[]): Float64Array => {
     const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
@@ -148,8 +149,12 @@ describe('arraySource', () => {
     expect(src.n).toBe(7);
     const a = await collect(src, 3);
     expect(a.rows).toEqual([3, 3, 1]);
-    expect(a.chunks[1]!.x.buffer).toBe(x.buffer);
-    expect(a.chunks[1]!.x.byteOffset).toBe(3 * d * 8);
+    let i = 0;
+    for await (const c of src.chunks(3)) {
+      if (i++ !== 1) continue;
+      expect(c.x.buffer).toBe(x.buffer); // a view of the input, not a copy
+      expect(c.x.byteOffset).toBe(3 * d * 8);
+    }
     expect(sameBits(a.x, x)).toBe(true);
     expect(sameBits(a.y, y)).toBe(true);
     const b = await collect(src, 3);
@@ -295,6 +300,17 @@ describe('fileSource round trips', () => {
     await checkSource((blockBytes) => fileSource({ x: px, y: py, d, l, blockBytes }), x, y, true);
     const src = await fileSource({ x: px, y: py, d, l });
     expect(src.formats).toEqual({ x: 'f64', y: 'f64' });
+    // One pair of buffers per pass, refilled for every chunk (bounded memory, no garbage per
+    // chunk), and a fresh pair for the next pass.
+    const seen: ArrayBufferLike[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      for await (const c of src.chunks(4)) {
+        if (seen.length === pass) seen.push(c.x.buffer);
+        expect(c.x.buffer).toBe(seen[pass]);
+        expect(c.x.buffer).not.toBeInstanceOf(SharedArrayBuffer); // workers get copies, so refilling is safe
+      }
+    }
+    expect(seen[1]).not.toBe(seen[0]);
   });
 
   it('f32 (values equal Math.fround)', async () => {
