@@ -42,9 +42,9 @@ export function gemmTN(
   b: usize, bPs: usize, bRs: usize,
   nb: i32, upper: i32,
 ): void {
+  if (nb < 1) return; // tile4x4's loop runs at least once
   // Column blocks of B sized so that one block of panels stays in L2 while every A panel
   // streams past it once (A panel: 8 KB for 256 rows, lives in L1 during its row of tiles).
-  if (nb < 1) return; // tile4x4's loop runs at least once
   const pPanels = (p + 3) >> 2;
   const mPanels = (m + 3) >> 2;
   const blockPanels: i32 = 64; // 64 panels × 256 rows × 32 B = 512 KB
@@ -72,7 +72,7 @@ export function gemmTN(
   let c30 = f64x2.splat(0.0), c31 = f64x2.splat(0.0);
   // A do-while on an end pointer, not a counted for: V8 then emits a tighter loop (one compare
   // and branch at the bottom, no counter); the loop is issue-bound, so this is +12% GFLOP/s.
-  // Same operations in the same order. gemmTN is never called with nb < 1.
+  // Same operations in the same order. nb ≥ 1: gemmTN returns before any tile otherwise.
   const aEnd = a + <usize>nb * aRs;
   do {
     const b0 = v128.load(b);

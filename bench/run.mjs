@@ -20,10 +20,10 @@
 //    shape, not timed). Before each shape, one untimed learn() per backend warms up the JIT.
 //    Repeats of the two backends are interleaved (wasm, js, wasm, js, …) so that load from other
 //    processes hits both alike. Repeats per (shape, n, backend) cell: 5 (a median of 3 moved by
-//    ±5% between runs on a shared machine; --quick: 3; --repeats N overrides), capped so that one
-//    cell takes about --budget seconds
-//    (default 150): the time of one run is predicted from the same shape and backend at the
-//    previous n, scaled linearly in n; a cell always gets at least one run.
+//    ±5% between runs on a shared machine; --quick: 3; --repeats N overrides), capped so that
+//    one cell takes about --budget seconds (default 150): the time of one run is predicted from
+//    the same shape and backend at the previous n, scaled linearly in n; a cell always gets at
+//    least one run.
 // 3. Figures per cell: the median over repeats of every phase of model.diagnostics.timings
 //    (taken independently, so the phase medians need not sum to the median total); samples/s =
 //    n / median total; pass-2 GFLOP/s = 2·mh·mz·n / median pass 2 (mh = mz = k(k+1)/2, the
@@ -107,7 +107,7 @@ ns = [...new Set(ns)].sort((a, b) => a - b);
 const fullSweep = !args.quick && !args.only.length && !args.ns && args.refine === undefined;
 const learnOptions = args.refine === undefined ? {} : { refine: args.refine };
 const outPrefix = args.out ?? join(root, fullSweep ? 'bench/results/latest' : 'build/bench-partial');
-const defaultRepeats = () => args.repeats ?? (args.quick ? 3 : 5);
+const DEFAULT_REPEATS = args.repeats ?? (args.quick ? 3 : 5);
 const CHECK_N = 1e4; // agreement check size
 const GEN = { distribution: 'gaussian', noise: 0.05, seed: 1 };
 
@@ -208,7 +208,7 @@ for (const shape of shapes) {
     log(`${shapeName(shape)} n=${nName(n)}: data generated in ${secs(performance.now() - tg)}`);
     const plan = {};
     for (const backend of BACKENDS) {
-      const want = defaultRepeats();
+      const want = DEFAULT_REPEATS;
       const est = prev[backend] ? (prev[backend].total * n) / prev[backend].n : undefined;
       const capped = est ? Math.max(1, Math.min(want, Math.floor((args.budget * 1000) / est))) : want;
       plan[backend] = { repeats: capped, requested: want, predictedMs: est && round(est) };
@@ -318,7 +318,7 @@ const result = {
     generator: GEN,
     learnOptions: { ...learnOptions, note: 'otherwise defaults (k per shape; backend wasm and js)' },
     agreementN: CHECK_N,
-    defaultRepeats: defaultRepeats(),
+    defaultRepeats: DEFAULT_REPEATS,
     budgetSecondsPerCell: args.budget,
     quick: args.quick,
     fullSweep,
