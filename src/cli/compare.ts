@@ -39,7 +39,10 @@ export async function compareCommand(argv: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {}, true);
   if (values.help) return io.out(compareHelp);
   if (positionals.length !== 2) throw new UsageError(`compare takes two files, MODEL.json and TRUTH.json; got ${positionals.length}`);
-  const [model, truth] = await Promise.all(positionals.map(readModelFile));
+  // Read one after the other: with both files bad, the error is the model's every time
+  // (Promise.all reported whichever read failed first, and a test flaked on it).
+  const model = await readModelFile(positionals[0]);
+  const truth = await readModelFile(positionals[1]);
   const c = compare(model, truth);
   io.out(JSON.stringify({ wError: c.wError, aError: c.aError, predictionError: c.predictionError }));
 }
