@@ -29,8 +29,19 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   merge: { run: mergeCommand, help: mergeHelp, summary: 'sharded learning: add part states of one pass → the merged state' },
   refine: { run: refineCommand, help: refineHelp, summary: 'sharded learning: the refinement, merged pass-2 state + first shard → refined state' },
   finish: { run: finishCommand, help: finishHelp, summary: 'sharded learning: the merged pass-3 state → model.json' },
-  experiment: { run: async (argv, io) => (await import('./cli/experiment.js')).experimentCommand(argv, io), help: "see 'pureneuron experiment --help'", summary: 'run a reproducible sweep (JSON, SVG plot, tables)' },
+  experiment: { run: experimentCommand, help: "see 'pureneuron experiment --help'", summary: 'run a reproducible sweep (JSON, SVG plot, tables)' },
 };
+
+/**
+ * The experiments are developer tooling (tools/experiments/), built apart into dist/experiments.js
+ * and loaded only by this command: `pureneuron learn` never parses them. The specifier is a
+ * value, not a literal, so the bundler leaves the import to run time.
+ */
+const EXPERIMENTS = new URL('./experiments.js', import.meta.url).href;
+async function experimentCommand(argv: string[], io: Io): Promise<void> {
+  const tools = (await import(EXPERIMENTS)) as { experimentCommand: (argv: string[], io: Io) => Promise<void> };
+  await tools.experimentCommand(argv, io);
+}
 
 const usage = `Usage: pureneuron <command> [options]
 

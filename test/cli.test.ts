@@ -14,7 +14,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeNpy } from '../src/io/index.js';
-import { Model, type ModelJSON } from '../src/model.js';
+import { Model, type ModelJSON } from '../src/api/model.js';
 import {
   cliBuilt,
   CLI,

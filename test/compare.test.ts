@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compare } from '../src/compare.js';
-import { generate } from '../src/generate.js';
-import { hungarian } from '../src/hungarian.js';
-import { Model } from '../src/model.js';
-import { Rng } from '../src/random.js';
+import { compare } from '../src/api/compare.js';
+import { generate } from '../src/api/generate.js';
+import { hungarian } from '../src/math/hungarian.js';
+import { Model } from '../src/api/model.js';
+import { Rng } from '../src/math/random.js';
 import type { Network } from '../src/types.js';
 
 /** All permutations of 0..m−1 (m ≤ 6: at most 720). */

@@ -3,9 +3,9 @@
  * are flagged, k: 'auto' finds the number of hidden units, too-large k is warned about.
  */
 import { describe, expect, it } from 'vitest';
-import { compare } from '../src/compare.js';
-import { generate } from '../src/generate.js';
-import { learn } from '../src/learn.js';
+import { compare } from '../src/api/compare.js';
+import { generate } from '../src/api/generate.js';
+import { learn } from '../src/api/learn.js';
 
 describe('error estimate (half-sample disagreement)', () => {
   it('is within a factor 3 of the measured W error across sizes', async () => {

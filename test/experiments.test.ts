@@ -8,9 +8,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentCommand } from '../src/cli/experiment.js';
-import { compare } from '../src/compare.js';
-import { generate } from '../src/generate.js';
+import { experimentCommand } from '../tools/experiments/command.js';
+import { compare } from '../src/api/compare.js';
+import { generate } from '../src/api/generate.js';
 import {
   plant,
   rewriteFromJson,
@@ -26,7 +26,7 @@ import {
   type SpectralResult,
   type SweepName,
   type SweepResult,
-} from '../src/experiments/index.js';
+} from '../tools/experiments/index.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -17,7 +17,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultBlockRows, writeSampleFiles } from '../src/cli/generate.js';
-import { DISTRIBUTIONS, generate, generateStream, type GenerateOptions } from '../src/generate.js';
+import { DISTRIBUTIONS, generate, generateStream, type GenerateOptions } from '../src/api/generate.js';
 import { listDir, makeTempDir, removeTempDir } from './helpers/cli.js';
 
 /** The bytes of a Float64Array (the host is little-endian, as the raw files are). */

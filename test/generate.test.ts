@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix, SVD, EVD } from 'ml-matrix';
-import { DISTRIBUTIONS, generate, randomOrthonormal, type GenerateOptions } from '../src/generate.js';
-import { Model } from '../src/model.js';
-import { Rng } from '../src/random.js';
+import { DISTRIBUTIONS, generate, randomOrthonormal, type GenerateOptions } from '../src/api/generate.js';
+import { Model } from '../src/api/model.js';
+import { Rng } from '../src/math/random.js';
 
 // Statistical checks use Z = 5 standard errors: with a few hundred checks in this file the chance
 // that a correct implementation fails any of them is < 1e-4 (and the seeds are fixed anyway),

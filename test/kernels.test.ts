@@ -24,7 +24,7 @@ import {
   BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type RobustWeighting, type VarProSums,
 } from '../src/kernels/types.js';
 import { loadWasmKernels } from '../src/kernels/wasm/index.js';
-import { robustWeighting, weightingFromChunk } from '../src/weights.js';
+import { robustWeighting, weightingFromChunk } from '../src/method/weights.js';
 
 const U = 2 ** -53;
 const wasmKernels = await loadWasmKernels();

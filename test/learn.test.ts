@@ -13,9 +13,9 @@
  * paper-literal: ~0.27) is caught on at least one seed.
  */
 import { describe, expect, it } from 'vitest';
-import { compare } from '../src/compare.js';
-import { DISTRIBUTIONS, generate, type Distribution } from '../src/generate.js';
-import { learn } from '../src/learn.js';
+import { compare } from '../src/api/compare.js';
+import { DISTRIBUTIONS, generate, type Distribution } from '../src/api/generate.js';
+import { learn } from '../src/api/learn.js';
 
 // The suite runs against every backend; the backends must also agree bit for bit.
 const BACKENDS = ['js', 'wasm'] as const;

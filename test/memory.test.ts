@@ -4,8 +4,8 @@
  * 100 kB per call would show as 100 MB here; the bound leaves room for GC timing noise.
  */
 import { describe, expect, it } from 'vitest';
-import { generate } from '../src/generate.js';
-import { learn } from '../src/learn.js';
+import { generate } from '../src/api/generate.js';
+import { learn } from '../src/api/learn.js';
 import { wasmKernelsSync } from '../src/kernels/wasm/index.js';
 
 describe('1000 consecutive learn() calls', () => {

@@ -4,9 +4,9 @@
  * raised inside a worker reach the caller as the same documented errors.
  */
 import { describe, expect, it } from 'vitest';
-import { compare } from '../src/compare.js';
-import { generate } from '../src/generate.js';
-import { learn } from '../src/learn.js';
+import { compare } from '../src/api/compare.js';
+import { generate } from '../src/api/generate.js';
+import { learn } from '../src/api/learn.js';
 import { PureneuronError } from '../src/errors.js';
 
 describe('worker threads', () => {

@@ -7,9 +7,9 @@
  * ~1e-3 after 6 passes) fails it.
  */
 import { describe, expect, it } from 'vitest';
-import { compare } from '../src/compare.js';
-import { generate } from '../src/generate.js';
-import { learn } from '../src/learn.js';
+import { compare } from '../src/api/compare.js';
+import { generate } from '../src/api/generate.js';
+import { learn } from '../src/api/learn.js';
 
 describe('refinement', () => {
   it('reaches the planted network to ~machine precision on noiseless samples', async () => {

@@ -7,9 +7,9 @@
  * covariances, and the detector on whitened h and z, so nothing overflows before ~1e150).
  */
 import { describe, expect, it } from 'vitest';
-import { compare } from '../src/compare.js';
-import { generate } from '../src/generate.js';
-import { learn } from '../src/learn.js';
+import { compare } from '../src/api/compare.js';
+import { generate } from '../src/api/generate.js';
+import { learn } from '../src/api/learn.js';
 
 const base = generate({ distribution: 'gaussian', n: 20_000, d: 10, k: 4, l: 7, seed: 8, noise: 0.02 });
 const scaled = (a: Float64Array, s: number) => a.map((v) => v * s);

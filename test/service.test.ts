@@ -6,9 +6,9 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, type Service } from '../examples/service.js';
-import { compare } from '../src/compare.js';
-import { generate } from '../src/generate.js';
-import { Model } from '../src/model.js';
+import { compare } from '../src/api/compare.js';
+import { generate } from '../src/api/generate.js';
+import { Model } from '../src/api/model.js';
 
 const MAX_BODY = 1024 * 1024;
 let service: Service;

@@ -17,14 +17,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../src/generate.js';
+import { generate } from '../src/api/generate.js';
 import { writeNpy, writeRawF64 } from '../src/io/index.js';
 import { decodeState, encodeState, readStateFile, type ShardState } from '../src/io/state.js';
-import { learn } from '../src/learn.js';
-import type { ModelJSON } from '../src/model.js';
-import type { PassState } from '../src/parallel/state.js';
-import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../src/shard.js';
-import { WEIGHTING_ROWS } from '../src/weights.js';
+import { learn } from '../src/api/learn.js';
+import type { ModelJSON } from '../src/api/model.js';
+import type { PassState } from '../src/passes/state.js';
+import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../src/api/shard.js';
+import { WEIGHTING_ROWS } from '../src/method/weights.js';
 import { cliBuilt, CLI, listDir, makeTempDir, maxRelDiff, removeTempDir, runCli, runCliOk } from './helpers/cli.js';
 
 const D = 8;

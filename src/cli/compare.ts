@@ -1,8 +1,8 @@
 /** `pureneuron compare model.json truth.json`: recovery errors as JSON on stdout. */
 import { readFile } from 'node:fs/promises';
-import { compare } from '../compare.js';
+import { compare } from '../api/compare.js';
 import { PureneuronError } from '../errors.js';
-import { Model } from '../model.js';
+import { Model } from '../api/model.js';
 import { parse, UsageError } from './args.js';
 import type { Io } from './io.js';
 

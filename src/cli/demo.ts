@@ -1,7 +1,7 @@
 /** `pureneuron demo` (npm start): plant a network, learn it, print the errors and timings. */
-import { compare } from '../compare.js';
-import { DISTRIBUTIONS, generate, type Distribution } from '../generate.js';
-import { learn } from '../learn.js';
+import { compare } from '../api/compare.js';
+import { DISTRIBUTIONS, generate, type Distribution } from '../api/generate.js';
+import { learn } from '../api/learn.js';
 import { choice, intFlag, numFlag, parse, PROBLEM_FLAGS } from './args.js';
 import type { Io } from './io.js';
 

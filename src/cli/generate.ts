@@ -7,10 +7,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DISTRIBUTIONS, generateStream, type Distribution, type GeneratedStream } from '../generate.js';
+import { DISTRIBUTIONS, generateStream, type Distribution, type GeneratedStream } from '../api/generate.js';
 import { openAtomicWriter, writeFileAtomic, type AtomicWriter } from '../io/atomic.js';
 import { littleEndianBytes } from '../io/npy.js';
-import { Model } from '../model.js';
+import { Model } from '../api/model.js';
 import { throwIfAborted } from '../sources/check.js';
 import { choice, intFlag, numFlag, parse, required, PROBLEM_FLAGS } from './args.js';
 import type { Io } from './io.js';

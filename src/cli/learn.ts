@@ -2,11 +2,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PureneuronError } from '../errors.js';
-import { learn } from '../learn.js';
+import { learn } from '../api/learn.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { fileSource } from '../sources/files.js';
 import type { SampleSource } from '../types.js';
-import type { Model } from '../model.js';
+import type { Model } from '../api/model.js';
 import { choice, intFlag, parse, required, type OptionSpec, type Values } from './args.js';
 import type { Io } from './io.js';
 import { progressReporter } from './progress.js';

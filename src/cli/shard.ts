@@ -5,10 +5,10 @@
  *   pureneuron merge       parts of one pass → the merged state
  *   pureneuron finish      the merged pass-3 state → model.json
  */
-import { WEIGHTING_ROWS } from '../weights.js';
+import { WEIGHTING_ROWS } from '../method/weights.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readStateFile, writeStateFile, type ShardState } from '../io/state.js';
-import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../shard.js';
+import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../api/shard.js';
 import { choice, intFlag, parse, required, UsageError } from './args.js';
 import type { Io } from './io.js';
 import { checkOutputDir, FIT_FLAGS, fitOptionsFromFlags, openSource, SOURCE_FLAGS, sourceFlags } from './learn.js';

@@ -27,11 +27,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PureneuronError } from '../errors.js';
-import { resolveOptions } from '../learn.js';
-import type { PassState } from '../parallel/state.js';
-import { FIT_OPTION_KEYS, fitOptionsOf, type FitOptions } from '../stages.js';
-import type { RefineReport } from '../model.js';
-import type { Weighting } from '../weights.js';
+import { resolveOptions } from '../api/learn.js';
+import type { PassState } from '../passes/state.js';
+import { FIT_OPTION_KEYS, fitOptionsOf, type FitOptions } from '../method/stages.js';
+import type { RefineReport } from '../api/model.js';
+import type { Weighting } from '../method/weights.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic.js';
 
 export const STATE_MAGIC = 'PNSTATE\0';

@@ -12,9 +12,9 @@ import { PureneuronError, type ErrorCode } from '../errors.js';
 import { throwIfAborted } from '../sources/check.js';
 import type { BackendName } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
-import type { JobKind } from './jobs.js';
-import type { PassState } from './state.js';
-import { isShared, sharedF64 } from '../sharedMemory.js';
+import type { JobKind } from '../passes/jobs.js';
+import type { PassState } from '../passes/state.js';
+import { isShared, sharedF64 } from './sharedMemory.js';
 import { WORKER_SOURCE } from './worker.generated.js';
 
 interface Pending {

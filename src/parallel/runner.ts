@@ -9,10 +9,10 @@ import { PureneuronError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Chunk, SampleSource } from '../types.js';
 import { throwIfAborted } from '../sources/check.js';
-import { weightingFromSource, type Weighting } from '../weights.js';
-import { runChunkJob, type JobKind } from './jobs.js';
+import { weightingFromSource, type Weighting } from '../method/weights.js';
+import { runChunkJob, type JobKind } from '../passes/jobs.js';
 import type { WorkerPool } from './pool.js';
-import { mergeState, type PassState } from './state.js';
+import { mergeState, type PassState } from '../passes/state.js';
 
 export type Phase = 'pass1' | 'pass2' | 'pass3' | 'refine';
 

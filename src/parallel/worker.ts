@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PureneuronError } from '../errors.js';
 import { getKernels } from '../kernels/select.js';
 import type { Kernels } from '../kernels/types.js';
-import { runChunkJob, type JobKind } from './jobs.js';
+import { runChunkJob, type JobKind } from '../passes/jobs.js';
 
 interface JobMessage {
   id: number;

@@ -1,9 +1,9 @@
 /** Pass 2: the detector matrix T = Σ φ(h)·φ(q)ᵀ (see DetectorPlan), streaming and mergeable. */
 import type { DetectorPlan, Kernels, RowWeights } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
-import { triLen } from '../symcoords.js';
+import { triLen } from '../math/symcoords.js';
 import { addInto } from './moments1.js';
-import { weightSum } from '../weights.js';
+import { weightSum } from '../method/weights.js';
 
 export class DetectorAccumulator {
   n = 0;

@@ -1,7 +1,7 @@
 /** Pass 1: second moments Σxxᵀ, Σyxᵀ, Σyyᵀ and first moments Σx, Σy (streaming, mergeable). */
 import type { Kernels, Moments1Sums, RowWeights } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
-import { weightSum } from '../weights.js';
+import { weightSum } from '../method/weights.js';
 
 export class Moments1Accumulator {
   readonly d: number;

@@ -2,7 +2,7 @@
 import type { Kernels, ReadoutSums, RowWeights } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import { addInto } from './moments1.js';
-import { weightSum } from '../weights.js';
+import { weightSum } from '../method/weights.js';
 
 export class ReadoutAccumulator {
   n = 0;

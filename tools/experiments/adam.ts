@@ -17,7 +17,7 @@
  * error can fall to 1e-10 and climb back to 1e-4, so the best weights are kept.) Time spent
  * inside `onEpoch` (the caller's monitoring) is not counted.
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../src/math/random.js';
 
 export interface AdamOptions {
   /** Hidden units. */

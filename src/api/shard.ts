@@ -20,23 +20,23 @@
  * right): the model agrees to rounding, and bit for bit when the first shard holds a multiple
  * of chunkRows samples and every later shard one chunk (chunkRows samples, the last one at most).
  */
-import { PureneuronError } from './errors.js';
-import { getKernels, type BackendOption } from './kernels/select.js';
-import { jsKernels } from './kernels/js/index.js';
-import type { Kernels } from './kernels/types.js';
+import { PureneuronError } from '../errors.js';
+import { getKernels, type BackendOption } from '../kernels/select.js';
+import { jsKernels } from '../kernels/js/index.js';
+import type { Kernels } from '../kernels/types.js';
 import { refinePlan, refineStage, resolveChunkRows, resolveOptions, resolveWorkers, runnerOptions, type LearnOptions, type Progress } from './learn.js';
 import { Model } from './model.js';
-import { runChunkJob } from './parallel/jobs.js';
-import { releasePool, sharedPool } from './parallel/pool.js';
-import { PassRunner } from './parallel/runner.js';
-import { mergeState, type PassState } from './parallel/state.js';
-import { toSampleSource } from './sources/index.js';
-import { afterPass1, afterPass2, estimateError, fitDiagnostics, fitOptionsOf, FIT_OPTION_KEYS, runPass, secondLayerOf, type FitOptions, type PassParams, type Stage1 } from './stages.js';
-import type { ArrayInput, SampleSource } from './types.js';
-import { weightingFromSource } from './weights.js';
-import { fingerprint, type PassSums, type ShardState } from './io/state.js';
+import { runChunkJob } from '../passes/jobs.js';
+import { releasePool, sharedPool } from '../parallel/pool.js';
+import { PassRunner } from '../parallel/runner.js';
+import { mergeState, type PassState } from '../passes/state.js';
+import { toSampleSource } from '../sources/index.js';
+import { afterPass1, afterPass2, estimateError, fitDiagnostics, fitOptionsOf, FIT_OPTION_KEYS, runPass, secondLayerOf, type FitOptions, type PassParams, type Stage1 } from '../method/stages.js';
+import type { ArrayInput, SampleSource } from '../types.js';
+import { weightingFromSource } from '../method/weights.js';
+import { fingerprint, type PassSums, type ShardState } from '../io/state.js';
 
-export type { PassSums, ShardState } from './io/state.js';
+export type { PassSums, ShardState } from '../io/state.js';
 
 /** Options of planShards: the learn options that determine the model, and the chunk size. */
 export type PlanOptions = Pick<LearnOptions, 'k' | (typeof FIT_OPTION_KEYS)[number] | 'chunkRows' | 'signal'>;

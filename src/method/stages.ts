@@ -16,22 +16,22 @@
  * Everything after a pass is deterministic given its merged state (and the options): equal
  * states give equal bits on either backend, wherever they were computed.
  */
-import { PureneuronError } from './errors.js';
+import { PureneuronError } from '../errors.js';
 import { basisMatrices, jennrich, jointDiagResidual, selectAndPolish } from './extract.js';
-import type { DetectorPlan, Kernels } from './kernels/types.js';
-import type { Diagnostics, RefineReport } from './model.js';
+import type { DetectorPlan, Kernels } from '../kernels/types.js';
+import type { Diagnostics, RefineReport } from '../api/model.js';
 import { detectorNullSpace } from './nullspace.js';
-import { DetectorAccumulator } from './passes/detector.js';
-import { Moments1Accumulator } from './passes/moments1.js';
+import { DetectorAccumulator } from '../passes/detector.js';
+import { Moments1Accumulator } from '../passes/moments1.js';
 import { firstLayer, secondLayer } from './layers.js';
 import { linearPart, reduce, significantRank, type LinearPart, type Reduction } from './reduce.js';
 import { SymmetryAccumulator, type SymmetryReport } from './symmetry.js';
 import { halfFirstLayer, samplesFor, weightDistance } from './errorEstimate.js';
-import { findBadValue } from './sources/check.js';
-import { absorbMoments1 } from './parallel/jobs.js';
-import type { PassRunner } from './parallel/runner.js';
-import type { PassState } from './parallel/state.js';
-import type { SampleSource } from './types.js';
+import { findBadValue } from '../sources/check.js';
+import { absorbMoments1 } from '../passes/jobs.js';
+import type { PassRunner } from '../parallel/runner.js';
+import type { PassState } from '../passes/state.js';
+import type { SampleSource } from '../types.js';
 
 /** The learn options that determine the model from the pass sums (resolved: no defaults missing). */
 export interface FitOptions {

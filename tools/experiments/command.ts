@@ -1,8 +1,8 @@
 /** `pureneuron experiment <sweep|all>`: run a reproducible sweep, write its JSON, SVG and tables. */
-import { rewriteFromJson, runExperiment, SWEEP_NAMES, type SweepName } from '../experiments/index.js';
-import { duration } from '../experiments/report.js';
-import { intFlag, parse, UsageError } from './args.js';
-import type { Io } from './io.js';
+import { rewriteFromJson, runExperiment, SWEEP_NAMES, type SweepName } from './index.js';
+import { duration } from './report.js';
+import { intFlag, parse, UsageError } from '../../src/cli/args.js';
+import type { Io } from '../../src/cli/io.js';
 
 const DEFAULT_OUT = 'docs/experiments';
 const DEFAULT_DOC = 'docs/experiments.md';

@@ -6,13 +6,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { compare } from '../compare.js';
-import { PureneuronError } from '../errors.js';
-import { generate, type Generated } from '../generate.js';
-import { learn } from '../learn.js';
-import { Model } from '../model.js';
-import { Rng } from '../random.js';
-import type { Network } from '../types.js';
+import { compare } from '../../src/api/compare.js';
+import { PureneuronError } from '../../src/errors.js';
+import { generate, type Generated } from '../../src/api/generate.js';
+import { learn } from '../../src/api/learn.js';
+import { Model } from '../../src/api/model.js';
+import { Rng } from '../../src/math/random.js';
+import type { Network } from '../../src/types.js';
 import { trainAdam, type AdamResult } from './adam.js';
 import type {
   AdamSettings,

@@ -10,10 +10,10 @@
  *     z = B·U_kᵀ y        (k), B = Cov(U_kᵀy)^{-1/2} when whitenY, else I
  *   and Ph = 2·E[z hᵀ], the linear (odd) part of z as a function of h.
  */
-import { PureneuronError } from './errors.js';
-import type { DetectorPlan, Kernels, SymEigResult } from './kernels/types.js';
-import { matmul, svd, symmetrizeUpper, transpose } from './linalg.js';
-import type { Moments1Sums } from './kernels/types.js';
+import { PureneuronError } from '../errors.js';
+import type { DetectorPlan, Kernels, SymEigResult } from '../kernels/types.js';
+import { matmul, svd, symmetrizeUpper, transpose } from '../math/linalg.js';
+import type { Moments1Sums } from '../kernels/types.js';
 
 /** Pass-1 statistics in whitened-x coordinates and the SVD of the linear part (k-independent). */
 export interface LinearPart {

@@ -10,10 +10,10 @@
  * error): the estimate reported is half their distance (the same measure as compare()'s
  * wError). It does not see bias (asymmetric inputs, wrong k).
  */
-import { matchUnitRows } from './hungarian.js';
-import type { Moments1Sums } from './kernels/types.js';
+import { matchUnitRows } from '../math/hungarian.js';
+import type { Moments1Sums } from '../kernels/types.js';
 import { outputSign } from './layers.js';
-import { matmul, normalizeRows, solve, svd, symmetrizeUpper, transpose } from './linalg.js';
+import { matmul, normalizeRows, solve, svd, symmetrizeUpper, transpose } from '../math/linalg.js';
 import type { LinearPart } from './reduce.js';
 
 /** ‖Ŵ₁ − Ŵ₂‖_F / √k with unit rows, after matching rows by a Hungarian assignment on cosine. */

@@ -19,9 +19,9 @@
  * RobustWeighting), so no weighted copy of the data is ever made and the wasm backend copies
  * each row into its memory once per pass.
  */
-import type { RobustWeighting, RowWeights } from './kernels/types.js';
-import { PureneuronError } from './errors.js';
-import type { Chunk, SampleSource } from './types.js';
+import type { RobustWeighting, RowWeights } from '../kernels/types.js';
+import { PureneuronError } from '../errors.js';
+import type { Chunk, SampleSource } from '../types.js';
 
 export interface Weighting {
   /** Per-coordinate scales s_j (d); 0 marks a constant-zero coordinate (ignored). */

@@ -1,9 +1,9 @@
 /** A learned network y = A·relu(W·x), with the diagnostics of the fit that produced it. */
-import { PureneuronError } from './errors.js';
-import { forward } from './forward.js';
-import type { Network, NumericArray } from './types.js';
-import type { BackendName } from './kernels/types.js';
-import type { SymmetryReport } from './symmetry.js';
+import { PureneuronError } from '../errors.js';
+import { forward } from '../math/forward.js';
+import type { Network, NumericArray } from '../types.js';
+import type { BackendName } from '../kernels/types.js';
+import type { SymmetryReport } from '../method/symmetry.js';
 
 /** What the learner measured about its own fit; see docs/diagnostics in the README. */
 export interface Diagnostics {

@@ -1,6 +1,6 @@
 /** Types shared by the experiment harness: sweep definitions, per-seed rows, aggregates. */
-import type { Distribution } from '../generate.js';
-import type { LearnOptions } from '../learn.js';
+import type { Distribution } from '../../src/api/generate.js';
+import type { LearnOptions } from '../../src/api/learn.js';
 
 /** How big a sweep is: 'full' (the committed results), 'quick' (minutes), 'tiny' (seconds; tests). */
 export type Scale = 'full' | 'quick' | 'tiny';

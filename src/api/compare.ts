@@ -8,10 +8,10 @@
  * Layouts as in Network: W k×d, A l×k, row-major.
  */
 import { assertFiniteMatrix } from './model.js';
-import { forward } from './forward.js';
-import { matchUnitRows } from './hungarian.js';
-import { Rng } from './random.js';
-import type { Network, NumericArray } from './types.js';
+import { forward } from '../math/forward.js';
+import { matchUnitRows } from '../math/hungarian.js';
+import { Rng } from '../math/random.js';
+import type { Network, NumericArray } from '../types.js';
 
 export interface Comparison {
   /** ‖Ŵ − W‖_F / ‖W‖_F with every row normalized to unit norm, Ŵ's rows matched to W's. */

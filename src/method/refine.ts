@@ -11,13 +11,13 @@
  * raises the loss is halved. The start is inside the basin, which is what makes a local
  * method safe here: no restarts, no learning rate to tune.
  */
-import { PureneuronError } from './errors.js';
-import { jsKernels } from './kernels/js/index.js';
-import type { Kernels, RowWeights, VarProSums } from './kernels/types.js';
+import { PureneuronError } from '../errors.js';
+import { jsKernels } from '../kernels/js/index.js';
+import type { Kernels, RowWeights, VarProSums } from '../kernels/types.js';
 import { secondLayer } from './layers.js';
-import { normalizeRows, solve, symmetrizeUpper, transpose } from './linalg.js';
-import { triIndex, triLen } from './symcoords.js';
-import type { Chunk } from './types.js';
+import { normalizeRows, solve, symmetrizeUpper, transpose } from '../math/linalg.js';
+import { triIndex, triLen } from '../math/symcoords.js';
+import type { Chunk } from '../types.js';
 import { weightSum } from './weights.js';
 
 /**

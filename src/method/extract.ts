@@ -8,9 +8,9 @@
  * tried and the one whose Ũ best jointly diagonalizes all N_j (Ũ⁻¹ N_j Ũ⁻ᵀ diagonal) is kept.
  */
 import { EigenvalueDecomposition, inverse } from 'ml-matrix';
-import { fromMatrix, solveSmall, toMatrix } from './linalg.js';
-import { Rng } from './random.js';
-import { smat, svecOuter, triIndex, triLen } from './symcoords.js';
+import { fromMatrix, solveSmall, toMatrix } from '../math/linalg.js';
+import { Rng } from '../math/random.js';
+import { smat, svecOuter, triIndex, triLen } from '../math/symcoords.js';
 
 export interface JennrichResult {
   /** k×k row-major (columns = unit directions) of the pair that best jointly diagonalizes all N_j, if any pair was fully real. */

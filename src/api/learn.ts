@@ -15,19 +15,19 @@
  * pass states alone; the shard commands (shard.ts: accumulate / merge / refine / finish) call
  * the same functions on states merged from many processes.
  */
-import { PureneuronError } from './errors.js';
-import { getKernels, type BackendOption } from './kernels/select.js';
-import type { Kernels } from './kernels/types.js';
+import { PureneuronError } from '../errors.js';
+import { getKernels, type BackendOption } from '../kernels/select.js';
+import type { Kernels } from '../kernels/types.js';
 import { Model, type RefineReport } from './model.js';
-import { normalizeRows } from './linalg.js';
-import { HessianAccumulator, newtonStep, refinedStandardError, VarProAccumulator } from './refine.js';
-import { toSampleSource } from './sources/index.js';
+import { normalizeRows } from '../math/linalg.js';
+import { HessianAccumulator, newtonStep, refinedStandardError, VarProAccumulator } from '../method/refine.js';
+import { toSampleSource } from '../sources/index.js';
 import { availableParallelism } from 'node:os';
-import { absorbVarPro } from './parallel/jobs.js';
-import { releasePool, sharedPool, type WorkerPool } from './parallel/pool.js';
-import { PassRunner, type RunnerOptions } from './parallel/runner.js';
-import { afterPass1, afterPass2, estimateError, fitDiagnostics, refinementConverged, runPass, secondLayerOf } from './stages.js';
-import type { ArrayInput, SampleSource } from './types.js';
+import { absorbVarPro } from '../passes/jobs.js';
+import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
+import { PassRunner, type RunnerOptions } from '../parallel/runner.js';
+import { afterPass1, afterPass2, estimateError, fitDiagnostics, refinementConverged, runPass, secondLayerOf } from '../method/stages.js';
+import type { ArrayInput, SampleSource } from '../types.js';
 
 export interface Progress {
   phase: 'pass1' | 'pass2' | 'pass3' | 'refine';

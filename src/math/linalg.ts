@@ -5,7 +5,7 @@
  * gives the same bits whichever backend runs the hot loops.
  */
 import { Matrix, SingularValueDecomposition, solve as mlSolve } from 'ml-matrix';
-import { PureneuronError } from './errors.js';
+import { PureneuronError } from '../errors.js';
 
 /** C (m×p) = A (m×n) · B (n×p). */
 export function matmul(A: Float64Array, B: Float64Array, m: number, n: number, p: number): Float64Array {

@@ -1,7 +1,7 @@
 /** Weights of the two layers from the pure directions (step 7) and the readout sums (step 8). */
-import { PureneuronError } from './errors.js';
-import { normalizeRows, solve, symmetrizeUpper, transpose } from './linalg.js';
-import type { DetectorPlan, ReadoutSums } from './kernels/types.js';
+import { PureneuronError } from '../errors.js';
+import { normalizeRows, solve, symmetrizeUpper, transpose } from '../math/linalg.js';
+import type { DetectorPlan, ReadoutSums } from '../kernels/types.js';
 
 /**
  * ŵ_i = sign(c_i)·Phᵀu_i in reduced coordinates (u_iᵀz = c_i·relu(w_i·h) + noise, and

@@ -15,9 +15,9 @@
  * in blocks of rows (memory: one block), for data sets larger than memory. Both run one sampling
  * loop (makeRowFiller), which consumes each stream in sample order.
  */
-import { Rng } from './random.js';
-import { sharedF64 } from './sharedMemory.js';
-import type { Network } from './types.js';
+import { Rng } from '../math/random.js';
+import { sharedF64 } from '../parallel/sharedMemory.js';
+import type { Network } from '../types.js';
 
 export type Distribution = 'gaussian' | 'correlated' | 'uniform' | 'rademacher' | 'mixture' | 'laplace' | 'student-t';
 

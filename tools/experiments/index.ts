@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../../src/io/atomic.js';
 import { runSweep, type RunOptions } from './harness.js';
 import { plotSvg } from './plot.js';
 import { splice, sweepMarkdown } from './report.js';

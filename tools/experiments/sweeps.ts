@@ -3,7 +3,7 @@
  * 'full' is what docs/experiments/ holds, 'quick' a reduced grid that runs in minutes, 'tiny' a
  * few seconds' version that the tests run so that the harness cannot rot.
  */
-import { DISTRIBUTIONS, type Distribution } from '../generate.js';
+import { DISTRIBUTIONS, type Distribution } from '../../src/api/generate.js';
 import type {
   ReferencePoint,
   AdamSettings,

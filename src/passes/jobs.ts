@@ -8,13 +8,13 @@
  * estimate needs them (suffix 0 and 1; see errorEstimate.ts).
  */
 import type { DetectorPlan, Kernels, RowWeights } from '../kernels/types.js';
-import { DetectorAccumulator } from '../passes/detector.js';
-import { Moments1Accumulator } from '../passes/moments1.js';
-import { ReadoutAccumulator } from '../passes/readout.js';
-import { HessianAccumulator, VarProAccumulator } from '../refine.js';
-import { SymmetryAccumulator } from '../symmetry.js';
+import { DetectorAccumulator } from './detector.js';
+import { Moments1Accumulator } from './moments1.js';
+import { ReadoutAccumulator } from './readout.js';
+import { HessianAccumulator, VarProAccumulator } from '../method/refine.js';
+import { SymmetryAccumulator } from '../method/symmetry.js';
 import type { Chunk } from '../types.js';
-import { robustWeighting, weightRows, type Weighting } from '../weights.js';
+import { robustWeighting, weightRows, type Weighting } from '../method/weights.js';
 import type { PassState } from './state.js';
 
 export type JobKind = 'pass1' | 'pass2' | 'pass3' | 'refine';

@@ -7,8 +7,8 @@
  * The null space is then spanned by the eigenvectors of G = T̂ᵀT̂ (mz×mz) with the k smallest
  * eigenvalues, i.e. the right singular vectors of T̂ with the k smallest singular values.
  */
-import type { Kernels } from './kernels/types.js';
-import { triIndex } from './symcoords.js';
+import type { Kernels } from '../kernels/types.js';
+import { triIndex } from '../math/symcoords.js';
 
 export interface NullSpace {
   /** mz×k row-major: column j is the j-th null-space basis vector (svec coordinates). */

@@ -1,5 +1,5 @@
 /** The network function itself: y = A·relu(W·x), plain loops (dot products in index order). */
-import type { Network, NumericArray } from './types.js';
+import type { Network, NumericArray } from '../types.js';
 
 /** Outputs for n samples (x n×d row-major) as an n×l row-major array. */
 export function forward(net: Network, x: NumericArray, n: number): Float64Array {
