@@ -23,3 +23,11 @@ export class PureneuronError extends Error {
     this.code = code;
   }
 }
+
+/** Throws ABORTED if the signal has fired. `what` says what was interrupted. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) {
+    const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+    throw new PureneuronError('ABORTED', `aborted while ${what}${reason}`);
+  }
+}

@@ -11,7 +11,7 @@ import { DISTRIBUTIONS, generateStream, type Distribution, type GeneratedStream 
 import { openAtomicWriter, writeFileAtomic, type AtomicWriter } from '../io/atomic.js';
 import { littleEndianBytes } from '../io/npy.js';
 import { Model } from '../api/model.js';
-import { throwIfAborted } from '../sources/check.js';
+import { throwIfAborted } from '../errors.js';
 import { choice, intFlag, numFlag, parse, required, PROBLEM_FLAGS } from './args.js';
 import type { Io } from './io.js';
 

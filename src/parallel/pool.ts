@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { PureneuronError, type ErrorCode } from '../errors.js';
-import { throwIfAborted } from '../sources/check.js';
+import { throwIfAborted } from '../errors.js';
 import type { BackendName } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import type { JobKind } from '../passes/jobs.js';

@@ -5,10 +5,9 @@
  * workers. Reading is overlapped with computing: up to 2 jobs per worker are in flight while
  * the next chunk is read; memory stays bounded by that many chunks.
  */
-import { PureneuronError } from '../errors.js';
+import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Chunk, SampleSource } from '../types.js';
-import { throwIfAborted } from '../sources/check.js';
 import { weightingFromSource, type Weighting } from '../method/weights.js';
 import { runChunkJob, type JobKind } from '../passes/jobs.js';
 import type { WorkerPool } from './pool.js';

@@ -1,6 +1,7 @@
 /** In-memory samples as a SampleSource. */
 import type { ArrayInput, Chunk, SampleSource } from '../types.js';
-import { checkFinite, checkMaxRows, checkPositiveInt, throwIfAborted } from './check.js';
+import { checkFinite, checkMaxRows, checkPositiveInt } from './check.js';
+import { throwIfAborted } from '../errors.js';
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -4,8 +4,7 @@
  * is independent of any other open handle).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { PureneuronError } from '../errors.js';
-import { throwIfAborted } from './check.js';
+import { PureneuronError, throwIfAborted } from '../errors.js';
 
 /** Default read size per block: large enough for full disk throughput, small next to a chunk. */
 export const DEFAULT_BLOCK_BYTES = 1 << 20;

@@ -1,5 +1,5 @@
 /**
- * Checks shared by every sample source: finite values, abort signals, the maxRows argument.
+ * Checks shared by every sample source: finite values, the maxRows argument.
  * Keeping them in one place means arrays, binary files and CSV report bad data with the same
  * wording, so callers (and the CLI) can rely on it.
  */
@@ -34,14 +34,6 @@ export function checkFinite(
           `the learner needs finite values: remove or impute samples with missing or infinite values`,
       );
     }
-  }
-}
-
-/** Throws ABORTED if the signal has fired. `what` says what was interrupted. */
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) {
-    const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
-    throw new PureneuronError('ABORTED', `aborted while ${what}${reason}`);
   }
 }
 

@@ -12,11 +12,11 @@
  * buffers, refilled for every chunk, so memory holds one chunk plus two read buffers whatever
  * the file size.
  */
-import { PureneuronError } from '../errors.js';
+import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Chunk, SampleSource } from '../types.js';
 import { rawSpec, npySpec } from './binary.js';
 import { DEFAULT_BLOCK_BYTES } from './blocks.js';
-import { checkFinite, checkMaxRows, checkPositiveInt, throwIfAborted } from './check.js';
+import { checkFinite, checkMaxRows, checkPositiveInt } from './check.js';
 import { csvSpec } from './csv.js';
 import type { FileSpec, Role, RowReader } from './spec.js';
 
