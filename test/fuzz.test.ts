@@ -1186,9 +1186,12 @@ describe('regressions: defects this file found, now fixed', () => {
     expect(out.ok ? undefined : (out.error as PureneuronError).code).toBe('BAD_OPTION');
   });
 
-  it('a junk signal is rejected (today: silently ignored)', async () => {
+  it('a junk signal ({ aborted: false }, not an AbortSignal) is rejected up front: PureneuronError BAD_OPTION (was silently ignored)', async () => {
     const out = await tryLearn(small, { k: 2, signal: { aborted: false } as unknown as AbortSignal });
-    expect(out.ok).toBe(false);
+    const error = out.ok ? undefined : out.error;
+    expect(error, 'learn() accepted a junk signal').toBeInstanceOf(PureneuronError);
+    expect((error as PureneuronError).code, (error as Error).message).toBe('BAD_OPTION');
+    expect((error as Error).message).toMatch(/signal must be an AbortSignal/);
   });
 
   it('NaN from a custom SampleSource is BAD_VALUE (today: RANK_DEFICIENT "x is identically zero")', async () => {
