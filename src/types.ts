@@ -48,3 +48,15 @@ export interface ArrayInput {
   d: number;
   l: number;
 }
+
+/** The phases of learn() that read the data, in the order they run. */
+export type Phase = 'pass1' | 'pass2' | 'refine' | 'pass3';
+
+/** What learn() reports after every chunk (LearnOptions.onProgress). */
+export interface Progress {
+  phase: Phase;
+  /** Samples processed so far in this phase. */
+  done: number;
+  /** Total samples in this phase, when known. */
+  total?: number;
+}

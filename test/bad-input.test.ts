@@ -258,16 +258,17 @@ table('learn(): array shapes', [
 ]);
 
 table('learn(): k and the sample size', [
-  { what: 'k = 0', call: () => learn(planted(), k(0)), error: RangeError, message: /k must be a positive integer or 'auto', got 0/ },
-  { what: 'k = -1', call: () => learn(planted(), k(-1)), error: RangeError, message: /k must be a positive integer or 'auto', got -1/ },
-  { what: 'k = 2.5', call: () => learn(planted(), k(2.5)), error: RangeError, message: /k must be a positive integer or 'auto', got 2\.5/ },
-  { what: 'k = NaN', call: () => learn(planted(), k(NaN)), error: RangeError, message: /k must be a positive integer or 'auto', got NaN/ },
-  { what: 'k missing', call: () => learn(planted(), {} as LearnOptions), error: RangeError, message: /k must be a positive integer or 'auto', got undefined/ },
+  { what: 'k = 0', call: () => learn(planted(), k(0)), error: PureneuronError, code: 'BAD_OPTION', message: /k must be a positive integer or 'auto', got 0/ },
+  { what: 'k = -1', call: () => learn(planted(), k(-1)), error: PureneuronError, code: 'BAD_OPTION', message: /k must be a positive integer or 'auto', got -1/ },
+  { what: 'k = 2.5', call: () => learn(planted(), k(2.5)), error: PureneuronError, code: 'BAD_OPTION', message: /k must be a positive integer or 'auto', got 2\.5/ },
+  { what: 'k = NaN', call: () => learn(planted(), k(NaN)), error: PureneuronError, code: 'BAD_OPTION', message: /k must be a positive integer or 'auto', got NaN/ },
+  { what: 'k missing', call: () => learn(planted(), {} as LearnOptions), error: PureneuronError, code: 'BAD_OPTION', message: /k must be a positive integer or 'auto', got undefined/ },
   {
     // A string k must be shown as a string: "got 3" for k = '3' reads as if 3 were rejected.
     what: "k = '3' (a string)",
     call: () => learn(planted(), { k: '3' as unknown as number }),
-    error: RangeError,
+    error: PureneuronError,
+    code: 'BAD_OPTION',
     message: /k must be a positive integer or 'auto', got "3"|k must be a number/,
   },
   {
@@ -344,7 +345,7 @@ table('learn(): degenerate data', [
 ]);
 
 table('learn(): options', [
-  { what: 'unknown option name', call: () => learn(planted(), { k: 2, polsh: false } as LearnOptions), error: PureneuronError, code: 'BAD_OPTION', message: /unknown option "polsh"; valid options: .*polish/ },
+  { what: 'unknown option name', call: () => learn(planted(), { k: 2, polsh: false } as LearnOptions), error: PureneuronError, code: 'BAD_OPTION', message: /unknown option "polsh" for learn\(\); valid options: .*polish/ },
   { what: "backend 'gpu'", call: () => learn(planted(), { k: 2, backend: 'gpu' as 'js' }), error: PureneuronError, code: 'BAD_OPTION', message: /backend must be 'auto', 'js' or 'wasm', got "gpu"/ },
   { what: "detector 'odd'", call: () => learn(planted(), { k: 2, detector: 'odd' as 'even' }), error: PureneuronError, code: 'BAD_OPTION', message: /detector must be 'even' or 'literal', got "odd"/ },
   { what: 'jennrichPairs 0', call: () => learn(planted(), k(2, { jennrichPairs: 0 })), error: PureneuronError, code: 'BAD_OPTION', message: /jennrichPairs must be an integer in \[1, 1000\], got 0/ },

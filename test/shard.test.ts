@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../src/api/generate.js';
 import { writeNpy, writeRawF64 } from '../src/io/index.js';
-import { decodeState, encodeState, readStateFile, type ShardState } from '../src/io/state.js';
+import { decodeState, encodeState, readStateFile, type ShardState } from '../src/api/shardState.js';
 import { learn } from '../src/api/learn.js';
 import type { ModelJSON } from '../src/api/model.js';
 import type { PassState } from '../src/passes/state.js';

@@ -10,6 +10,7 @@
 import { assertFiniteMatrix } from './model.js';
 import { forward } from '../math/forward.js';
 import { matchUnitRows } from '../math/hungarian.js';
+import { normalizeRows } from '../math/linalg.js';
 import { Rng } from '../math/random.js';
 import type { Network, NumericArray } from '../types.js';
 
@@ -64,17 +65,6 @@ function rowNorms(W: ArrayLike<number>, k: number, d: number): Float64Array {
   return out;
 }
 
-/** W with unit rows (a zero row stays zero: it has no direction to match). */
-function unitRows(W: ArrayLike<number>, norms: Float64Array, k: number, d: number): Float64Array {
-  const out = new Float64Array(k * d);
-  for (let i = 0; i < k; i++) {
-    const f = norms[i] > 0 ? 1 / norms[i] : 0;
-    for (let j = 0; j < d; j++) out[i * d + j] = W[i * d + j] * f;
-  }
-  return out;
-}
-
-
 /**
  * Compares a learned `model` with the planted `truth`; see Comparison. Units are matched by a
  * Hungarian assignment maximizing the total signed cosine between rows of W.
@@ -96,8 +86,8 @@ export function compare(model: Network, truth: Network, options: CompareOptions 
   // --- match units: cost = −cos(ŵ_i, w_j), model units as rows.
   const mNorm = rowNorms(model.W, k, d);
   const tNorm = rowNorms(truth.W, k, d);
-  const mUnit = unitRows(model.W, mNorm, k, d);
-  const tUnit = unitRows(truth.W, tNorm, k, d);
+  const mUnit = normalizeRows(Float64Array.from(model.W), k, d);
+  const tUnit = normalizeRows(Float64Array.from(truth.W), k, d);
   const { permutation } = matchUnitRows(mUnit, tUnit, k, d);
 
   // --- wError on unit rows.

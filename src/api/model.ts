@@ -3,72 +3,7 @@ import { PureneuronError } from '../errors.js';
 import { forward } from '../math/forward.js';
 import type { Network, NumericArray } from '../types.js';
 import type { BackendName } from '../kernels/types.js';
-import type { SymmetryReport } from '../method/symmetry.js';
-
-/** What the learner measured about its own fit; see docs/diagnostics in the README. */
-export interface Diagnostics {
-  /** Number of samples used. */
-  n: number;
-  /** Number of hidden units fitted (the one chosen when k was 'auto'). */
-  k: number;
-  /** Worker threads the passes ran on (0 = the calling thread). */
-  workers: number;
-  /** Singular values of the linear part P = A·W (whitened-x coordinates), largest first. */
-  linearSingularValues: number[];
-  /** Largest singular value that sampling noise alone would give the linear part (approximate). */
-  linearNoiseFloor: number;
-  /** Singular values above 3× the noise floor: the rank of A·W the data support (what k: 'auto' picks). */
-  linearRank: number;
-  /** Smallest singular values of the detector T, ascending (the first k span the null space). */
-  detectorSingularValues: number[];
-  /**
-   * σ_k / σ_{k+1} of the detector (ascending order): how cleanly the k-dimensional null space
-   * stands apart. 0 for exact (symmetrized, noiseless) data; near 1 means the samples do not
-   * determine the pure directions.
-   */
-  nullSpaceRatio: number;
-  /**
-   * Off-diagonal energy left after diagonalizing the null-space basis with the recovered pure
-   * directions, relative to the total (0 = perfectly jointly diagonal).
-   */
-  jointDiagResidual: number;
-  /**
-   * Estimated W error of the returned W (same measure as compare().wError). For the spectral
-   * estimate: half the distance of two half-sample fits (spectralErrorEstimate). After a
-   * refinement that started from a trusted spectral fit (spectralErrorEstimate ≤ 0.1): the
-   * refined W's asymptotic standard error, √(σ̂²·tr(H⁻¹)/(n·k)) with σ̂² the residual variance
-   * per output and H the Gauss–Newton matrix (scale directions removed). Captures sampling
-   * variance, not bias. Undefined when disabled or when the halves could not be fitted.
-   */
-  errorEstimate?: number;
-  /** The half-sample estimate of the spectral W's error (before any refinement). */
-  spectralErrorEstimate?: number;
-  /** What the optional refinement did (absent when refine = 0). */
-  refinement?: RefineReport;
-  /** The symmetry test of x (odd moments vs their standard errors); see symmetry.ts. */
-  symmetry: SymmetryReport;
-  /** Human-readable warnings about the data or the fit (empty when all is well). */
-  warnings: string[];
-  /** Wall time per phase in milliseconds. */
-  timings: Record<string, number>;
-}
-
-export interface RefineReport {
-  /** Gradient passes made. */
-  iterations: number;
-  /** Samples each pass read. */
-  samples: number;
-  /** Mean (weighted) squared loss at the start of each pass. */
-  losses: number[];
-  /** Asymptotic standard error of the refined W (see Diagnostics.errorEstimate), when computed. */
-  standardError?: number;
-  /**
-   * Whether the model's W is the refined one. refine: 'auto' keeps the spectral W when it has
-   * the smaller estimated error (the refinement reads only the first refineSamples samples, the
-   * spectral estimate all of them: with many more samples it can be the better one).
-   */
-  used: boolean;
-}
+import type { Diagnostics } from '../method/diagnostics.js';
 
 export interface ModelJSON {
   format?: 'pureneuron-model';

@@ -2,7 +2,7 @@
  * Learning across processes and machines: every pass is a sum over samples, so each shard of
  * the data can be accumulated separately (accumulateShard), the parts added (mergeStates), and
  * the model built from the merged sums (finishShards) by the same stage functions learn() uses
- * (stages.ts). The states travel as files (io/state.ts); docs/distributed.md has the worked
+ * (method/stages.ts). The states travel as files (shardState.ts); docs/distributed.md has the worked
  * example.
  *
  *   planShards(first shard, options)                  → plan (pass 0): options, weighting scales
@@ -21,33 +21,38 @@
  * of chunkRows samples and every later shard one chunk (chunkRows samples, the last one at most).
  */
 import { PureneuronError } from '../errors.js';
-import { getKernels, type BackendOption } from '../kernels/select.js';
+import { getKernels } from '../kernels/select.js';
 import { jsKernels } from '../kernels/js/index.js';
 import type { Kernels } from '../kernels/types.js';
-import { refinePlan, refineStage, resolveChunkRows, resolveOptions, resolveWorkers, runnerOptions, type LearnOptions, type Progress } from './learn.js';
-import { Model } from './model.js';
-import { runChunkJob } from '../passes/jobs.js';
+import { fitDiagnostics } from '../method/diagnostics.js';
+import { refine, refinePlan } from '../method/refine.js';
+import { afterPass1, afterPass2, estimateError, secondLayerOf, type Stage1 } from '../method/stages.js';
+import { weightingFromSource } from '../method/weights.js';
+import { PASSES, type JobKind, type PassParams } from '../passes/jobs.js';
+import { copyState, fieldMismatch, mergeState, type PassState } from '../passes/state.js';
 import { releasePool, sharedPool } from '../parallel/pool.js';
 import { PassRunner } from '../parallel/runner.js';
-import { mergeState, type PassState } from '../passes/state.js';
 import { toSampleSource } from '../sources/index.js';
-import { afterPass1, afterPass2, estimateError, fitDiagnostics, fitOptionsOf, FIT_OPTION_KEYS, runPass, secondLayerOf, type FitOptions, type PassParams, type Stage1 } from '../method/stages.js';
-import type { ArrayInput, SampleSource } from '../types.js';
-import { weightingFromSource } from '../method/weights.js';
-import { fingerprint, type PassSums, type ShardState } from '../io/state.js';
+import type { ArrayInput, Progress, SampleSource } from '../types.js';
+import { refinePass, runnerOptions } from './learn.js';
+import { Model } from './model.js';
+import {
+  checkKFits, checkOptions, FIT_OPTION_KEYS, fitOptionsOf, LEARN_OPTIONS, resolveChunkRows, resolveWorkers, type LearnOptions, type OptionTable, type Resolved,
+} from './options.js';
+import { fingerprint, type PassSums, type ShardState } from './shardState.js';
 
-export type { PassSums, ShardState } from '../io/state.js';
+export type { PassSums, ShardState } from './shardState.js';
 
 /** Options of planShards: the learn options that determine the model, and the chunk size. */
-export type PlanOptions = Pick<LearnOptions, 'k' | (typeof FIT_OPTION_KEYS)[number] | 'chunkRows' | 'signal'>;
+export type PlanOptions = Pick<LearnOptions, (typeof FIT_OPTION_KEYS)[number] | 'chunkRows' | 'signal'>;
 
-/** How accumulate / finish run: none of these change the result. */
+/** How accumulate / refine / finish run: none of these change the result. */
 export interface RunOptions {
-  backend?: BackendOption;
+  backend?: LearnOptions['backend'];
   /** Worker threads, or 'auto' (as learn()). */
   workers?: number | 'auto';
   /** Samples per chunk (default: the state's). Equality with a single run needs the same chunkRows. */
-  chunkRows?: number;
+  chunkRows?: number | 'auto';
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -65,7 +70,18 @@ export interface AccumulateOptions extends RunOptions {
   options?: PlanOptions;
 }
 
-const PLAN_KEYS = new Set<string>([...FIT_OPTION_KEYS, 'chunkRows', 'signal']);
+const PLAN_KEYS = [...FIT_OPTION_KEYS, 'chunkRows', 'signal'] as const;
+const RUN_KEYS = ['backend', 'workers', 'chunkRows', 'signal', 'onProgress'] as const;
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The shard steps' own options beside LEARN_OPTIONS' run options (chunkRows defaults to the state's). */
+const SHARD_OPTIONS: OptionTable = {
+  ...LEARN_OPTIONS,
+  chunkRows: { ...LEARN_OPTIONS.chunkRows, default: undefined, doc: "samples per chunk (default: the state's)" },
+  pass: { required: true, allowed: '1, 2 or 3', ok: (v) => v === 1 || v === 2 || v === 3, doc: 'the pass to run over the shard' },
+  state: { allowed: 'a shard state', ok: isObject, doc: 'pass 1: the plan; pass 2 and 3: the merged state of the previous pass' },
+  options: { allowed: 'an object of learn options', ok: isObject, doc: 'pass 1 without a plan: the learn options' },
+};
 
 /**
  * The plan every pass-1 shard starts from: the options (validated as learn() does) and, with
@@ -73,17 +89,10 @@ const PLAN_KEYS = new Set<string>([...FIT_OPTION_KEYS, 'chunkRows', 'signal']);
  * `input` — which must be the first shard, so that the scales are those a single run would use.
  */
 export async function planShards(input: ArrayInput | SampleSource, options: PlanOptions): Promise<ShardState> {
-  if (options !== null && typeof options === 'object') {
-    for (const key of Object.keys(options)) {
-      if (!PLAN_KEYS.has(key)) throw new PureneuronError('BAD_OPTION', `option "${key}" is not available for sharded learning; plan options: ${[...PLAN_KEYS].join(', ')}`);
-    }
-  }
-  const o = resolveOptions(options as LearnOptions);
+  const o = checkOptions<Resolved>(LEARN_OPTIONS, options, { what: 'planShards()', keys: PLAN_KEYS, least: '{ k }' });
   const source = toSampleSource(input, { checkValues: false });
   const { d, l } = source;
-  if (o.k !== 'auto' && o.k > Math.min(d, l)) {
-    throw new RangeError(`k = ${o.k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
-  }
+  checkKFits(o.k, d, l);
   const weighting: ShardState['weighting'] = o.weighting === 'robust' ? await weightingFromSource(source, o.robustScale, o.signal) : null;
   return { pass: 0, d, l, options: fitOptionsOf(o), chunkRows: resolveChunkRows(o.chunkRows, d, l), weighting, passes: [], W: null, basis: null };
 }
@@ -93,10 +102,13 @@ export async function planShards(input: ArrayInput | SampleSource, options: Plan
  * needs the merged state of pass p − 1 (the plan for pass 1); the part carries it along, so a
  * state file is self-contained.
  */
-export async function accumulateShard(input: ArrayInput | SampleSource, a: AccumulateOptions): Promise<ShardState> {
-  if (a === null || typeof a !== 'object') throw new TypeError('accumulateShard(input, options): options must be an object with at least { pass }');
+export async function accumulateShard(input: ArrayInput | SampleSource, options: AccumulateOptions): Promise<ShardState> {
+  const a = checkOptions<AccumulateOptions & { backend: Resolved['backend']; workers: Resolved['workers'] }>(SHARD_OPTIONS, options, {
+    what: 'accumulateShard()',
+    least: '{ pass }',
+    keys: ['pass', 'state', 'options', ...RUN_KEYS],
+  });
   const { pass } = a;
-  if (pass !== 1 && pass !== 2 && pass !== 3) throw new PureneuronError('BAD_OPTION', `pass must be 1, 2 or 3, got ${JSON.stringify(pass)}`);
   const source = toSampleSource(input, { checkValues: false });
   let prev = a.state;
   if (pass === 1 && prev === undefined) {
@@ -109,25 +121,21 @@ export async function accumulateShard(input: ArrayInput | SampleSource, a: Accum
   if (prev.pass !== pass - 1) {
     throw new PureneuronError('BAD_FILE', `${label(prev)}: accumulate pass ${pass} needs ${pass === 1 ? 'a plan (pass-0 state, from `pureneuron plan`)' : `the merged pass-${pass - 1} state`}, got a ${describePass(prev.pass)}`);
   }
-  if (source.d !== prev.d || source.l !== prev.l) {
-    throw new PureneuronError('BAD_SHAPE', `the shard has (d, l) = (${source.d}, ${source.l}) but ${label(prev)} was built for (${prev.d}, ${prev.l})`);
-  }
+  checkShape(source, prev);
   const { d, l } = prev;
   const o = prev.options;
-  const chunkRows = a.chunkRows ?? prev.chunkRows;
-  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new PureneuronError('BAD_OPTION', `chunkRows must be a positive integer, got ${chunkRows}`);
-  const workersOpt = a.workers ?? 'auto';
-  if (workersOpt !== 'auto' && (!Number.isInteger(workersOpt) || workersOpt < 0 || workersOpt > 256)) throw new PureneuronError('BAD_OPTION', `workers must be 'auto' or an integer in [0, 256], got ${String(workersOpt)}`);
-  const kernels = await getKernels(a.backend ?? 'auto');
+  const chunkRows = resolveChunkRows(a.chunkRows ?? prev.chunkRows, d, l);
+  const kernels = await getKernels(a.backend);
 
   // What this pass needs from the previous ones (the same computation on every shard).
-  let params: PassParams[1 | 2 | 3] = { d, l };
+  const kind = `pass${pass}` as const;
+  let params: PassParams['pass1' | 'pass2' | 'pass3'] = { d, l };
   let W: Float64Array | null = null;
   if (pass >= 2) {
     const s1 = stage1(kernels, prev);
     params = { plan: s1.red.plan };
     if (pass === 3) {
-      checkFields(prev, 2, detectorTemplate(s1));
+      checkFields(prev, 2, passTemplate('pass2', { plan: s1.red.plan }, prev));
       if (prev.W) {
         // A refined pass-2 state: its W (refined, or the spectral one 'auto' kept).
         W = prev.W;
@@ -135,22 +143,21 @@ export async function accumulateShard(input: ArrayInput | SampleSource, a: Accum
         if (refinePlan(o, s1.n, s1.k, d, l).passes > 0) {
           throw new PureneuronError('BAD_OPTION', `${label(prev)}: the plan's refine option (${JSON.stringify(o.refine)}) asks for a refinement before pass 3: run \`pureneuron refine\` (refineShards) on this merged pass-2 state with the first shard, and give its output to accumulate --pass 3 (or plan with --refine 0)`);
         }
-        W = afterPass2(kernels, s1, prev.passes[1].state, o).W;
+        W = afterPass2(kernels, s1, PASSES.pass2.read(prev.passes[1].state), o).W;
       }
       params = { W, k: s1.k, d, l };
     }
   }
 
-  const workers = resolveWorkers(workersOpt, source.n, chunkRows);
+  const workers = resolveWorkers(a.workers, source.n, chunkRows);
   // The worker pools learn() uses (shared within the process; idle workers never keep it alive).
   const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
-  const runner = new PassRunner(source, kernels, runnerOptions({ ...o, chunkRows, signal: a.signal, onProgress: a.onProgress }), pool);
   // The plan's scales, not this shard's first chunk: every shard weights as the single run does.
-  runner.weighting = prev.weighting ?? undefined;
+  const runner = new PassRunner(source, kernels, { ...runnerOptions({ ...o, chunkRows, signal: a.signal, onProgress: a.onProgress }), weighting: prev.weighting ?? undefined }, pool);
   const t0 = performance.now();
-  let r: Awaited<ReturnType<typeof runPass<1 | 2 | 3>>>;
+  let r: { state: PassState; rows: number };
   try {
-    r = await runPass<1 | 2 | 3>(runner, source, pass, params, source.n, { chunkRows, signal: a.signal });
+    r = await runner.pass(kind, params as never, source.n);
   } finally {
     if (pool) releasePool(pool);
   }
@@ -167,27 +174,26 @@ export async function accumulateShard(input: ArrayInput | SampleSource, a: Accum
  * Runs on one machine: its passes read only those first samples. When the options ask for no
  * refinement (refine 0, or 'auto' out of its limits), the state gets the spectral W.
  */
-export async function refineShards(state: ShardState, input: ArrayInput | SampleSource, run: RunOptions = {}): Promise<ShardState> {
+export async function refineShards(state: ShardState, input: ArrayInput | SampleSource, options: RunOptions = {}): Promise<ShardState> {
+  const run = checkOptions<RunOptions & { backend: Resolved['backend']; workers: Resolved['workers'] }>(SHARD_OPTIONS, options, { what: 'refineShards()', keys: RUN_KEYS });
   if (state?.pass !== 2 || state.W) {
     throw new PureneuronError('BAD_FILE', `${label(state)}: refine needs the merged pass-2 state (not yet refined), got a ${state?.W ? 'refined pass-2 state' : describePass(state?.pass)}`);
   }
   const source = toSampleSource(input, { checkValues: false });
-  if (source.d !== state.d || source.l !== state.l) {
-    throw new PureneuronError('BAD_SHAPE', `the shard has (d, l) = (${source.d}, ${source.l}) but ${label(state)} was built for (${state.d}, ${state.l})`);
-  }
+  checkShape(source, state);
   const { d, l, options: o } = state;
-  const kernels = await getKernels(run.backend ?? 'auto');
+  const kernels = await getKernels(run.backend);
   const s1 = stage1(kernels, state);
-  checkFields(state, 2, detectorTemplate(s1));
-  const s2 = afterPass2(kernels, s1, state.passes[1].state, o);
+  checkFields(state, 2, passTemplate('pass2', { plan: s1.red.plan }, state));
+  const s2 = afterPass2(kernels, s1, PASSES.pass2.read(state.passes[1].state), o);
   const est = estimateError(kernels, s1, s2, o);
-  const chunkRows = run.chunkRows ?? state.chunkRows;
-  const workers = resolveWorkers(run.workers ?? 'auto', Math.min(source.n ?? Infinity, s1.n, o.refineSamples), chunkRows);
+  const chunkRows = resolveChunkRows(run.chunkRows ?? state.chunkRows, d, l);
+  const rows = Math.min(s1.n, o.refineSamples);
+  const workers = resolveWorkers(run.workers, Math.min(source.n ?? Infinity, rows), chunkRows);
   const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
-  const runner = new PassRunner(source, kernels, runnerOptions({ ...o, chunkRows, signal: run.signal, onProgress: run.onProgress }), pool);
-  runner.weighting = state.weighting ?? undefined;
+  const runner = new PassRunner(source, kernels, { ...runnerOptions({ ...o, chunkRows, signal: run.signal, onProgress: run.onProgress }), weighting: state.weighting ?? undefined }, pool);
   try {
-    const r = await refineStage(kernels, runner, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate);
+    const r = await refine(kernels, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate, refinePass(runner, s1.k, d, l, rows));
     return { ...state, W: r.W, refinement: r.report ?? null, source: undefined };
   } finally {
     if (pool) releasePool(pool);
@@ -210,7 +216,7 @@ export function mergeStates(parts: ShardState[], names: string[] = parts.map((s,
   if (first.pass === 0) throw new PureneuronError('BAD_FILE', `${names[0]} is a plan (pass 0): it holds no sums to merge; give it to accumulate --pass 1`);
   if (first.pass === 2 && first.W) throw new PureneuronError('BAD_FILE', `${names[0]} is a refined pass-2 state: it is already merged; give it to accumulate --pass 3`);
   if (first.pass === 3) checkFields(first, 3, readoutTemplate(first));
-  if (first.pass === 1) checkFields(first, 1, moments1Template(first));
+  if (first.pass === 1) checkFields(first, 1, passTemplate('pass1', { d: first.d, l: first.l }, first));
   rest.forEach((s, j) => {
     const i = j + 1;
     if (s.pass !== first.pass) bad(i, `it is a ${describePass(s.pass)}, ${names[0]} a ${describePass(first.pass)}`);
@@ -229,7 +235,7 @@ export function mergeStates(parts: ShardState[], names: string[] = parts.map((s,
     const ref = first.passes[first.pass - 1].state;
     const a = Object.keys(own).sort().join(',');
     const b = Object.keys(ref).sort().join(',');
-    if (a !== b || Object.keys(ref).some((key) => fieldLength(own[key]) !== fieldLength(ref[key]))) bad(i, 'their sums have different fields or sizes');
+    if (a !== b || fieldMismatch(own, ref)) bad(i, 'their sums have different fields or sizes');
   });
   const p = first.pass - 1;
   const state = copyState(first.passes[p].state);
@@ -252,11 +258,12 @@ export function mergeStates(parts: ShardState[], names: string[] = parts.map((s,
  * `diagnostics.timings` holds the passes' times summed over the shards and the stages' times
  * in this call; `workers` the most any shard used.
  */
-export async function finishShards(state: ShardState, run: Pick<RunOptions, 'backend'> = {}): Promise<Model> {
+export async function finishShards(state: ShardState, options: Pick<RunOptions, 'backend'> = {}): Promise<Model> {
+  const run = checkOptions<{ backend: Resolved['backend'] }>(SHARD_OPTIONS, options, { what: 'finishShards()', keys: ['backend'] });
   if (state?.pass !== 3) {
     throw new PureneuronError('BAD_FILE', `${label(state)}: finish needs the merged pass-3 state, got a ${describePass(state?.pass)}${state?.pass !== undefined && state.pass < 3 ? `: run accumulate --pass ${state.pass + 1} on every shard and merge first` : ''}`);
   }
-  const kernels = await getKernels(run.backend ?? 'auto');
+  const kernels = await getKernels(run.backend);
   const { d, l, options: o } = state;
   const timings: Record<string, number> = {};
   let tp = performance.now();
@@ -269,15 +276,15 @@ export async function finishShards(state: ShardState, run: Pick<RunOptions, 'bac
   const s1 = stage1(kernels, state);
   lap('reduce');
   timings.pass2 = state.passes[1].ms;
-  checkFields(state, 2, detectorTemplate(s1));
-  const s2 = afterPass2(kernels, s1, state.passes[1].state, o);
+  checkFields(state, 2, passTemplate('pass2', { plan: s1.red.plan }, state));
+  const s2 = afterPass2(kernels, s1, PASSES.pass2.read(state.passes[1].state), o);
   lap('extract');
   const est = estimateError(kernels, s1, s2, o);
   if (o.errorEstimate) lap('errorEstimate');
   const W = state.W!;
   if (W.length !== s1.k * d) throw new PureneuronError('BAD_FILE', `${label(state)}: its W has ${W.length / d} rows but its pass-1 sums give k = ${s1.k}`);
   checkFields(state, 3, readoutTemplate(state));
-  const A = secondLayerOf(state.passes[2].state, s1.k, l);
+  const A = secondLayerOf(PASSES.pass3.read(state.passes[2].state), s1.k, l);
   timings.pass3 = state.passes[2].ms;
   timings.total = Object.values(timings).reduce((t, v) => t + v, 0);
   const workers = Math.max(...state.passes.map((p) => p.workers));
@@ -299,56 +306,40 @@ function stage1(kernels: Kernels, s: ShardState): Stage1 {
       throw new PureneuronError('BAD_FILE', `${label(s)}: the merged pass-${p + 1} sums cover ${s.passes[p].rows} samples but pass 1 covered ${n}: a shard is missing or repeated, or the data changed between passes`);
     }
   }
-  checkFields(s, 1, moments1Template(s));
-  return afterPass1(kernels, s.passes[0].state, n, s.d, s.l, s.options as FitOptions);
+  checkFields(s, 1, passTemplate('pass1', { d: s.d, l: s.l }, s));
+  return afterPass1(kernels, PASSES.pass1.read(s.passes[0].state), n, s.d, s.l, s.options);
 }
 
 /**
- * The sums a state of each pass must hold (names and sizes): those of one zero sample, from the
- * jobs themselves (parallel/jobs.ts), so they stay right whatever fields the jobs produce.
+ * The sums a state of a pass must hold (names and sizes): those of one zero sample, from the
+ * pass itself (passes/), so they stay right whatever fields the pass produces.
  */
-function moments1Template(s: ShardState): PassState {
-  return runChunkJob(jsKernels, 'pass1', { d: s.d, l: s.l }, zeroChunk(s.d, s.l), 0);
-}
-
-function detectorTemplate(s1: Stage1): PassState {
-  return runChunkJob(jsKernels, 'pass2', { plan: s1.red.plan }, zeroChunk(s1.d, s1.l), 0);
+function passTemplate<K extends JobKind>(kind: K, params: PassParams[K], s: ShardState): PassState {
+  return PASSES[kind].run(jsKernels, params as never, { x: new Float64Array(s.d), y: new Float64Array(s.l), rows: 1 }, 0);
 }
 
 function readoutTemplate(s: ShardState): PassState {
-  const k = s.W!.length / s.d;
-  return runChunkJob(jsKernels, 'pass3', { W: s.W!, k, d: s.d, l: s.l }, zeroChunk(s.d, s.l), 0);
-}
-
-function zeroChunk(d: number, l: number) {
-  return { x: new Float64Array(d), y: new Float64Array(l), rows: 1 };
+  return passTemplate('pass3', { W: s.W!, k: s.W!.length / s.d, d: s.d, l: s.l }, s);
 }
 
 /** The pass-p sums of `s` must have exactly the template's fields and sizes. */
 function checkFields(s: ShardState, p: number, template: PassState): void {
-  const st = s.passes[p - 1].state;
-  for (const [key, v] of Object.entries(template)) {
-    if (!(key in st) || fieldLength(st[key]) !== fieldLength(v)) {
-      const what = fieldLength(v) < 0 ? 'a number' : `${fieldLength(v)} values`;
-      throw new PureneuronError('BAD_FILE', `${label(s)}: the pass-${p} sums lack the field "${key}" (${what} for d = ${s.d}, l = ${s.l}): a state of another pureneuron version, or a damaged one`);
-    }
-  }
-  for (const key of Object.keys(st)) {
-    if (!(key in template)) throw new PureneuronError('BAD_FILE', `${label(s)}: the pass-${p} sums have an unknown field "${key}": a state of another pureneuron version?`);
-  }
+  const problem = fieldMismatch(s.passes[p - 1].state, template);
+  if (problem) throw new PureneuronError('BAD_FILE', `${label(s)}: the pass-${p} sums ${problem} for d = ${s.d}, l = ${s.l}: a state of another pureneuron version, or a damaged one`);
 }
 
-const fieldLength = (v: Float64Array | number | undefined): number => (v === undefined ? -2 : typeof v === 'number' ? -1 : v.length);
+/** The shard's (d, l) must be the state's. */
+function checkShape(source: SampleSource, s: ShardState): void {
+  if (source.d !== s.d || source.l !== s.l) {
+    throw new PureneuronError('BAD_SHAPE', `the shard has (d, l) = (${source.d}, ${source.l}) but ${label(s)} was built for (${s.d}, ${s.l})`);
+  }
+}
 
 function sameArray(a: Float64Array | undefined, b: Float64Array | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
-}
-
-function copyState(s: PassState): PassState {
-  return Object.fromEntries(Object.entries(s).map(([key, v]) => [key, typeof v === 'number' ? v : Float64Array.from(v)]));
 }
 
 /** How messages name a state: its file, or "the state". */

@@ -3,7 +3,7 @@
  * stderr is a TTY, one plain line per phase otherwise (logs, CI), nothing with --quiet.
  */
 import cliProgress from 'cli-progress';
-import type { Progress } from '../api/learn.js';
+import type { Progress } from '../types.js';
 
 export interface ProgressReporter {
   update(p: Progress): void;

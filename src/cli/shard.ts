@@ -7,7 +7,7 @@
  */
 import { WEIGHTING_ROWS } from '../method/weights.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readStateFile, writeStateFile, type ShardState } from '../io/state.js';
+import { readStateFile, writeStateFile, type ShardState } from '../api/shardState.js';
 import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../api/shard.js';
 import { choice, intFlag, parse, required, UsageError } from './args.js';
 import type { Io } from './io.js';

@@ -112,13 +112,13 @@ export function solveSmall(A: Float64Array, b: Float64Array, n: number): Float64
   return x.every(Number.isFinite) ? x : undefined;
 }
 
-/** Divides every row of W (k×d) by its Euclidean norm, in place; returns W. */
+/** Divides every row of W (k×d) by its Euclidean norm, in place (a zero row stays zero); returns W. */
 export function normalizeRows(W: Float64Array, k: number, d: number): Float64Array {
   for (let i = 0; i < k; i++) {
     let s = 0;
     for (let j = 0; j < d; j++) s += W[i * d + j] * W[i * d + j];
     s = Math.sqrt(s);
-    for (let j = 0; j < d; j++) W[i * d + j] /= s;
+    if (s > 0) for (let j = 0; j < d; j++) W[i * d + j] /= s;
   }
   return W;
 }

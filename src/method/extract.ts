@@ -1,5 +1,6 @@
 /**
- * Rank-one extraction (step 6) and the Gauss–Newton polish of each pure direction.
+ * Step 3 of the method (README, Method in brief): the rank-one extraction of the pure
+ * directions from the detector's null space, and the policy that chooses among its attempts.
  *
  * The null-space basis vectors b_j (svec coordinates) are symmetric matrices N_j = Ũ D_j Ũᵀ,
  * where the columns of Ũ = A'^{-T} are the pure directions u_i (A' the output weights in the
@@ -8,9 +9,13 @@
  * tried and the one whose Ũ best jointly diagonalizes all N_j (Ũ⁻¹ N_j Ũ⁻ᵀ diagonal) is kept.
  */
 import { EigenvalueDecomposition, inverse } from 'ml-matrix';
-import { fromMatrix, solveSmall, toMatrix } from '../math/linalg.js';
+import { PureneuronError } from '../errors.js';
+import type { Kernels } from '../kernels/types.js';
+import { fromMatrix, normalizeRows, toMatrix } from '../math/linalg.js';
 import { Rng } from '../math/random.js';
-import { smat, svecOuter, triIndex, triLen } from '../math/symcoords.js';
+import { smat, triLen } from '../math/symcoords.js';
+import { detectorNullSpace } from './nullspace.js';
+import { selectAndPolish } from './polish.js';
 
 export interface JennrichResult {
   /** k×k row-major (columns = unit directions) of the pair that best jointly diagonalizes all N_j, if any pair was fully real. */
@@ -44,12 +49,7 @@ export function jointDiagResidual(Uc: Float64Array, N: Float64Array[], k: number
     return Infinity;
   }
   if (!V.every(Number.isFinite)) return Infinity;
-  for (let i = 0; i < k; i++) {
-    let s = 0;
-    for (let j = 0; j < k; j++) s += V[i * k + j] ** 2;
-    s = Math.sqrt(s);
-    for (let j = 0; j < k; j++) V[i * k + j] /= s;
-  }
+  normalizeRows(V, k, k);
   let off = 0;
   let tot = 0;
   const VN = new Float64Array(k * k);
@@ -122,217 +122,69 @@ export function jennrich(N: Float64Array[], k: number, pairs: number, seed: numb
   return out;
 }
 
-/** |cos| above which two directions count as the same pure direction (u and −u are the same). */
-const SAME_DIRECTION = 0.98;
+// ------------------------------------------------------------------------------------------
+// The extraction policy
 
-function isNew(u: Float64Array, chosen: Float64Array[]): boolean {
-  for (const v of chosen) {
-    let c = 0;
-    for (let i = 0; i < u.length; i++) c += u[i] * v[i];
-    if (Math.abs(c) > SAME_DIRECTION) return false;
-  }
-  return true;
+/**
+ * Joint-diagonalization residual above which a fit is suspect: the extraction retries with other
+ * pairs, and the diagnostics warn (good fits measured ≤ 0.17, failed ones ≥ 0.34).
+ */
+export const JD_WARN = 0.3;
+
+/** The extraction choices among the fit options. */
+export type ExtractOptions = { polish: boolean; jennrichPairs: number; seed: number };
+
+/**
+ * The detector's null space (nullspace.ts) from its sums T (mh×mz) over samples of total weight
+ * `weight`, then the pure directions: U (k×k, unit columns), its joint-diagonalization
+ * residual, the detector's singular values and the extraction's warnings. `budget`: how many
+ * candidates are polished first (selectAndPolish).
+ */
+export function pureDirections(kernels: Kernels, T: Float64Array, weight: number, hDim: number, k: number, o: ExtractOptions, budget: number, cap = budget + k) {
+  const ns = detectorNullSpace(kernels, T, weight, triLen(hDim), triLen(k), hDim, k);
+  return { ...extractPure(ns.basis, ns.G, k, o, budget, cap), singularValues: ns.singularValues };
 }
 
 /**
- * Picks k distinct pure directions from the candidate pool and polishes them.
- *
- * Every candidate is scored by the non-linearized detector f(u) = ‖T̂ svec(uuᵀ)‖², which is
- * zero exactly at the pure directions; candidates are taken in increasing f, skipping any
- * that repeat a chosen direction, then polished. A polished direction that has converged onto
- * one already chosen is replaced by the next candidate. Returns undefined when the pool holds
- * fewer than k distinct directions.
+ * Jennrich over several random pairs, then (default) the selection and polish of k distinct
+ * directions from all pairs' candidates; without polish, the pair that best jointly
+ * diagonalizes the null-space basis is used as is (the paper's procedure).
  */
-export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity, cap = budget + k): Float64Array[] | undefined {
-  const mz = triLen(k);
-  const fs = objectives(candidates, G, mz);
-  const scored = candidates.map((u, i) => ({ u, f: fs[i] })).sort((a, b) => a.f - b.f);
-  // Polish candidates in increasing f (duplicates of an already polished start are skipped),
-  // `budget` of them first, more only if those did not give k distinct directions.
-  const starts: Float64Array[] = [];
-  const polished: { u: Float64Array; f: number }[] = [];
-  const pick = (pool: { u: Float64Array; f: number }[]) => {
-    const chosen: Float64Array[] = [];
-    for (const { u } of [...pool].sort((a, b) => a.f - b.f)) {
-      if (chosen.length === k) break;
-      if (isNew(u, chosen)) chosen.push(u);
-    }
-    return chosen;
-  };
-  let chosen: Float64Array[] = [];
-  for (const { u } of scored) {
-    if (polished.length >= cap) break; // bounded work: fill up below instead
-    if (!isNew(u, starts)) continue;
-    starts.push(u);
-    const p = polishDirection(u, G, k);
-    polished.push({ u: p, f: objective(p, G, mz) });
-    if (polished.length >= budget && (chosen = pick(polished)).length === k) return chosen;
+function extractPure(basis: Float64Array, G: Float64Array, k: number, o: ExtractOptions, budget: number, cap: number): { U: Float64Array; residual: number; warnings: string[] } {
+  const N = basisMatrices(basis, k);
+  const first = extractFromPairs(N, G, k, o, o.jennrichPairs, o.seed, budget, cap);
+  if (first.ok && first.residual <= JD_WARN) return first;
+  // A bad draw of pairs: the joint-diagonalization residual, the fit's own certificate, is
+  // high (or no pair worked). Four times as many other pairs, and the better fit is kept. Found
+  // by the n sweep: correlated (10,10,10), n = 1e5, seed 4 — with the first 8 pairs W error
+  // 0.47 (residual 0.82); with any other draw 0.0071 (residual 0.11).
+  const second = extractFromPairs(N, G, k, o, 4 * o.jennrichPairs, o.seed + 7919, budget, cap);
+  const best = !first.ok ? second : second.ok && second.residual < first.residual ? second : first;
+  if (!best.ok) {
+    throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: no Jennrich pair gave ${k} real, distinct pure directions; the samples are too few or k = ${k} is too large`);
   }
-  chosen = pick(polished);
-  if (chosen.length === k) return chosen;
-  // Polishing merged some starts into the same direction: fill up with distinct unpolished
-  // candidates rather than fail (the fit is then rough, and the diagnostics say so).
-  for (const { u } of scored) {
-    if (chosen.length === k) break;
-    if (isNew(u, chosen)) chosen.push(u);
-  }
-  return chosen.length === k ? chosen : undefined;
+  return best;
 }
 
-/**
- * Gauss–Newton polish of one unit vector u (length k) on the non-linearized detector
- * f(u) = ‖T̂ svec(uuᵀ)‖² = φᵀGφ with φ = svec(uuᵀ), subject to ‖u‖ = 1.
- * Jacobian of φ: Dφ (mz×k); GN normal matrix H = DφᵀGDφ, gradient g = DφᵀGφ; the step δ ⊥ u
- * solves (PHP + λuuᵀ)δ = −Pg with P = I − uuᵀ (λ > 0 only pins the u-component to 0).
- */
-export function polishDirection(u0: Float64Array, G: Float64Array, k: number, maxIter = 12): Float64Array {
-  const mz = triLen(k);
-  let u = Float64Array.from(u0);
-  let f = objective(u, G, mz);
-  // Dφ is sparse: row (a,a) has 2u_a in column a; row (a,b), a<b, has √2u_b in column a and
-  // √2u_a in column b. Kept as (row, column, value) triples for Dφᵀ·(…) (k² entries).
-  const nnz = k * k;
-  const dRow = new Int32Array(nnz);
-  const dCol = new Int32Array(nnz);
-  const dVal = new Float64Array(nnz);
-  const GD = new Float64Array(mz * k);
-  const su = new Float64Array(k); // √2·u
-  for (let it = 0; it < maxIter; it++) {
-    let e = 0;
-    for (let a = 0; a < k; a++) {
-      dRow[e] = triIndex(a, a, k); dCol[e] = a; dVal[e++] = 2 * u[a];
-      for (let b = a + 1; b < k; b++) {
-        const r = triIndex(a, b, k);
-        dRow[e] = r; dCol[e] = a; dVal[e++] = Math.SQRT2 * u[b];
-        dRow[e] = r; dCol[e] = b; dVal[e++] = Math.SQRT2 * u[a];
-      }
-    }
-    const phi = svecOuter(u);
-    // GD = G·Dφ (mz×k) and Gphi = G·φ in one sweep of G's rows. Row i's entries come in svec
-    // order (c, b), c ≤ b; Dφ's rows put 2u_c on (c, c) → column c, and √2u_b → column c,
-    // √2u_c → column b on (c, b), c < b. So each G entry is read once, in order.
-    GD.fill(0);
-    const Gphi = new Float64Array(mz);
-    for (let a = 0; a < k; a++) su[a] = Math.SQRT2 * u[a];
-    for (let i = 0; i < mz; i++) {
-      const row = i * mz;
-      const o = i * k;
-      let s = 0;
-      for (let c = 0, t = 0; c < k; c++) {
-        let g = G[row + t];
-        s += g * phi[t];
-        let acc = 2 * u[c] * g;
-        t++;
-        const suc = su[c];
-        for (let b = c + 1; b < k; b++, t++) {
-          g = G[row + t];
-          s += g * phi[t];
-          acc += su[b] * g;
-          GD[o + b] += suc * g;
-        }
-        GD[o + c] += acc;
-      }
-      Gphi[i] = s;
-    }
-    // H = Dφᵀ·GD (k×k), grad = Dφᵀ·Gphi.
-    const H = new Float64Array(k * k);
-    const grad = new Float64Array(k);
-    for (let q = 0; q < nnz; q++) {
-      const r = dRow[q];
-      const c = dCol[q];
-      const v = dVal[q];
-      grad[c] += v * Gphi[r];
-      for (let b = 0; b < k; b++) H[c * k + b] += v * GD[r * k + b];
-    }
-    // Project onto u⊥: PHP, Pg.
-    const Hu = new Float64Array(k);
-    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) Hu[a] += H[a * k + b] * u[b];
-    let uHu = 0;
-    let ug = 0;
-    for (let a = 0; a < k; a++) { uHu += u[a] * Hu[a]; ug += u[a] * grad[a]; }
-    let trace = 0;
-    for (let a = 0; a < k; a++) trace += H[a * k + a];
-    const lambda = trace / k || 1;
-    const S = new Float64Array(k * k);
-    const rhs = new Float64Array(k);
-    for (let a = 0; a < k; a++) {
-      rhs[a] = -(grad[a] - u[a] * ug);
-      for (let b = 0; b < k; b++) S[a * k + b] = H[a * k + b] - u[a] * Hu[b] - Hu[a] * u[b] + u[a] * u[b] * (uHu + lambda);
-    }
-    const delta = solveSmall(S, rhs, k);
-    if (!delta) break;
-    // Backtracking: accept the first step length that lowers f.
-    let step = 1;
-    let accepted = false;
-    for (let bt = 0; bt < 6; bt++, step /= 2) {
-      const v = new Float64Array(k);
-      let nrm = 0;
-      for (let a = 0; a < k; a++) { v[a] = u[a] + step * delta[a]; nrm += v[a] * v[a]; }
-      nrm = Math.sqrt(nrm);
-      for (let a = 0; a < k; a++) v[a] /= nrm;
-      const fv = objective(v, G, mz);
-      if (fv < f) {
-        const rel = (f - fv) / Math.max(f, 1e-300);
-        u = v;
-        f = fv;
-        accepted = true;
-        if (rel < 1e-8) it = maxIter; // converged far below the statistical error
-        break;
-      }
-    }
-    if (!accepted) break;
+/** One extraction from `pairs` random Jennrich pairs (then the pooled selection and polish). */
+function extractFromPairs(N: Float64Array[], G: Float64Array, k: number, o: ExtractOptions, pairs: number, seed: number, budget: number, cap: number) {
+  const warnings: string[] = [];
+  let jr = jennrich(N, k, pairs, seed);
+  if (!jr.best) {
+    // Every pair had complex eigenvalues: retry with more pairs before giving up.
+    jr = jennrich(N, k, pairs * 8, seed + 1);
   }
-  return u;
-}
-
-function objective(u: Float64Array, G: Float64Array, mz: number): number {
-  return objectives([u], G, mz)[0];
-}
-
-/**
- * f(u) = φᵀGφ, φ = svec(uuᵀ), for every u. G is symmetric, so only its upper triangle is read:
- * f = Σ_i φ_i·(G_ii·φ_i + 2·Σ_{t>i} G_it·φ_t) — half the work of a full quadratic form — and
- * four candidates share each pass over G (one load of G_it feeds four sums).
- */
-function objectives(us: Float64Array[], G: Float64Array, mz: number): Float64Array {
-  const out = new Float64Array(us.length);
-  const phis = us.map(svecOuter);
-  let c = 0;
-  for (; c + 4 <= phis.length; c += 4) {
-    const p0 = phis[c], p1 = phis[c + 1], p2 = phis[c + 2], p3 = phis[c + 3];
-    let f0 = 0, f1 = 0, f2 = 0, f3 = 0;
-    for (let i = 0; i < mz; i++) {
-      const row = i * mz;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let t = i + 1; t < mz; t++) {
-        const g = G[row + t];
-        s0 += g * p0[t];
-        s1 += g * p1[t];
-        s2 += g * p2[t];
-        s3 += g * p3[t];
-      }
-      const gii = G[row + i];
-      f0 += p0[i] * (gii * p0[i] + 2 * s0);
-      f1 += p1[i] * (gii * p1[i] + 2 * s1);
-      f2 += p2[i] * (gii * p2[i] + 2 * s2);
-      f3 += p3[i] * (gii * p3[i] + 2 * s3);
+  if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
+  let U: Float64Array | undefined = jr.best;
+  if (o.polish) {
+    const chosen = selectAndPolish(jr.candidates, G, k, budget, cap);
+    if (chosen) {
+      U = new Float64Array(k * k);
+      chosen.forEach((u, i) => {
+        for (let a = 0; a < k; a++) U![a * k + i] = u[a];
+      });
     }
-    out[c] = f0;
-    out[c + 1] = f1;
-    out[c + 2] = f2;
-    out[c + 3] = f3;
   }
-  // The rest one at a time (the polish scores single directions).
-  for (; c < phis.length; c++) {
-    const p = phis[c];
-    let f = 0;
-    for (let i = 0; i < mz; i++) {
-      const row = i * mz;
-      let sum = 0;
-      for (let t = i + 1; t < mz; t++) sum += G[row + t] * p[t];
-      f += p[i] * (G[row + i] * p[i] + 2 * sum);
-    }
-    out[c] = f;
-  }
-  return out;
+  if (!U) return { ok: false as const, U: new Float64Array(0), residual: Infinity, warnings };
+  return { ok: true as const, U, residual: jointDiagResidual(U, N, k), warnings };
 }

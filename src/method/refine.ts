@@ -1,209 +1,279 @@
 /**
- * Optional local refinement of (A, W) on the squared loss, started from the spectral estimate
- * (not in the paper). Minimizes Σ_s ρ_s‖y_s − A·relu(W·x_s)‖² (ρ the same even sample weights
- * as the spectral passes, 1 when unweighted) by alternating:
- *   - A ← least squares of y on relu(W·x) (exact given W),
- *   - W ← W + H⁻¹g, a Gauss–Newton step for W with A fixed, where g = Σρ (Aᵀe ∘ m) xᵀ
- *     (e = y − A·relu(Wx), m = 1[Wx > 0]) and H = Σρ [(AᵀA) ∘ (m mᵀ)] ⊗ (x xᵀ) (kd×kd).
- * Each iteration is one streamed pass at the current (A, W) that accumulates g and the A normal
- * equations over all samples read, and H over the first few thousand of them (H only steers
- * the step; an approximate H costs a little convergence speed, never accuracy). A step that
- * raises the loss is halved. The start is inside the basin, which is what makes a local
- * method safe here: no restarts, no learning rate to tune.
+ * Step 5 of the method (README, Method in brief; not in the paper): local refinement of (A, W)
+ * on the squared loss, started from the spectral estimate. Minimizes Σ_s ρ_s‖y_s − A·relu(W·x_s)‖²
+ * (ρ the same even sample weights as the spectral passes, 1 when unweighted) by variable
+ * projection — A eliminated by least squares for every W — and Gauss–Newton steps on W:
+ *   g = Σρ (Aᵀe ∘ m) xᵀ  (e = y − A·relu(Wx), m = 1[Wx > 0]),
+ *   H = Σρ [(AᵀA) ∘ (m mᵀ)] ⊗ (x xᵀ) (kd×kd), minus the coupling through A.
+ * Each iteration is one streamed pass at the current W (passes/refine.ts) that sums g and the
+ * A normal equations over every sample read, and H over the first few thousand of them (H only
+ * steers the step: an approximate H costs convergence speed, never accuracy). A step that raises
+ * the loss is halved. The start is inside the basin, which is what makes a local method safe
+ * here: no restarts, no learning rate to tune.
+ *
+ * Layouts: W k×d and A l×k row-major; H (kd)×(kd) with index i·d + j for unit i, input j.
  */
 import { PureneuronError } from '../errors.js';
-import { jsKernels } from '../kernels/js/index.js';
-import type { Kernels, RowWeights, VarProSums } from '../kernels/types.js';
-import { secondLayer } from './layers.js';
-import { normalizeRows, solve, symmetrizeUpper, transpose } from '../math/linalg.js';
+import type { Kernels, VarProSums } from '../kernels/types.js';
+import { solve, symmetrizeUpper, transpose, normalizeRows } from '../math/linalg.js';
 import { triIndex, triLen } from '../math/symcoords.js';
-import type { Chunk } from '../types.js';
-import { weightSum } from './weights.js';
+import { secondLayer } from './layers.js';
 
-/**
- * Σρ m_i m_i' x_j x_j' over unit pairs i ≤ i' (rows) and j ≤ j' (columns): the pieces of H
- * (Kernels.refineHessian). `kernels` only sets the speed (both backends give the same bits);
- * accumulators that only absorb a pass state may omit it.
- */
-export class HessianAccumulator {
-  readonly M: Float64Array;
-  /** Σρ over the samples added. */
-  weight = 0;
-  private readonly md: number;
-
-  constructor(
-    private readonly W: Float64Array,
-    private readonly k: number,
-    private readonly d: number,
-    private readonly kernels: Kernels = jsKernels,
-  ) {
-    this.md = triLen(d);
-    this.M = new Float64Array(triLen(k) * this.md);
-  }
-
-  add(c: Chunk, rho?: RowWeights): void {
-    this.kernels.refineHessian(this.M, this.W, this.k, c.x, c.rows, this.d, rho ?? null);
-    this.weight += weightSum(rho, c.rows);
-  }
-
-  /**
-   * H (kd×kd, row-major; index i·d + j) for output weights A (l×k), every entry divided by
-   * `div` (H = G_{i,i2}·M_{(i,i2),(j,j2)} / div, formed in that order). H is symmetric: each
-   * entry is computed once and written to both triangles.
-   */
-  hessian(A: Float64Array, l: number, div = 1): Float64Array {
-    const { k, d, md, M } = this;
-    const G = gram(A, l, k);
-    const p = k * d;
-    const H = new Float64Array(p * p);
-    const tri = new Int32Array(d * d);
-    for (let j = 0; j < d; j++) for (let j2 = 0; j2 < d; j2++) tri[j * d + j2] = triIndex(Math.min(j, j2), Math.max(j, j2), d);
-    for (let i = 0; i < k; i++)
-      for (let i2 = i; i2 < k; i2++) {
-        const row = triIndex(i, i2, k) * md;
-        const g = G[i * k + i2];
-        for (let j = 0; j < d; j++) {
-          const a = (i * d + j) * p + i2 * d;
-          for (let j2 = 0; j2 < d; j2++) {
-            const v = (g * M[row + tri[j * d + j2]]) / div;
-            H[a + j2] = v;
-            H[(i2 * d + j2) * p + i * d + j] = v;
-          }
-        }
-      }
-    return H;
-  }
+/** Variable-projection sums (Kernels.refineVarPro) over some samples, with their Σρ. */
+export interface VarProPart {
+  sums: VarProSums;
+  weight: number;
 }
 
 /**
- * One pass at W, with A eliminated (variable projection): A*(W) is the least-squares A for
- * this W, and the W-gradient is taken at (A*(W), W) without knowing A* during the pass,
- * because g_i = Σρ m_i (a_iᵀe) x with e = y − A·r is linear in the per-unit sums
- *   S1_i = Σρ m_i x yᵀ (d×l) and S2_i = Σρ m_i x rᵀ (d×k):  g_i = S1_i a_i − S2_i (Aᵀa_i).
- * The loss at (A*, W) follows from Σρ‖y‖², Σρ r rᵀ and Σρ r yᵀ. Alternating A and W steps
- * instead converges only linearly (the two blocks are strongly coupled); this converges like
- * Gauss–Newton. The sums come from Kernels.refineVarPro (`kernels` as in HessianAccumulator).
+ * One refinement pass's sums at W: `all` over every sample read; `head` over the first
+ * hessianRows samples and M (Kernels.refineHessian) with its Σρ `wM` over the same samples.
  */
-export class VarProAccumulator {
-  weight = 0;
-  readonly sums: VarProSums;
+export interface RefineSums {
+  all: VarProPart;
+  head: VarProPart;
+  M: Float64Array;
+  wM: number;
+}
 
-  constructor(
-    private readonly W: Float64Array,
-    private readonly k: number,
-    private readonly d: number,
-    private readonly l: number,
-    private readonly kernels: Kernels = jsKernels,
-  ) {
-    this.sums = {
-      rr: new Float64Array(k * k),
-      ry: new Float64Array(k * l),
-      S1: new Float64Array(k * d * l),
-      S2: new Float64Array(k * d * k),
-      yy: new Float64Array(1),
-    };
-  }
-
-  /** Σρ r rᵀ (k×k, upper triangle). */
-  get rr(): Float64Array { return this.sums.rr; }
-  /** Σρ r yᵀ (k×l). */
-  get ry(): Float64Array { return this.sums.ry; }
-  /** Σρ m_i x yᵀ per unit ((k·d)×l). */
-  get S1(): Float64Array { return this.sums.S1; }
-  /** Σρ m_i x rᵀ per unit ((k·d)×k). */
-  get S2(): Float64Array { return this.sums.S2; }
-  /** Σρ‖y‖². */
-  get yy(): number { return this.sums.yy[0]; }
-  set yy(v: number) { this.sums.yy[0] = v; }
-
-  add(c: Chunk, rho?: RowWeights): void {
-    this.kernels.refineVarPro(this.sums, this.W, this.k, c.x, c.y, c.rows, this.d, this.l, rho ?? null);
-    this.weight += weightSum(rho, c.rows);
-  }
-
-  /** Copies another accumulator's sums and weight into this one (same shapes). */
-  copyFrom(o: VarProAccumulator): void {
-    for (const key of ['rr', 'ry', 'S1', 'S2', 'yy'] as const) this.sums[key].set(o.sums[key]);
-    this.weight = o.weight;
-  }
-
+/** What the refinement did (Diagnostics.refinement). */
+export interface RefineReport {
+  /** Gradient passes made. */
+  iterations: number;
+  /** Samples each pass read. */
+  samples: number;
+  /** Mean (weighted) squared loss at the start of each pass. */
+  losses: number[];
+  /** Asymptotic standard error of the refined W (see Diagnostics.errorEstimate), when computed. */
+  standardError?: number;
   /**
-   * The Gauss–Newton matrix of the loss as a function of W alone (A eliminated): the W-block
-   * minus the coupling through A, H_WW − H_WA·H_AA⁻¹·H_AW. With G = AᵀA, per unit pair (i, i2):
-   *   H_WW = G_{i,i2}·M_{i,i2}  (M from `hes`, over its own samples),
-   *   H_WA·H_AA⁻¹·H_AW = G_{i,i2}·S2_i·(Σρrrᵀ)⁻¹·S2_i2ᵀ,
-   * all as means. Without the coupling term the steps are too short along directions that A
-   * can absorb, and convergence is only linear.
+   * Whether the model's W is the refined one. refine: 'auto' keeps the spectral W when it has
+   * the smaller estimated error (the refinement reads only the first refineSamples samples, the
+   * spectral estimate all of them: with many more samples it can be the better one).
    */
-  reducedHessian(hes: HessianAccumulator, A: Float64Array): Float64Array {
-    const { k, d, l, S2 } = this;
-    const H = hes.hessian(A, l, hes.weight);
-    const G = gram(A, l, k);
-    // R = S2_i·(rr)⁻¹ for every unit (d×k each), means: S2/w and rr/w so R = S2·rr⁻¹ (w cancels once).
-    const rr = symmetrizeUpper(Float64Array.from(this.rr), k);
-    const p = k * d;
-    // All units at once: rr⁻¹·S2ᵀ (k×kd), one LU; every right-hand side is solved on its own.
-    const R = transpose(solve(rr, transpose(S2, p, k), k, p), k, p); // kd×k, row i·d + j: S2_i[j]·rr⁻¹
-    const inv = 1 / this.weight;
-    // The coupling S2·rr⁻¹·S2ᵀ is symmetric, as are G and H: each entry is formed once, for
-    // column ≥ row, and subtracted from both triangles, so H stays exactly symmetric.
-    for (let i = 0; i < k; i++)
+  used: boolean;
+}
+
+export type RefineOptions = { refine: number | 'auto'; refineSamples: number };
+
+/**
+ * One refinement pass at W over the first `rows` samples (refinePlan's), with the Gauss–Newton
+ * pieces from the first `hessianRows` of them; the caller streams it over its data.
+ */
+export type RefinePass = (W: Float64Array, hessianRows: number) => Promise<RefineSums>;
+
+/** Passes of refine: 'auto', and the size limits it keeps to (see the refine option). */
+const AUTO_REFINE_PASSES = 5;
+const AUTO_REFINE_MAX_KD = 1024;
+const AUTO_REFINE_SAMPLES_PER_WEIGHT = 10;
+
+/** Samples the refinement's Gauss–Newton matrix is formed from in each pass. */
+const HESSIAN_ROWS = 20_000;
+
+/**
+ * The refinement to run: a pass budget, the relative loss improvement below which it stops, and
+ * the samples each pass reads. 'auto' stops at 1e-4: on noisy data the loss is within 1e-4 of
+ * its optimum after 2–3 passes and later passes move W by far less than its statistical error;
+ * noiseless data keep improving by orders of magnitude per pass and use all
+ * AUTO_REFINE_PASSES (docs/experiments.md). An explicit count stops only when the loss has
+ * stalled (1e-9) or the step is negligible.
+ */
+export function refinePlan(o: RefineOptions, n: number, k: number, d: number, l: number): { passes: number; stopBelow: number; rows: number } {
+  const rows = Math.min(n, o.refineSamples);
+  if (o.refine !== 'auto') return { passes: o.refine, stopBelow: 1e-9, rows };
+  const fits = k * d <= AUTO_REFINE_MAX_KD && rows >= AUTO_REFINE_SAMPLES_PER_WEIGHT * (k * d + l * k);
+  return { passes: fits ? AUTO_REFINE_PASSES : 0, stopBelow: 1e-4, rows };
+}
+
+/**
+ * The refinement reached the least-squares optimum of its samples: the loss stalled (last pass
+ * gained < 1e-4) or fell 100-fold (noiseless data converge quadratically).
+ */
+export function refinementConverged(losses: number[]): boolean {
+  const m = losses.length;
+  return m >= 2 && (losses[m - 1] <= 1e-2 * losses[0] || losses[m - 2] - losses[m - 1] <= 1e-4 * losses[m - 2]);
+}
+
+/**
+ * The refinement as learn() and the shard steps run it: refinePlan's passes from the spectral
+ * W0 (unit rows, k×d), each streamed by `pass`. Returns the W to use (unit rows) and the report
+ * (none when no pass ran). 'auto' keeps whichever W has the smaller estimated error when both
+ * estimates are trustworthy (a clean spectral fit is vouched for by its half-sample estimate;
+ * the refinement's standard error needs it to have converged): the refinement fits the first
+ * refineSamples samples, the spectral estimate all n, so for n ≫ refineSamples the spectral W
+ * can be the more accurate. `kernels` runs the Gauss–Newton solves' dense algebra.
+ */
+export async function refine(
+  kernels: Kernels, o: RefineOptions, W0: Float64Array, n: number, k: number, d: number, l: number, spectralEstimate: number | undefined, pass: RefinePass,
+): Promise<{ W: Float64Array; report?: RefineReport }> {
+  const plan = refinePlan(o, n, k, d, l);
+  if (plan.passes === 0) return { W: W0 };
+  const r = await gaussNewton(kernels, plan, W0, k, d, l, pass);
+  const se = r.report.standardError;
+  r.report.used = !(o.refine === 'auto' && se !== undefined && spectralEstimate !== undefined && refinementConverged(r.report.losses) && spectralEstimate < se);
+  return { W: r.report.used ? r.W : W0, report: r.report };
+}
+
+/** Up to plan.passes Gauss–Newton passes from W0; returns the best W evaluated, with unit rows. */
+async function gaussNewton(
+  kernels: Kernels, plan: { passes: number; stopBelow: number; rows: number }, W0: Float64Array, k: number, d: number, l: number, pass: RefinePass,
+) {
+  let W = W0;
+  let Wprev = W0;
+  let best = { W: W0, loss: Infinity };
+  let iterations = 0;
+  let halvings = 0;
+  const losses: number[] = [];
+  let H: Float64Array | undefined;
+  for (let it = 0; it < plan.passes; it++) {
+    // The last pass only evaluates the loss (its step would never be tried): no Gauss–Newton matrix.
+    const last = it === plan.passes - 1;
+    const { all, head, M, wM } = await pass(W, last ? 0 : HESSIAN_ROWS);
+    iterations++;
+    const A = leastSquaresA(all, k, l);
+    const loss = A ? meanLoss(all, A, k, l) : Infinity;
+    losses.push(loss);
+    // The loss comes from sums (Σ‖y‖² − 2⟨A, Σyrᵀ⟩ + …), so near zero it carries rounding
+    // error of order 1e-16·E‖y‖²: changes below that are not evidence of a worse step.
+    if (!A || !(loss <= best.loss + 1e-13 * (all.sums.yy[0] / all.weight))) {
+      // The step raised the loss: go halfway back.
+      if (++halvings > 8) break;
+      W = W.map((v, i) => Wprev[i] + 0.5 * (v - Wprev[i]));
+      continue;
+    }
+    halvings = 0;
+    // On noisy data the loss stops falling at the least-squares optimum: stop there too.
+    const stalled = best.loss < Infinity && best.loss - loss <= plan.stopBelow * best.loss;
+    best = { W, loss };
+    if (stalled || last) break;
+    H = reducedHessian(head, M, wM, leastSquaresA(head, k, l) ?? A, k, d, l);
+    const delta = newtonStep(H, gradient(all, A, k, d, l), kernels);
+    let dn = 0;
+    let wn = 0;
+    for (let i = 0; i < delta.length; i++) { dn += delta[i] * delta[i]; wn += W[i] * W[i]; }
+    Wprev = W;
+    W = W.map((v, i) => v + delta[i]);
+    if (dn <= 1e-20 * wn) break; // relative step below 1e-10: converged
+  }
+  // The best evaluated W, with unit rows (the scale moves into A at the final least squares),
+  // and its standard error from the latest Gauss–Newton matrix (at best.W or one step before it).
+  const Wn = normalizeRows(Float64Array.from(best.W), k, d);
+  const standardError = H && Number.isFinite(best.loss) ? refinedStandardError(H, best.W, k, d, best.loss, l, plan.rows, kernels) : undefined;
+  return { W: Wn, report: { iterations, samples: plan.rows, losses, standardError, used: true } as RefineReport };
+}
+
+// ------------------------------------------------------------------------------------------
+// The loss, its gradient and its Gauss–Newton matrix from the pass sums, with A eliminated:
+// A*(W) is the least-squares A for this W, and the W-gradient is taken at (A*(W), W) without
+// knowing A* during the pass, because g_i = Σρ m_i (a_iᵀe) x with e = y − A·r is linear in the
+// per-unit sums S1_i = Σρ m_i x yᵀ (d×l) and S2_i = Σρ m_i x rᵀ (d×k): g_i = S1_i a_i − S2_i (Aᵀa_i).
+// Alternating A and W steps instead converges only linearly (the two blocks are strongly
+// coupled); this converges like Gauss–Newton.
+
+/** A*(W) (l×k) from the sums, or undefined if the normal equations are singular. */
+export function leastSquaresA(p: VarProPart, k: number, l: number): Float64Array | undefined {
+  try {
+    return secondLayer(p.sums, k, l);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mean loss Σρ‖y − A·r‖² / Σρ at the sums' W for a given A. */
+export function meanLoss(p: VarProPart, A: Float64Array, k: number, l: number): number {
+  const { ry } = p.sums;
+  const rr = symmetrizeUpper(Float64Array.from(p.sums.rr), k);
+  let s = p.sums.yy[0];
+  for (let o = 0; o < l; o++)
+    for (let i = 0; i < k; i++) {
+      const a = A[o * k + i];
+      s -= 2 * a * ry[i * l + o];
+      for (let i2 = 0; i2 < k; i2++) s += a * rr[i * k + i2] * A[o * k + i2];
+    }
+  return Math.max(s, 0) / p.weight;
+}
+
+/** Mean gradient of ½·loss w.r.t. W (k×d; sign: W + H⁻¹g lowers the loss) at (A, W). */
+export function gradient(p: VarProPart, A: Float64Array, k: number, d: number, l: number): Float64Array {
+  const { S1, S2 } = p.sums;
+  const g = new Float64Array(k * d);
+  const G = gram(A, l, k);
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < d; j++) {
+      let v = 0;
+      const b1 = (i * d + j) * l;
+      for (let o = 0; o < l; o++) v += S1[b1 + o] * A[o * k + i];
+      const b2 = (i * d + j) * k;
+      for (let t = 0; t < k; t++) v -= S2[b2 + t] * G[t * k + i];
+      g[i * d + j] = v / p.weight;
+    }
+  return g;
+}
+
+/**
+ * The W-block of the Gauss–Newton matrix for output weights A from the pieces M (triLen(k) ×
+ * triLen(d), Kernels.refineHessian), every entry divided by `div`: H = G_{i,i2}·M_{(i,i2),(j,j2)} / div,
+ * formed in that order, G = AᵀA. H is symmetric: each entry is computed once and written to
+ * both triangles.
+ */
+export function gaussNewtonBlock(M: Float64Array, A: Float64Array, k: number, d: number, l: number, div = 1): Float64Array {
+  const md = triLen(d);
+  const G = gram(A, l, k);
+  const p = k * d;
+  const H = new Float64Array(p * p);
+  const tri = new Int32Array(d * d);
+  for (let j = 0; j < d; j++) for (let j2 = 0; j2 < d; j2++) tri[j * d + j2] = triIndex(Math.min(j, j2), Math.max(j, j2), d);
+  for (let i = 0; i < k; i++)
+    for (let i2 = i; i2 < k; i2++) {
+      const row = triIndex(i, i2, k) * md;
+      const g = G[i * k + i2];
       for (let j = 0; j < d; j++) {
-        const a = i * d + j;
-        const Rrow = a * k;
-        for (let b = a; b < p; b++) {
-          const g = G[i * k + ((b / d) | 0)] * inv;
-          if (g === 0) continue;
-          const Srow = b * k;
-          let v = 0;
-          for (let t = 0; t < k; t++) v += R[Rrow + t] * S2[Srow + t];
-          const c = g * v;
-          H[a * p + b] -= c;
-          if (b !== a) H[b * p + a] -= c;
+        const a = (i * d + j) * p + i2 * d;
+        for (let j2 = 0; j2 < d; j2++) {
+          const v = (g * M[row + tri[j * d + j2]]) / div;
+          H[a + j2] = v;
+          H[(i2 * d + j2) * p + i * d + j] = v;
         }
       }
-    return H;
-  }
-
-  /** A*(W) (l×k), or undefined if the normal equations are singular. */
-  leastSquaresA(): Float64Array | undefined {
-    try {
-      return secondLayer(this, this.k, this.l);
-    } catch {
-      return undefined;
     }
-  }
+  return H;
+}
 
-  /** Mean loss Σρ‖y − A·r‖² / Σρ at this W for a given A. */
-  loss(A: Float64Array): number {
-    const { k, l } = this;
-    const rr = symmetrizeUpper(Float64Array.from(this.rr), k);
-    let s = this.yy;
-    for (let o = 0; o < l; o++)
-      for (let i = 0; i < k; i++) {
-        const a = A[o * k + i];
-        s -= 2 * a * this.ry[i * l + o];
-        for (let i2 = 0; i2 < k; i2++) s += a * rr[i * k + i2] * A[o * k + i2];
-      }
-    return Math.max(s, 0) / this.weight;
-  }
-
-  /** Mean gradient of ½·loss w.r.t. W (k×d, descent direction sign: W + H⁻¹g lowers the loss) at (A, W). */
-  gradient(A: Float64Array): Float64Array {
-    const { k, d, l, S1, S2 } = this;
-    const g = new Float64Array(k * d);
-    const G = gram(A, l, k);
-    for (let i = 0; i < k; i++)
-      for (let j = 0; j < d; j++) {
+/**
+ * The Gauss–Newton matrix of the loss as a function of W alone (A eliminated), from the sums of
+ * one sample set: the W-block minus the coupling through A, H_WW − H_WA·H_AA⁻¹·H_AW. Per unit
+ * pair (i, i2), as means: H_WW = G_{i,i2}·M_{i,i2}/wM and the coupling
+ * G_{i,i2}·S2_i·(Σρrrᵀ)⁻¹·S2_i2ᵀ/w. Without the coupling the steps are too short along
+ * directions that A can absorb, and convergence is only linear.
+ */
+export function reducedHessian(p: VarProPart, M: Float64Array, wM: number, A: Float64Array, k: number, d: number, l: number): Float64Array {
+  const { S2 } = p.sums;
+  const H = gaussNewtonBlock(M, A, k, d, l, wM);
+  const G = gram(A, l, k);
+  // R = S2_i·rr⁻¹ for every unit (d×k each); with S2/w and rr/w the w cancels once.
+  const rr = symmetrizeUpper(Float64Array.from(p.sums.rr), k);
+  const pk = k * d;
+  // All units at once: rr⁻¹·S2ᵀ (k×kd), one LU; every right-hand side is solved on its own.
+  const R = transpose(solve(rr, transpose(S2, pk, k), k, pk), k, pk); // kd×k, row i·d + j: S2_i[j]·rr⁻¹
+  const inv = 1 / p.weight;
+  // The coupling S2·rr⁻¹·S2ᵀ is symmetric, as are G and H: each entry is formed once, for
+  // column ≥ row, and subtracted from both triangles, so H stays exactly symmetric.
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < d; j++) {
+      const a = i * d + j;
+      const Rrow = a * k;
+      for (let b = a; b < pk; b++) {
+        const g = G[i * k + ((b / d) | 0)] * inv;
+        if (g === 0) continue;
+        const Srow = b * k;
         let v = 0;
-        const b1 = (i * d + j) * l;
-        for (let o = 0; o < l; o++) v += S1[b1 + o] * A[o * k + i];
-        const b2 = (i * d + j) * k;
-        for (let t = 0; t < k; t++) v -= S2[b2 + t] * G[t * k + i];
-        g[i * d + j] = v / this.weight;
+        for (let t = 0; t < k; t++) v += R[Rrow + t] * S2[Srow + t];
+        const c = g * v;
+        H[a * pk + b] -= c;
+        if (b !== a) H[b * pk + a] -= c;
       }
-    return g;
-  }
+    }
+  return H;
 }
 
 /** AᵀA (k×k) for A l×k, each entry summed over outputs in order. */

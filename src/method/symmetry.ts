@@ -1,5 +1,5 @@
 /**
- * A test of the method's one assumption, p(x) = p(−x), from pass-1 data.
+ * The symmetry test: a check of the method's one assumption, p(x) = p(−x), from pass-1 data.
  *
  * Under symmetry every odd moment of x vanishes (also under the even weights ρ, since ρ(x)p(x)
  * is symmetric too). Per input column j we accumulate the weighted first and third moments
@@ -22,36 +22,21 @@ export interface SymmetryReport {
   asymmetric: boolean;
 }
 
-export class SymmetryAccumulator {
-  /**
-   * S1 | V1 | S3 | V3, d values each (the layout of Moments1Sums.odd: pass 1's moments1 calls
-   * accumulate into it, see parallel/jobs.ts); s1…v3 are views.
-   */
-  readonly sums: Float64Array;
-  readonly s1: Float64Array;
-  readonly v1: Float64Array;
-  readonly s3: Float64Array;
-  readonly v3: Float64Array;
-
-  constructor(readonly d: number) {
-    this.sums = new Float64Array(4 * d);
-    this.s1 = this.sums.subarray(0, d);
-    this.v1 = this.sums.subarray(d, 2 * d);
-    this.s3 = this.sums.subarray(2 * d, 3 * d);
-    this.v3 = this.sums.subarray(3 * d, 4 * d);
+/**
+ * The report from pass 1's odd sums `odd` (4d: S1 | V1 | S3 | V3, the layout of
+ * Moments1Sums.odd, summed by the pass-1 kernel).
+ */
+export function symmetryReport(odd: Float64Array, d: number): SymmetryReport {
+  const threshold = Math.sqrt(2 * Math.log(4 * d)) + 3;
+  let maxZ = 0;
+  let column = 0;
+  let order: 1 | 3 = 1;
+  for (let j = 0; j < d; j++) {
+    const s1 = odd[j], v1 = odd[d + j], s3 = odd[2 * d + j], v3 = odd[3 * d + j];
+    const z1 = v1 > 0 ? Math.abs(s1) / Math.sqrt(v1) : 0;
+    const z3 = v3 > 0 ? Math.abs(s3) / Math.sqrt(v3) : 0;
+    if (z1 > maxZ) { maxZ = z1; column = j; order = 1; }
+    if (z3 > maxZ) { maxZ = z3; column = j; order = 3; }
   }
-
-  report(): SymmetryReport {
-    const threshold = Math.sqrt(2 * Math.log(4 * this.d)) + 3;
-    let maxZ = 0;
-    let column = 0;
-    let order: 1 | 3 = 1;
-    for (let j = 0; j < this.d; j++) {
-      const z1 = this.v1[j] > 0 ? Math.abs(this.s1[j]) / Math.sqrt(this.v1[j]) : 0;
-      const z3 = this.v3[j] > 0 ? Math.abs(this.s3[j]) / Math.sqrt(this.v3[j]) : 0;
-      if (z1 > maxZ) { maxZ = z1; column = j; order = 1; }
-      if (z3 > maxZ) { maxZ = z3; column = j; order = 3; }
-    }
-    return { maxZ, column, order, threshold, asymmetric: maxZ > threshold };
-  }
+  return { maxZ, column, order, threshold, asymmetric: maxZ > threshold };
 }

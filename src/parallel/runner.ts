@@ -1,41 +1,49 @@
 /**
- * Runs one pass over a source: every chunk becomes a job (jobs.ts) executed on the calling
- * thread or in the worker pool, and the partial states are merged strictly in chunk order
- * (state0 + state1 + state2 …), so sums — and models — are bitwise the same for any number of
- * workers. Reading is overlapped with computing: up to 2 jobs per worker are in flight while
+ * Runs one pass over a source: every chunk becomes a job (passes/jobs.ts) executed on the
+ * calling thread or in the worker pool, and the partial states are merged strictly in chunk
+ * order (state0 + state1 + state2 …), so sums — and models — are bitwise the same for any number
+ * of workers. Reading is overlapped with computing: up to 2 jobs per worker are in flight while
  * the next chunk is read; memory stays bounded by that many chunks.
  */
 import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
-import type { Chunk, SampleSource } from '../types.js';
 import { weightingFromSource, type Weighting } from '../method/weights.js';
-import { runChunkJob, type JobKind } from '../passes/jobs.js';
+import { PASSES, runChunkJob, type JobKind, type PassParams } from '../passes/jobs.js';
+import { mergeState, rowsOf, type PassState } from '../passes/state.js';
+import { findBadValue } from '../sources/check.js';
+import type { Progress, SampleSource } from '../types.js';
 import type { WorkerPool } from './pool.js';
-import { mergeState, type PassState } from '../passes/state.js';
-
-export type Phase = 'pass1' | 'pass2' | 'pass3' | 'refine';
 
 export interface RunnerOptions {
   chunkRows: number;
   signal?: AbortSignal;
-  onProgress?: (p: { phase: Phase; done: number; total?: number }) => void;
+  onProgress?: (p: Progress) => void;
   /** The c of the robust weights, or undefined for unweighted passes. */
   robustScale?: number;
+  /**
+   * The robust weighting's scales, when fixed elsewhere (a shard's plan); otherwise they come
+   * from the source's first samples before the first pass (weightingFromSource).
+   */
+  weighting?: Weighting;
 }
 
 export class PassRunner {
-  /** Fixed from the first samples before the first pass (weightingFromSource), then used by every pass. */
-  weighting: Weighting | undefined;
+  private weighting: Weighting | undefined;
 
   constructor(
     private readonly source: SampleSource,
     private readonly kernels: Kernels,
     private readonly opts: RunnerOptions,
     private readonly pool?: WorkerPool,
-  ) {}
+  ) {
+    this.weighting = opts.weighting;
+  }
 
-  /** Streams the first `limit` samples (all by default) through one pass; returns the merged state and the sample count. */
-  async run(kind: JobKind, params: object, phase: Phase, total: number | undefined, limit = Infinity): Promise<{ state: PassState; rows: number }> {
+  /**
+   * Streams the first `limit` samples (all by default) through pass `kind`; returns the merged
+   * state and the sample count. `total` is the count shown in progress reports, when known.
+   */
+  async run<K extends JobKind>(kind: K, params: PassParams[K], total: number | undefined, limit = Infinity): Promise<{ state: PassState; rows: number }> {
     const { source, kernels, opts, pool } = this;
     const { d, l } = source;
     let merged: PassState | undefined;
@@ -51,8 +59,8 @@ export class PassRunner {
     try {
       for await (const whole of source.chunks(opts.chunkRows, opts.signal)) {
         // The same wording (and the signal's reason) as the sources' own check, wherever the abort is seen first.
-        throwIfAborted(opts.signal, `learning (${phase})`);
-        const chunk: Chunk = done + whole.rows > limit ? { x: whole.x.subarray(0, (limit - done) * d), y: whole.y.subarray(0, (limit - done) * l), rows: limit - done } : whole;
+        throwIfAborted(opts.signal, `learning (${kind})`);
+        const chunk = done + whole.rows > limit ? rowsOf(whole, 0, limit - done, d, l) : whole;
         if (pool) {
           const job = pool.run(kind, p, chunk, done, opts.signal);
           // Observed at once: a job may fail while we are still reading, before it is awaited.
@@ -66,7 +74,7 @@ export class PassRunner {
           await new Promise<void>((res) => setImmediate(res));
         }
         done += chunk.rows;
-        opts.onProgress?.({ phase, done, total });
+        opts.onProgress?.({ phase: kind, done, total });
         if (done >= limit) break;
       }
       while (inFlight.length) take(await inFlight.shift()!);
@@ -76,5 +84,27 @@ export class PassRunner {
     }
     if (!merged) throw new PureneuronError('TOO_FEW_SAMPLES', 'the source yielded no samples');
     return { state: merged, rows: done };
+  }
+
+  /**
+   * One whole pass (run()), then the checks every pass of the method needs: it saw the samples
+   * of pass 1 (`expectRows`, when given), and its sums are finite (PassDef.finite). A NaN or
+   * ±Infinity anywhere in the data makes every sum it enters NaN or ±Infinity, weighted or not
+   * (ρ = 0 for an infinite x still gives 0·∞ = NaN), so checking a few hundred sums replaces a
+   * scan of every value; when one is not finite, the source is read once more to name the
+   * first bad value, and if every value is finite the products overflowed: BAD_VALUE says so.
+   */
+  async pass<K extends JobKind>(kind: K, params: PassParams[K], total: number | undefined, expectRows?: number): Promise<{ state: PassState; rows: number }> {
+    const r = await this.run(kind, params, total);
+    if (expectRows !== undefined && r.rows !== expectRows) {
+      throw new PureneuronError('BAD_FILE', `the source yielded ${r.rows} samples in ${kind.replace(/^pass/, 'pass ')} but ${expectRows} in pass 1: the data changed between passes (sources must be re-readable unchanged)`);
+    }
+    for (const { fields, overflow } of PASSES[kind].finite) {
+      const finite = Object.entries(r.state).every(([key, v]) => !fields.some((f) => key.startsWith(f)) || (typeof v === 'number' ? Number.isFinite(v) : v.every(Number.isFinite)));
+      if (finite) continue;
+      await findBadValue(this.source, this.opts.chunkRows, this.opts.signal);
+      throw new PureneuronError('BAD_VALUE', `the ${overflow.what} overflow double precision (values of magnitude ≳ ${overflow.scale}): rescale ${overflow.fix}`);
+    }
+    return r;
   }
 }

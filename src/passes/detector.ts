@@ -1,39 +1,42 @@
-/** Pass 2: the detector matrix T = Σ φ(h)·φ(q)ᵀ (see DetectorPlan), streaming and mergeable. */
-import type { DetectorPlan, Kernels, RowWeights } from '../kernels/types.js';
-import type { Chunk } from '../types.js';
+/**
+ * Pass 2: the detector matrix T = Σ φ(h)·φ(q)ᵀ (see DetectorPlan in kernels/types.ts), each
+ * half of every chunk apart (the half-sample error estimate refits each half).
+ *
+ * State fields (h = 0, 1): T{h} mh×mz row-major (mh = triLen(hDim), mz = triLen(zDim)),
+ * n{h} samples, w{h} Σρ.
+ */
+import type { DetectorPlan } from '../kernels/types.js';
 import { triLen } from '../math/symcoords.js';
-import { addInto } from './moments1.js';
-import { weightSum } from '../method/weights.js';
+import type { DetectorSums, Pass2Sums } from '../method/stages.js';
+import { robustWeighting, weightSum, type Weighting } from '../method/weights.js';
+import { halves, type PassDef } from './pass.js';
+import type { PassState } from './state.js';
 
-export class DetectorAccumulator {
-  n = 0;
-  /** Σρ over the samples added (= n when unweighted). */
-  weight = 0;
-  /** mh×mz row-major, mh = triLen(hDim), mz = triLen(zDim). */
-  readonly T: Float64Array;
-  readonly mh: number;
-  readonly mz: number;
-
-  constructor(
-    private readonly kernels: Kernels,
-    readonly plan: DetectorPlan,
-  ) {
-    this.mh = triLen(plan.hDim);
-    this.mz = triLen(plan.zDim);
-    this.T = new Float64Array(this.mh * this.mz);
-  }
-
-  /** Adds a chunk; with `rho`, sample r counts with weight ρ_r, given or computed by the kernel (which scales its q-features by ρ). */
-  add(chunk: Chunk, rho?: RowWeights): void {
-    this.kernels.detector(this.T, this.plan, chunk.x, chunk.y, chunk.rows, rho ?? null);
-    this.n += chunk.rows;
-    this.weight += weightSum(rho, chunk.rows);
-  }
-
-  merge(other: DetectorAccumulator): void {
-    if (other.mh !== this.mh || other.mz !== this.mz) throw new RangeError('cannot merge detector sums of different shapes');
-    addInto(this.T, other.T);
-    this.n += other.n;
-    this.weight += other.weight;
-  }
+export interface Pass2Params {
+  plan: DetectorPlan;
+  weighting?: Weighting;
 }
+
+export const pass2: PassDef<Pass2Params, Pass2Sums> = {
+  run(kernels, { plan, weighting }, chunk, start) {
+    const rho = weighting ? robustWeighting(weighting, plan.d, chunk.rows) : undefined;
+    const mn = triLen(plan.hDim) * triLen(plan.zDim);
+    const sums: DetectorSums[] = [0, 1].map(() => ({ T: new Float64Array(mn), n: 0, weight: 0 }));
+    // With weights the kernel scales its q-features by ρ (given, or computed from x).
+    halves(chunk, rho, plan.d, plan.l, start, (h, part, w) => {
+      kernels.detector(sums[h].T, plan, part.x, part.y, part.rows, w ?? null);
+      sums[h].n += part.rows;
+      sums[h].weight += weightSum(w, part.rows);
+    });
+    const out: PassState = {};
+    sums.forEach((s, h) => Object.assign(out, { ['T' + h]: s.T, ['n' + h]: s.n, ['w' + h]: s.weight }));
+    return out;
+  },
+
+  read(state) {
+    const half = (h: number): DetectorSums => ({ T: state['T' + h] as Float64Array, n: state['n' + h] as number, weight: state['w' + h] as number });
+    return { halves: [half(0), half(1)] };
+  },
+
+  finite: [{ fields: ['T'], overflow: { what: "detector's fourth-order sums", scale: '1e75', fix: 'x and y' } }],
+};

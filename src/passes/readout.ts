@@ -1,37 +1,34 @@
-/** Pass 3: normal equations of the least-squares fit of y on relu(Ŵx) (streaming, mergeable). */
-import type { Kernels, ReadoutSums, RowWeights } from '../kernels/types.js';
-import type { Chunk } from '../types.js';
-import { addInto } from './moments1.js';
-import { weightSum } from '../method/weights.js';
+/**
+ * Pass 3: the normal equations of the least-squares fit of y on relu(Ŵx).
+ *
+ * State fields: rr k×k (upper triangle) Σρ r rᵀ, ry k×l Σρ r yᵀ, n samples, w Σρ.
+ */
+import type { ReadoutSums } from '../kernels/types.js';
+import type { Pass3Sums } from '../method/stages.js';
+import { robustWeighting, weightSum, type Weighting } from '../method/weights.js';
+import type { PassDef } from './pass.js';
 
-export class ReadoutAccumulator {
-  n = 0;
-  /** Σρ over the samples added (= n when unweighted). */
-  weight = 0;
-  readonly sums: ReadoutSums;
-
-  constructor(
-    private readonly kernels: Kernels,
-    /** k×d row-major first-layer weights. */
-    readonly W: Float64Array,
-    readonly k: number,
-    readonly d: number,
-    readonly l: number,
-  ) {
-    this.sums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
-  }
-
-  /** Adds a chunk; with `rho`, sample r counts with weight ρ_r, given or computed by the kernel (which scales its relu features by ρ). */
-  add(chunk: Chunk, rho?: RowWeights): void {
-    this.kernels.readout(this.sums, this.W, this.k, chunk.x, chunk.y, chunk.rows, this.d, this.l, rho ?? null);
-    this.n += chunk.rows;
-    this.weight += weightSum(rho, chunk.rows);
-  }
-
-  merge(other: ReadoutAccumulator): void {
-    addInto(this.sums.rr, other.sums.rr);
-    addInto(this.sums.ry, other.sums.ry);
-    this.n += other.n;
-    this.weight += other.weight;
-  }
+export interface Pass3Params {
+  /** k×d row-major first layer. */
+  W: Float64Array;
+  k: number;
+  d: number;
+  l: number;
+  weighting?: Weighting;
 }
+
+export const pass3: PassDef<Pass3Params, Pass3Sums> = {
+  run(kernels, { W, k, d, l, weighting }, chunk) {
+    const rho = weighting ? robustWeighting(weighting, d, chunk.rows) : undefined;
+    const sums: ReadoutSums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l) };
+    // With weights the kernel scales its left relu features by ρ.
+    kernels.readout(sums, W, k, chunk.x, chunk.y, chunk.rows, d, l, rho ?? null);
+    return { rr: sums.rr, ry: sums.ry, n: chunk.rows, w: weightSum(rho, chunk.rows) };
+  },
+
+  read(state) {
+    return { sums: { rr: state.rr as Float64Array, ry: state.ry as Float64Array }, n: state.n as number, weight: state.w as number };
+  },
+
+  finite: [{ fields: ['rr', 'ry'], overflow: { what: 'second-layer sums', scale: '1e150', fix: 'x and y' } }],
+};

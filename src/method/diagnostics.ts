@@ -1,0 +1,125 @@
+/**
+ * The model's diagnostics: what the stages measured about their own fit, the error estimate the
+ * model reports, and every warning, each a rule stated next to the measurement it reads.
+ */
+import { samplesFor } from './errorEstimate.js';
+import { JD_WARN } from './extract.js';
+import { refinementConverged, type RefineReport } from './refine.js';
+import type { Stage1, Stage2 } from './stages.js';
+import type { SymmetryReport } from './symmetry.js';
+
+/** What the learner measured about its own fit; see docs/diagnostics in the README. */
+export interface Diagnostics {
+  /** Number of samples used. */
+  n: number;
+  /** Number of hidden units fitted (the one chosen when k was 'auto'). */
+  k: number;
+  /** Worker threads the passes ran on (0 = the calling thread). */
+  workers: number;
+  /** Singular values of the linear part P = A·W (whitened-x coordinates), largest first. */
+  linearSingularValues: number[];
+  /** Largest singular value that sampling noise alone would give the linear part (approximate). */
+  linearNoiseFloor: number;
+  /** Singular values above 3× the noise floor: the rank of A·W the data support (what k: 'auto' picks). */
+  linearRank: number;
+  /** Smallest singular values of the detector T, ascending (the first k span the null space). */
+  detectorSingularValues: number[];
+  /**
+   * σ_k / σ_{k+1} of the detector (ascending order): how cleanly the k-dimensional null space
+   * stands apart. 0 for exact (symmetrized, noiseless) data; near 1 means the samples do not
+   * determine the pure directions.
+   */
+  nullSpaceRatio: number;
+  /**
+   * Off-diagonal energy left after diagonalizing the null-space basis with the recovered pure
+   * directions, relative to the total (0 = perfectly jointly diagonal).
+   */
+  jointDiagResidual: number;
+  /**
+   * Estimated W error of the returned W (same measure as compare().wError). For the spectral
+   * estimate: half the distance of two half-sample fits (spectralErrorEstimate). After a
+   * refinement that started from a trusted spectral fit (spectralErrorEstimate ≤ 0.1): the
+   * refined W's asymptotic standard error, √(σ̂²·tr(H⁻¹)/(n·k)) with σ̂² the residual variance
+   * per output and H the Gauss–Newton matrix (scale directions removed). Captures sampling
+   * variance, not bias. Undefined when disabled or when the halves could not be fitted.
+   */
+  errorEstimate?: number;
+  /** The half-sample estimate of the spectral W's error (before any refinement). */
+  spectralErrorEstimate?: number;
+  /** What the optional refinement did (absent when refine = 0). */
+  refinement?: RefineReport;
+  /** The symmetry test of x (odd moments vs their standard errors); see symmetry.ts. */
+  symmetry: SymmetryReport;
+  /** Human-readable warnings about the data or the fit (empty when all is well). */
+  warnings: string[];
+  /** Wall time per phase in milliseconds. */
+  timings: Record<string, number>;
+}
+
+/** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
+const ERROR_WARN = 0.1;
+const ERROR_TARGET = 0.05;
+
+/** The model's diagnostics: the stages' measurements and every warning, in stage order. */
+export function fitDiagnostics(
+  s1: Stage1,
+  s2: Stage2,
+  est: { errorEstimate?: number; warnings: string[] },
+  extra: { workers: number; refinement?: RefineReport; timings: Record<string, number> },
+): Diagnostics {
+  const { k, n, red, lp, rank, symmetry } = s1;
+  const { full } = s2;
+  const spectralErrorEstimate = est.errorEstimate;
+  const sv = full.singularValues;
+  const nullSpaceRatio = k < sv.length ? sv[k - 1] / Math.max(sv[k], Number.MIN_VALUE) : 0;
+  // The refinement's standard error speaks for the returned W only when the refinement started
+  // inside the right basin — a clean spectral fit (small half-sample estimate, separated null
+  // space, low joint-diagonalization residual) — and reached the optimum: the loss stalled, or
+  // fell 100-fold (noiseless data converge quadratically). A failed square fit measured
+  // (correlated (10,10,10), n = 1e5: W error 0.44, half-sample estimate 0.012 — both halves fail
+  // alike) had a blurred null space and a loss still falling ~35% per pass.
+  const ref = extra.refinement;
+  const losses = ref?.losses ?? [];
+  const converged = refinementConverged(losses);
+  const cleanStart = spectralErrorEstimate !== undefined && spectralErrorEstimate <= ERROR_WARN && nullSpaceRatio <= 0.5 && full.residual <= JD_WARN;
+  const se = ref?.used === false ? undefined : ref?.standardError;
+  const errorEstimate = se !== undefined && cleanStart && converged ? se : spectralErrorEstimate;
+  const refineWarning = ref && ref.used !== false && !converged
+    ? [`the refinement did not converge in ${ref.iterations} passes (the loss still fell ${(100 * (1 - losses[losses.length - 1] / losses[losses.length - 2])).toFixed(0)}% in the last one): the spectral start may lie outside the basin of the planted solution; more passes (refine: N) or more samples may help`]
+    : [];
+  // A small k-th singular value of A·W alone is no evidence against k: an ill-conditioned
+  // square W gives one while the fit is good (the n sweep: 177 false alarms on 408 good runs).
+  // A k above the data's rank shows in the fit as well (a junk unit: the halves disagree, the
+  // null space blurs), so the rank is named only when the fit is suspect too.
+  const suspect = nullSpaceRatio > 0.5 || full.residual > JD_WARN || errorEstimate === undefined || errorEstimate > ERROR_WARN;
+  const rankWarning = s1.kAboveRank && suspect
+    ? [`the linear part A·W has only ${rank} singular value(s) clear of sampling noise, fewer than k = ${k}, and the fit looks unreliable: k may be too large (try k = ${Math.max(rank, 1)} or k: 'auto'), or the samples too few`]
+    : [];
+  const warnings = [...s1.warnings, ...rankWarning, ...s2.warnings, ...est.warnings, ...refineWarning];
+  if (nullSpaceRatio > 0.5) {
+    warnings.push(`the detector's null space is not well separated (σ_k/σ_k+1 = ${nullSpaceRatio.toFixed(3)}): too few samples for k = ${k}, or k is wrong; the weights may be inaccurate`);
+  }
+  if (full.residual > JD_WARN) {
+    warnings.push(`the recovered directions leave ${(100 * full.residual).toFixed(0)}% of the null-space basis off-diagonal (joint-diagonalization residual ${full.residual.toFixed(2)}): the rank-one extraction is unreliable (too few samples, a degenerate input distribution, or k too large)`);
+  }
+  if (errorEstimate !== undefined && errorEstimate > ERROR_WARN) {
+    warnings.push(`estimated W error ≈ ${errorEstimate.toFixed(3)} (half-sample disagreement of the spectral estimate${extra.refinement ? '; the refinement started from it may not have reached the right solution' : ''}): too few samples; about ${samplesFor(ERROR_TARGET, n, errorEstimate)} samples would bring it to ${ERROR_TARGET}`);
+  }
+  return {
+    n,
+    k,
+    workers: extra.workers,
+    linearSingularValues: Array.from(red.linearSingularValues),
+    linearNoiseFloor: lp.noiseFloor,
+    linearRank: rank,
+    detectorSingularValues: Array.from(sv.subarray(0, Math.min(sv.length, 2 * k + 2))),
+    nullSpaceRatio,
+    jointDiagResidual: full.residual,
+    errorEstimate,
+    spectralErrorEstimate,
+    refinement: extra.refinement,
+    symmetry,
+    warnings,
+    timings: extra.timings,
+  };
+}
