@@ -25,8 +25,9 @@
  *       400  bad JSON (code BAD_JSON), a body of the wrong structure (BAD_REQUEST), a TypeError
  *            from the library (e.g. a string where a number belongs)
  *       413  body larger than maxBodyBytes (TOO_LARGE)
- *       422  values the library rejects before starting: RangeError (shapes, k out of range,
- *            generate() arguments) or PureneuronError (code BAD_OPTION, …)
+ *       422  values the library rejects before starting: PureneuronError BAD_OPTION (an
+ *            option of learn() or generate() that its options table does not allow, checked
+ *            through the library's resolveLearnOptions) or RangeError (shapes, k > min(d, l))
  *       429  maxConcurrentJobs learners already running (TOO_MANY_JOBS)
  *     Problems found while reading the data (NaN/Infinity — JSON numbers such as 1e400 parse to
  *     Infinity —, too few samples, rank deficiency, …) make the job 'failed' instead.
@@ -66,6 +67,7 @@ import {
   generate,
   learn,
   PureneuronError,
+  resolveLearnOptions,
   type GenerateOptions,
   type LearnOptions,
   type ModelJSON,
@@ -337,7 +339,7 @@ function parseJobRequest(body: unknown, maxGenerateValues: number, maxWorkersPer
     if (!BODY_KEYS.has(key)) throw badRequest(`unknown field "${key}"; valid fields: ${[...BODY_KEYS].join(', ')}`);
   }
   const learnOptions = parseLearnOptions(body.options, maxWorkersPerJob);
-  if (body.k !== undefined && body.k !== 'auto' && typeof body.k !== 'number') throw badRequest(`k must be a number or "auto", got ${JSON.stringify(body.k)}`);
+  if (body.k !== undefined) resolveLearnOptions({ k: body.k as number | 'auto' });
 
   if (body.generate !== undefined) {
     for (const key of ['x', 'y', 'd', 'l']) {
@@ -402,7 +404,9 @@ function parseLearnOptions(v: unknown, maxWorkersPerJob: number): Record<string,
   for (const key of Object.keys(v)) {
     if (RESERVED_OPTIONS.has(key)) throw badRequest(`options.${key} cannot be set by a request${key === 'k' ? ' (give k at the top level)' : ''}`);
   }
-  // Names and values are checked by learn() itself (PureneuronError BAD_OPTION → 422).
+  // Names and values through the library's own options table (PureneuronError BAD_OPTION →
+  // 422), before any job starts; k is checked with the rest once the request has given it.
+  resolveLearnOptions({ ...(v as Partial<LearnOptions>), k: 'auto' });
   const w = v.workers;
   if (typeof w === 'number' && w > maxWorkersPerJob) {
     throw new PureneuronError('BAD_OPTION', `workers = ${w} exceeds this service's limit of ${maxWorkersPerJob} per job`);

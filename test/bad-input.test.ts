@@ -481,24 +481,26 @@ table('Model constructor', [
 ]);
 
 table('generate()', [
-  { what: 'k > min(d, l)', call: () => generate({ n: 10, d: 4, k: 5, l: 6 }), error: RangeError, message: /k = 5 exceeds min\(d, l\) = 4/ },
-  { what: 'unknown option', call: () => generate({ n: 10, d: 4, k: 2, l: 3, nosie: 0.1 } as never), error: RangeError, message: /unknown option "nosie" for generate\(\)/ },
-  { what: 'unknown distribution', call: () => generate({ n: 10, d: 4, k: 2, l: 3, distribution: 'cauchy' as 'gaussian' }), error: RangeError, message: /distribution = "cauchy" is not known; choose one of gaussian, / },
-  { what: 'n = 0', call: () => generate({ n: 0, d: 4, k: 2, l: 3 }), error: RangeError, message: /n = 0 must be a positive integer/ },
-  { what: 'odd n with symmetrize', call: () => generate({ n: 5, d: 4, k: 2, l: 3, symmetrize: true }), error: RangeError, message: /n = 5 is odd, but symmetrize/ },
-  { what: 'negative noise', call: () => generate({ n: 10, d: 4, k: 2, l: 3, noise: -1 }), error: RangeError, message: /noise = -1 must be a finite number ≥ 0/ },
-  { what: 'condW < 1', call: () => generate({ n: 10, d: 4, k: 2, l: 3, condW: 0.5 }), error: RangeError, message: /condW = 0\.5 must be a finite number ≥ 1/ },
-  { what: 'df = 0', call: () => generate({ n: 10, d: 4, k: 2, l: 3, distribution: 'student-t', df: 0 }), error: RangeError, message: /df = 0 must be a finite number > 0/ },
-  { what: 'options null', call: () => generate(null as never), error: TypeError, message: /generate\(\) expects an options object/ },
+  { what: 'k > min(d, l)', call: () => generate({ n: 10, d: 4, k: 5, l: 6 }), error: PureneuronError, code: 'BAD_OPTION', message: /k = 5 exceeds min\(d, l\) = 4/ },
+  { what: 'unknown option', call: () => generate({ n: 10, d: 4, k: 2, l: 3, nosie: 0.1 } as never), error: PureneuronError, code: 'BAD_OPTION', message: /unknown option "nosie" for generate\(\); valid options: distribution, n, d, k, l, noise/ },
+  { what: 'unknown distribution', call: () => generate({ n: 10, d: 4, k: 2, l: 3, distribution: 'cauchy' as 'gaussian' }), error: PureneuronError, code: 'BAD_OPTION', message: /distribution must be one of gaussian, .*, got "cauchy"/ },
+  { what: 'n = 0', call: () => generate({ n: 0, d: 4, k: 2, l: 3 }), error: PureneuronError, code: 'BAD_OPTION', message: /n must be a positive integer, got 0/ },
+  { what: 'n missing', call: () => generate({ d: 4, k: 2, l: 3 } as never), error: PureneuronError, code: 'BAD_OPTION', message: /n must be a positive integer, got undefined/ },
+  { what: 'odd n with symmetrize', call: () => generate({ n: 5, d: 4, k: 2, l: 3, symmetrize: true }), error: PureneuronError, code: 'BAD_OPTION', message: /n = 5 is odd, but symmetrize/ },
+  { what: 'negative noise', call: () => generate({ n: 10, d: 4, k: 2, l: 3, noise: -1 }), error: PureneuronError, code: 'BAD_OPTION', message: /noise must be a finite number ≥ 0, got -1/ },
+  { what: 'condW < 1', call: () => generate({ n: 10, d: 4, k: 2, l: 3, condW: 0.5 }), error: PureneuronError, code: 'BAD_OPTION', message: /condW must be a finite number ≥ 1 .*, got 0\.5/ },
+  { what: 'df = 0', call: () => generate({ n: 10, d: 4, k: 2, l: 3, distribution: 'student-t', df: 0 }), error: PureneuronError, code: 'BAD_OPTION', message: /df must be a finite number > 0 .*, got 0/ },
+  { what: 'options null', call: () => generate(null as never), error: TypeError, message: /generate\(\): options must be an object with at least \{ n, d, k, l \}, got null/ },
 ]);
 
 table('compare()', [
   { what: 'shapes differ', call: () => compare(net(3, 1, 2), net(4, 1, 2)), error: RangeError, message: /model shape \(d = 3, k = 1, l = 2\) does not match truth shape \(d = 4, k = 1, l = 2\)/ },
-  { what: 'unknown option', call: () => compare(net(3, 1, 2), net(3, 1, 2), { bogus: 1 } as never), error: RangeError, message: /unknown option "bogus" for compare\(\)/ },
+  { what: 'unknown option', call: () => compare(net(3, 1, 2), net(3, 1, 2), { bogus: 1 } as never), error: PureneuronError, code: 'BAD_OPTION', message: /unknown option "bogus" for compare\(\); valid options: x, n, seed/ },
+  { what: 'options.x an array', call: () => compare(net(3, 1, 2), net(3, 1, 2), { x: [1, 2, 3] } as never), error: PureneuronError, code: 'BAD_OPTION', message: /x must be a Float64Array or Float32Array/ },
   { what: 'model.W of the wrong length', call: () => compare({ ...net(3, 1, 2), W: new Float64Array(2) }, net(3, 1, 2)), error: RangeError, message: /model\.W has 2 values, expected k·d = 3/ },
   { what: 'truth.k = 0', call: () => compare(net(3, 1, 2), { ...net(3, 1, 2), k: 0 }), error: RangeError, message: /truth\.k = 0 must be a positive integer/ },
   { what: 'options.x not a multiple of d', call: () => compare(net(3, 1, 2), net(3, 1, 2), { x: new Float64Array(5) }), error: RangeError, message: /options\.x has 5 values, not a multiple of d = 3/ },
-  { what: 'options.n beyond the rows of x', call: () => compare(net(3, 1, 2), net(3, 1, 2), { x: new Float64Array(6), n: 3 }), error: RangeError, message: /options\.n = 3 must be an integer in \[1, 2\]/ },
+  { what: 'options.n beyond the rows of x', call: () => compare(net(3, 1, 2), net(3, 1, 2), { x: new Float64Array(6), n: 3 }), error: RangeError, message: /options\.n = 3 exceeds the 2 rows of options\.x/ },
   {
     // Today: "hungarian: cost[0] = NaN is not finite" — an internal name, not the user's input.
     what: 'NaN in model.W',

@@ -337,7 +337,7 @@ describe('errors: one line, no stack trace, nothing written', () => {
         return learnArgs('x.f64', 'y.f64', '--d', '8', '--l', '6', '--backend', 'gpu');
       },
       code: 2,
-      message: /--backend must be one of auto, js, wasm, got "gpu"/,
+      message: /--backend must be 'auto', 'js' or 'wasm', got "gpu"/,
     },
     {
       name: 'csv with a ragged row',

@@ -104,7 +104,7 @@ describe('generateStream: the blocks are generate() bit for bit', () => {
   });
 
   it('validates like generate(), and rejects a bad block size', () => {
-    expect(() => generateStream({ n: 0, d: 2, k: 1, l: 1 })).toThrow(RangeError);
+    expect(() => generateStream({ n: 0, d: 2, k: 1, l: 1 })).toThrow(/n must be a positive integer, got 0/);
     expect(() => generateStream({ n: 3, d: 2, k: 1, l: 1, symmetrize: true })).toThrow(/odd/);
     const s = generateStream({ n: 10, d: 2, k: 1, l: 1 });
     for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => s.blocks(bad).next()).toThrow(RangeError);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PureneuronError } from '../src/errors.js';
 import { Matrix, SVD, EVD } from 'ml-matrix';
 import { DISTRIBUTIONS, generate, randomOrthonormal, type GenerateOptions } from '../src/api/generate.js';
 import { Model } from '../src/api/model.js';
@@ -369,34 +370,39 @@ describe('generate: outputs', () => {
 
 describe('generate: validation', () => {
   const ok = { n: 10, d: 10, k: 3, l: 10 };
-  it('names the option, its value and the fix', () => {
-    expect(() => generate({ n: 10, d: 10, k: 12, l: 10 })).toThrow(
-      new RangeError('k = 12 exceeds min(d, l) = 10; choose k ≤ 10'),
-    );
-    expect(() => generate({ ...ok, n: 0 })).toThrow(/n = 0 must be a positive integer/);
-    expect(() => generate({ ...ok, d: 2.5 })).toThrow(/d = 2.5 must be a positive integer/);
-    expect(() => generate({ ...ok, noise: -1 })).toThrow(/noise = -1 must be a finite number ≥ 0/);
-    expect(() => generate({ ...ok, condW: 0.5 })).toThrow(/condW = 0.5 must be a finite number ≥ 1/);
-    expect(() => generate({ ...ok, condA: Infinity })).toThrow(/condA = Infinity/);
-    expect(() => generate({ ...ok, df: 0 })).toThrow(/df = 0 must be a finite number > 0/);
-    expect(() => generate({ ...ok, seed: 1.5 })).toThrow(/seed = 1.5 must be an integer/);
-    expect(() => generate({ ...ok, components: 0 })).toThrow(/components = 0/);
-    for (const f of [() => generate({ ...ok, n: 0 }), () => generate({ ...ok, noise: -1 })]) {
-      expect(f).toThrow(RangeError);
+  // Every options object of the library validates through one path (api/options.ts):
+  // PureneuronError BAD_OPTION naming the option, what it allows and the value given.
+  const badOption = (f: () => unknown, message: RegExp) => {
+    expect(f).toThrow(PureneuronError);
+    expect(f).toThrow(message);
+    try {
+      f();
+    } catch (e) {
+      expect((e as PureneuronError).code).toBe('BAD_OPTION');
     }
+  };
+  it('names the option, what it allows and the value given', () => {
+    badOption(() => generate({ n: 10, d: 10, k: 12, l: 10 }), /^k = 12 exceeds min\(d, l\) = 10; choose k ≤ 10$/);
+    badOption(() => generate({ ...ok, n: 0 }), /n must be a positive integer, got 0/);
+    badOption(() => generate({ ...ok, d: 2.5 }), /d must be a positive integer, got 2.5/);
+    badOption(() => generate({ ...ok, noise: -1 }), /noise must be a finite number ≥ 0, got -1/);
+    badOption(() => generate({ ...ok, condW: 0.5 }), /condW must be a finite number ≥ 1 .*got 0.5/);
+    badOption(() => generate({ ...ok, condA: Infinity }), /condA must be .*got Infinity/);
+    badOption(() => generate({ ...ok, df: 0 }), /df must be a finite number > 0 .*got 0/);
+    badOption(() => generate({ ...ok, seed: 1.5 }), /seed must be an integer .*got 1.5/);
+    badOption(() => generate({ ...ok, components: 0 }), /components must be a positive integer, got 0/);
   });
 
   it('lists the valid distributions for an unknown one', () => {
     const bad = { ...ok, distribution: 'cauchy' } as unknown as GenerateOptions;
-    expect(() => generate(bad)).toThrow(RangeError);
-    expect(() => generate(bad)).toThrow(`distribution = "cauchy" is not known; choose one of ${DISTRIBUTIONS.join(', ')}`);
+    badOption(() => generate(bad), new RegExp(`distribution must be one of ${DISTRIBUTIONS.join(', ')}, got "cauchy"`));
   });
 
   it('rejects unknown option keys', () => {
     const bad = { ...ok, nosie: 0.1 } as unknown as GenerateOptions;
-    expect(() => generate(bad)).toThrow(RangeError);
-    expect(() => generate(bad)).toThrow(/unknown option "nosie"/);
+    badOption(() => generate(bad), /unknown option "nosie" for generate\(\)/);
   });
+
 
   it('accepts explicitly undefined optional options', () => {
     expect(() => generate({ ...ok, noise: undefined, seed: undefined, condW: undefined })).not.toThrow();

@@ -13,6 +13,7 @@ import { matchUnitRows } from '../math/hungarian.js';
 import { normalizeRows } from '../math/linalg.js';
 import { Rng } from '../math/random.js';
 import type { Network, NumericArray } from '../types.js';
+import { checkOptions, type OptionTable } from './options.js';
 
 export interface Comparison {
   /** ‖Ŵ − W‖_F / ‖W‖_F with every row normalized to unit norm, Ŵ's rows matched to W's. */
@@ -37,9 +38,14 @@ export interface CompareOptions {
   seed?: number;
 }
 
-const COMPARE_KEYS = ['x', 'n', 'seed'];
 const DEFAULT_SAMPLES = 4096;
-const DEFAULT_SEED = 12345;
+
+/** compare()'s options (CompareOptions documents each), validated by checkOptions like learn()'s. */
+const COMPARE_OPTIONS = {
+  x: { allowed: 'a Float64Array or Float32Array (n×d row-major)', ok: (v) => v instanceof Float64Array || v instanceof Float32Array },
+  n: { allowed: 'a positive integer', ok: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 },
+  seed: { default: 12345, allowed: 'an integer (|seed| < 2^53)', ok: (v) => typeof v === 'number' && Number.isSafeInteger(v) },
+} as const satisfies OptionTable;
 
 const shape = (net: Network): string => `(d = ${net.d}, k = ${net.k}, l = ${net.l})`;
 
@@ -70,12 +76,7 @@ function rowNorms(W: ArrayLike<number>, k: number, d: number): Float64Array {
  * Hungarian assignment maximizing the total signed cosine between rows of W.
  */
 export function compare(model: Network, truth: Network, options: CompareOptions = {}): Comparison {
-  if (typeof options !== 'object' || options === null) throw new TypeError('compare(): options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!COMPARE_KEYS.includes(key)) {
-      throw new RangeError(`unknown option "${key}" for compare(); valid options are ${COMPARE_KEYS.join(', ')}`);
-    }
-  }
+  const o = checkOptions<CompareOptions & { seed: number }>(COMPARE_OPTIONS, options, { what: 'compare()' });
   checkNetwork('model', model);
   checkNetwork('truth', truth);
   if (model.d !== truth.d || model.k !== truth.k || model.l !== truth.l) {
@@ -122,25 +123,15 @@ export function compare(model: Network, truth: Network, options: CompareOptions 
   // --- predictionError on the given inputs or on standard Gaussian samples.
   let x: NumericArray;
   let n: number;
-  if (options.x !== undefined) {
-    x = options.x;
-    if (!(x instanceof Float64Array || x instanceof Float32Array)) {
-      throw new TypeError('compare(): options.x must be a Float64Array or Float32Array (n×d row-major)');
-    }
+  if (o.x !== undefined) {
+    x = o.x;
     const available = Math.floor(x.length / d);
-    n = options.n ?? available;
-    if (options.n === undefined && x.length % d !== 0) {
-      throw new RangeError(`options.x has ${x.length} values, not a multiple of d = ${d}`);
-    }
-    if (!Number.isInteger(n) || n < 1 || n > available) {
-      throw new RangeError(`options.n = ${n} must be an integer in [1, ${available}] (rows of options.x)`);
-    }
+    if (o.n === undefined && x.length % d !== 0) throw new RangeError(`options.x has ${x.length} values, not a multiple of d = ${d}`);
+    n = o.n ?? available;
+    if (n > available) throw new RangeError(`options.n = ${n} exceeds the ${available} rows of options.x`);
   } else {
-    n = options.n ?? DEFAULT_SAMPLES;
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`options.n = ${n} must be a positive integer`);
-    const seed = options.seed ?? DEFAULT_SEED;
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`options.seed = ${seed} must be an integer`);
-    const rng = new Rng(seed);
+    n = o.n ?? DEFAULT_SAMPLES;
+    const rng = new Rng(o.seed);
     const g = new Float64Array(n * d);
     for (let t = 0; t < g.length; t++) g[t] = rng.normal();
     x = g;

@@ -15,9 +15,11 @@
  * in blocks of rows (memory: one block), for data sets larger than memory. Both run one sampling
  * loop (makeRowFiller), which consumes each stream in sample order.
  */
+import { PureneuronError } from '../errors.js';
 import { Rng } from '../math/random.js';
 import { sharedF64 } from '../parallel/sharedMemory.js';
 import type { Network } from '../types.js';
+import { checkOptions, show, type OptionSpec, type OptionTable } from './options.js';
 
 export type Distribution = 'gaussian' | 'correlated' | 'uniform' | 'rademacher' | 'mixture' | 'laplace' | 'student-t';
 
@@ -93,126 +95,44 @@ export interface Generated {
   truth: Network;
 }
 
-const OPTION_KEYS = [
-  'distribution',
-  'n',
-  'd',
-  'k',
-  'l',
-  'noise',
-  'seed',
-  'condW',
-  'condA',
-  'condX',
-  'components',
-  'separation',
-  'df',
-  'symmetrize',
-] as const;
+const isInt = (v: unknown, min = -Infinity): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+const finiteAtLeast = (min: number) => (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= min;
+const positiveInt: OptionSpec = { required: true, allowed: 'a positive integer', ok: (v) => isInt(v, 1) };
+const condition: OptionSpec = { allowed: 'a finite number ≥ 1 (largest over smallest singular value)', ok: finiteAtLeast(1) };
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+/** generate()'s options (GenerateOptions documents each), validated by checkOptions like learn()'s. */
+const GENERATE_OPTIONS = {
+  distribution: { default: 'gaussian', allowed: `one of ${DISTRIBUTIONS.join(', ')}`, ok: (v) => (DISTRIBUTIONS as readonly unknown[]).includes(v) },
+  n: positiveInt,
+  d: positiveInt,
+  k: positiveInt,
+  l: positiveInt,
+  noise: { default: 0, allowed: 'a finite number ≥ 0', ok: finiteAtLeast(0) },
+  seed: { default: 1, allowed: 'an integer (|seed| < 2^53)', ok: (v) => isInt(v) },
+  condW: condition,
+  condA: condition,
+  condX: { ...condition, default: 10 },
+  components: { default: 2, allowed: 'a positive integer', ok: (v) => isInt(v, 1) },
+  separation: { default: 1, allowed: 'a finite number ≥ 0', ok: finiteAtLeast(0) },
+  df: { default: 3, allowed: 'a finite number > 0 (degrees of freedom)', ok: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 },
+  symmetrize: { default: false, allowed: 'true or false', ok: (v) => typeof v === 'boolean' },
+} as const satisfies OptionTable;
 
-function positiveInteger(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new RangeError(`${name} = ${show(v)} must be a positive integer; choose ${name} ≥ 1`);
-  }
-  return v;
-}
-
-function conditionNumber(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1) {
-    throw new RangeError(
-      `${name} = ${show(v)} must be a finite number ≥ 1 (largest over smallest singular value); choose e.g. ${name} = 10`,
-    );
-  }
-  return v;
-}
-
-function nonNegative(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new RangeError(`${name} = ${show(v)} must be a finite number ≥ 0`);
-  }
-  return v;
-}
-
-interface Resolved {
-  distribution: Distribution;
-  n: number;
-  d: number;
-  k: number;
-  l: number;
-  noise: number;
-  seed: number;
-  condW: number | undefined;
-  condA: number | undefined;
-  condX: number;
-  components: number;
-  separation: number;
-  df: number;
-  symmetrize: boolean;
-}
+type Resolved = Required<Omit<GenerateOptions, 'condW' | 'condA'>> & Pick<GenerateOptions, 'condW' | 'condA'>;
 
 /**
  * Checks every option and fills in defaults. Options that only concern another distribution
  * (e.g. df with 'gaussian') are validated but otherwise ignored, so one options object can be
- * reused across distributions; unknown keys are rejected.
+ * reused across distributions; unknown names are rejected.
  */
 function resolve(options: GenerateOptions): Resolved {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('generate() expects an options object such as { n: 10000, d: 20, k: 10, l: 15 }');
+  const o = checkOptions<Resolved>(GENERATE_OPTIONS, options, { what: 'generate()', least: '{ n, d, k, l }' });
+  const m = Math.min(o.d, o.l);
+  if (o.k > m) throw new PureneuronError('BAD_OPTION', `k = ${o.k} exceeds min(d, l) = ${m}; choose k ≤ ${m}`);
+  if (o.symmetrize && o.n % 2 !== 0) {
+    throw new PureneuronError('BAD_OPTION', `n = ${o.n} is odd, but symmetrize emits antithetic pairs (x, −x); choose an even n such as ${o.n + 1}`);
   }
-  const known = new Set<string>(OPTION_KEYS);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      throw new RangeError(`unknown option "${key}" for generate(); valid options are ${OPTION_KEYS.join(', ')}`);
-    }
-  }
-  const o = options as unknown as Record<string, unknown>;
-  const distribution = o.distribution ?? 'gaussian';
-  if (typeof distribution !== 'string' || !(DISTRIBUTIONS as readonly string[]).includes(distribution)) {
-    throw new RangeError(`distribution = ${show(distribution)} is not known; choose one of ${DISTRIBUTIONS.join(', ')}`);
-  }
-  const n = positiveInteger('n', o.n);
-  const d = positiveInteger('d', o.d);
-  const k = positiveInteger('k', o.k);
-  const l = positiveInteger('l', o.l);
-  const m = Math.min(d, l);
-  if (k > m) throw new RangeError(`k = ${k} exceeds min(d, l) = ${m}; choose k ≤ ${m}`);
-  const noise = o.noise === undefined ? 0 : nonNegative('noise', o.noise);
-  const seed = o.seed ?? 1;
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-    throw new RangeError(`seed = ${show(seed)} must be an integer (|seed| < 2^53)`);
-  }
-  const condW = o.condW === undefined ? undefined : conditionNumber('condW', o.condW);
-  const condA = o.condA === undefined ? undefined : conditionNumber('condA', o.condA);
-  const condX = o.condX === undefined ? 10 : conditionNumber('condX', o.condX);
-  const components = o.components === undefined ? 2 : positiveInteger('components', o.components);
-  const separation = o.separation === undefined ? 1 : nonNegative('separation', o.separation);
-  const df = o.df ?? 3;
-  if (typeof df !== 'number' || !Number.isFinite(df) || !(df > 0)) {
-    throw new RangeError(`df = ${show(df)} must be a finite number > 0 (degrees of freedom); choose e.g. df = 3`);
-  }
-  const symmetrize = o.symmetrize ?? false;
-  if (typeof symmetrize !== 'boolean') throw new RangeError(`symmetrize = ${show(symmetrize)} must be true or false`);
-  if (symmetrize && n % 2 !== 0) {
-    throw new RangeError(`n = ${n} is odd, but symmetrize emits antithetic pairs (x, −x); choose an even n such as ${n + 1}`);
-  }
-  return {
-    distribution: distribution as Distribution,
-    n,
-    d,
-    k,
-    l,
-    noise,
-    seed,
-    condW,
-    condA,
-    condX,
-    components,
-    separation,
-    df,
-    symmetrize,
-  };
+  return o;
 }
 
 /**
@@ -722,7 +642,7 @@ export function generateStream(options: GenerateOptions): GeneratedStream {
     l,
     truth,
     *blocks(blockRows: number): Generator<SampleBlock, void, undefined> {
-      positiveInteger('blockRows', blockRows);
+      if (!isInt(blockRows, 1)) throw new RangeError(`blockRows must be a positive integer, got ${show(blockRows)}`);
       const rowsMax = Math.min(blockRows, n);
       const fill = makeRowFiller(o, truth);
       const xBuf = new Float64Array(rowsMax * d);

@@ -21,8 +21,8 @@ export interface OptionSpec {
   /** Used when the option is omitted (or undefined); none: the option is required when `required`. */
   default?: unknown;
   required?: boolean;
-  /** One line: what the option does (--help and the README). */
-  doc: string;
+  /** One line: what the option does (--help and the README; every learn option has one). */
+  doc?: string;
   /**
    * The command-line flag without its dashes, and the placeholder of its argument; no `arg`: a
    * boolean flag that sets the option to `flagValue` (e.g. --no-polish sets polish to false).
@@ -60,7 +60,7 @@ export const LEARN_OPTIONS = {
   whitenY: { default: true, allowed: 'true or false', ok: isBool, doc: 'whiten the reduced outputs', flag: 'no-whiten-y', flagValue: false },
   reduceX: {
     default: true, allowed: 'true or false', ok: isBool,
-    doc: 'reduce x to the k-dim row space of W before the detector; false keeps x full-dimensional (slower)',
+    doc: 'reduce x to the k-dim row space of W before the detector (off: x stays full-dimensional, slower)',
     flag: 'full-x', flagValue: false,
   },
   polish: {
@@ -165,6 +165,8 @@ export interface CheckContext {
   label?: (key: string) => string;
   /** The required options, for the message when `options` is not an object, e.g. "{ k }". */
   least?: string;
+  /** How messages show a value that is not allowed (the CLI shows the text given). */
+  shown?: (key: string, v: unknown) => string;
 }
 
 /**
@@ -191,7 +193,7 @@ export function checkOptions<T>(table: OptionTable, options: unknown, ctx: Check
       if (spec.default !== undefined) out[key] = spec.default;
       continue;
     }
-    if (!spec.ok(v)) throw new PureneuronError('BAD_OPTION', `${label(key)} must be ${spec.allowed}, got ${show(v)}`);
+    if (!spec.ok(v)) throw new PureneuronError('BAD_OPTION', `${label(key)} must be ${spec.allowed}, got ${(ctx.shown ?? ((_, x) => show(x)))(key, v)}`);
     out[key] = v;
   }
   return out as T;

@@ -77,10 +77,10 @@ const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null &&
 /** The shard steps' own options beside LEARN_OPTIONS' run options (chunkRows defaults to the state's). */
 const SHARD_OPTIONS: OptionTable = {
   ...LEARN_OPTIONS,
-  chunkRows: { ...LEARN_OPTIONS.chunkRows, default: undefined, doc: "samples per chunk (default: the state's)" },
-  pass: { required: true, allowed: '1, 2 or 3', ok: (v) => v === 1 || v === 2 || v === 3, doc: 'the pass to run over the shard' },
-  state: { allowed: 'a shard state', ok: isObject, doc: 'pass 1: the plan; pass 2 and 3: the merged state of the previous pass' },
-  options: { allowed: 'an object of learn options', ok: isObject, doc: 'pass 1 without a plan: the learn options' },
+  chunkRows: { ...LEARN_OPTIONS.chunkRows, default: undefined },
+  pass: { required: true, allowed: '1, 2 or 3', ok: (v) => v === 1 || v === 2 || v === 3 },
+  state: { allowed: 'a shard state', ok: isObject },
+  options: { allowed: 'an object of learn options', ok: isObject },
 };
 
 /**

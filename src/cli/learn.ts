@@ -8,37 +8,26 @@ import { fileSource } from '../sources/files.js';
 import type { SampleSource } from '../types.js';
 import type { Model } from '../api/model.js';
 import { choice, intFlag, parse, required, type OptionSpec, type Values } from './args.js';
+import { optionFlags, optionsFromFlags, optionsHelp } from './options.js';
 import type { Io } from './io.js';
 import { progressReporter } from './progress.js';
 
-export const learnHelp = `Usage: pureneuron learn --x FILE --y FILE --k K --out model.json [options]
+/** The learn options `pureneuron learn` takes as flags: all of them (signal and onProgress are the CLI's own). */
+const LEARN_FLAGS = ['k', 'backend', 'detector', 'refine', 'refineSamples', 'weighting', 'robustScale', 'polish', 'jennrichPairs', 'whitenY', 'reduceX', 'errorEstimate', 'seed', 'workers', 'chunkRows'] as const;
 
-Learns y = A·relu(W·x) from samples (x and y in separate files, row i of one with row i of
-the other) and writes the model as JSON.
-
-Options:
-  --x FILE, --y FILE     inputs (n×d) and outputs (n×l)
+export const SOURCE_HELP = `  --x FILE, --y FILE     inputs (n×d) and outputs (n×l), row i of one with row i of the other
   --format F             f64 | f32 | csv | npy (default: from the file extension)
   --d D, --l L           row lengths of raw binary files; read from a meta.json beside the
-                         x file when present (as written by 'pureneuron generate')
-  --k K                  number of hidden units, or 'auto' (the rank of the linear part
-                         that stands clear of sampling noise)
+                         x file when present (as written by 'pureneuron generate')`;
+
+export const learnHelp = `Usage: pureneuron learn --x FILE --y FILE --k K --out model.json [options]
+
+Learns y = A·relu(W·x) from samples (x and y in separate files) and writes the model as JSON.
+
+Options:
+${SOURCE_HELP}
   --out FILE             where to write the model (JSON)
-  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
-  --detector D           even | literal (default even: the detector on the even part of y)
-  --refine N             Gauss–Newton passes refining (A, W) on the squared loss from the
-                         spectral estimate, over the first 100000 samples; 0 for the
-                         spectral estimate alone; default auto (up to 5 passes, stopping at
-                         the noise level; none when k·d > 1024)
-  --weighting W          robust | none (default robust: even sample weights that tame
-                         heavy tails)
-  --no-polish            skip the Gauss–Newton polish of the pure directions
-  --full-x               keep x full-dimensional in the detector (slower; for comparison)
-  --seed S               seed of the learner's random choices (default 1)
-  --workers N            worker threads, or auto (default: the available cores when the
-                         data span several chunks); any count gives the same model
-  --chunk-rows R         samples per chunk read (default: about 8 MiB of x and y, a power
-                         of two between 256 and 65536 rows)
+${optionsHelp(LEARN_FLAGS)}
   --quiet                print nothing but errors (no progress, no summary)
 `;
 
@@ -68,17 +57,6 @@ export const SOURCE_FLAGS = {
   l: { type: 'string' },
 } as const satisfies OptionSpec;
 
-/** The flags of the options that determine the model (learn, plan, accumulate --pass 1). */
-export const FIT_FLAGS = {
-  k: { type: 'string' },
-  detector: { type: 'string' },
-  'no-polish': { type: 'boolean' },
-  weighting: { type: 'string' },
-  'full-x': { type: 'boolean' },
-  seed: { type: 'string' },
-  refine: { type: 'string' },
-} as const satisfies OptionSpec;
-
 /** The validated values of SOURCE_FLAGS (no file is opened yet). */
 export function sourceFlags(v: Values<typeof SOURCE_FLAGS>) {
   return {
@@ -101,46 +79,16 @@ export async function openSource(f: ReturnType<typeof sourceFlags>): Promise<Sam
   return fileSource({ ...f, d, l });
 }
 
-/** learn() options from FIT_FLAGS (--k required). */
-export function fitOptionsFromFlags(v: Values<typeof FIT_FLAGS>) {
-  return {
-    k: v.k === 'auto' ? ('auto' as const) : required('k', intFlag('k', v.k)),
-    detector: choice('detector', v.detector, ['even', 'literal'] as const),
-    polish: v['no-polish'] ? false : undefined,
-    weighting: choice('weighting', v.weighting, ['robust', 'none'] as const),
-    reduceX: v['full-x'] ? false : undefined,
-    seed: intFlag('seed', v.seed, -(2 ** 31), 2 ** 31 - 1),
-    refine: v.refine === 'auto' ? ('auto' as const) : intFlag('refine', v.refine, 0, 1000),
-  };
-}
-
 export async function learnCommand(argv: string[], io: Io): Promise<void> {
-  const { values: v } = parse(argv, {
-    ...SOURCE_FLAGS,
-    ...FIT_FLAGS,
-    out: { type: 'string' },
-    backend: { type: 'string' },
-    'chunk-rows': { type: 'string' },
-    workers: { type: 'string' },
-    quiet: { type: 'boolean' },
-  });
+  const { values: v } = parse(argv, { ...SOURCE_FLAGS, ...optionFlags(LEARN_FLAGS), out: { type: 'string' }, quiet: { type: 'boolean' } });
   if (v.help) return io.out(learnHelp);
-  required('x', v.x);
-  required('y', v.y);
-  required('k', v.k === 'auto' ? 'auto' : intFlag('k', v.k));
-  const out = required('out', v.out);
   const files = sourceFlags(v);
+  const options = optionsFromFlags(v, LEARN_FLAGS);
+  const out = required('out', v.out);
   await checkOutputDir(out);
   const source = await openSource(files);
   const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
-  const model: Model = await learn(source, {
-    backend: choice('backend', v.backend, ['auto', 'js', 'wasm'] as const),
-    ...fitOptionsFromFlags(v),
-    chunkRows: intFlag('chunk-rows', v['chunk-rows']),
-    workers: v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256),
-    signal: io.signal,
-    onProgress: (p) => progress.update(p),
-  }).then(
+  const model: Model = await learn(source, { ...options, k: options.k!, signal: io.signal, onProgress: (p) => progress.update(p) }).then(
     (m) => (progress.stop(true), m),
     (e: unknown) => {
       progress.stop(false);

@@ -9,22 +9,18 @@ import { WEIGHTING_ROWS } from '../method/weights.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readStateFile, writeStateFile, type ShardState } from '../api/shardState.js';
 import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../api/shard.js';
-import { choice, intFlag, parse, required, UsageError } from './args.js';
+import { FIT_OPTION_KEYS, LEARN_OPTIONS } from '../api/options.js';
+import { intFlag, parse, required, UsageError } from './args.js';
 import type { Io } from './io.js';
-import { checkOutputDir, FIT_FLAGS, fitOptionsFromFlags, openSource, SOURCE_FLAGS, sourceFlags } from './learn.js';
+import { checkOutputDir, openSource, SOURCE_FLAGS, SOURCE_HELP, sourceFlags } from './learn.js';
+import { optionFlags, optionsFromFlags, optionsHelp } from './options.js';
 import { progressReporter } from './progress.js';
 
-const SOURCE_HELP = `  --x FILE, --y FILE     the shard's inputs (n×d) and outputs (n×l)
-  --format F             f64 | f32 | csv | npy (default: from the file extension)
-  --d D, --l L           row lengths of raw binary files (default: from a meta.json beside
-                         the x file)`;
-
-const FIT_HELP = `  --k K                  number of hidden units, or 'auto'
-  --detector D           even | literal (default even)
-  --weighting W          robust | none (default robust)
-  --no-polish            skip the Gauss–Newton polish of the pure directions
-  --full-x               keep x full-dimensional in the detector
-  --seed S               seed of the learner's random choices (default 1)`;
+/** Flags of the plan: the options that determine the model, and the chunk size. */
+const PLAN_FLAGS = [...FIT_OPTION_KEYS, 'chunkRows'] as const;
+/** Flags of how a step runs: none of them change the result. */
+const RUN_FLAGS = ['backend', 'workers', 'chunkRows'] as const;
+const FIT_HELP = optionsHelp(FIT_OPTION_KEYS);
 
 export const planHelp = `Usage: pureneuron plan --x FILE --y FILE --k K --out plan.state [options]
 
@@ -34,14 +30,13 @@ samples of the given files. Give it the FIRST shard (the first rows of the data 
 order a single run would read them), holding at least 8192 samples (or all the data): then
 every shard weights its samples exactly as 'pureneuron learn' on all the data would (a
 shorter first shard gives other scales, and a warning). Every 'accumulate --pass 1' takes
-the plan with
---state. See docs/distributed.md.
+the plan with --state, and every shard reads chunks of the plan's size. See
+docs/distributed.md.
 
 Options:
 ${SOURCE_HELP}
 ${FIT_HELP}
-  --chunk-rows R         samples per chunk (default: about 8 MiB of x and y, a power of two
-                         between 256 and 65536 rows, as learn); the shards use it too
+${optionsHelp(['chunkRows'])}
   --out FILE             where to write the plan
   --quiet                print nothing but errors
 `;
@@ -58,15 +53,13 @@ ${SOURCE_HELP}
   --state FILE           pass 1: the plan ('pureneuron plan'); pass 2 and 3: the merged
                          state of the previous pass
   --out FILE             where to write the part state
-  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
-  --workers N            worker threads, or auto (default); any count gives the same sums
+${optionsHelp(['backend', 'workers'])}
   --chunk-rows R         samples per chunk (default: the plan's)
   --quiet                print nothing but errors (no progress, no summary)
 
-Pass 1 without --state: give the learn options instead (--k, --detector, --weighting,
---no-polish, --full-x, --seed); the shard then plans itself from its own first chunk,
-which is right for a single shard or --weighting none (merge refuses pass-1 parts whose
-weighting scales differ).
+Pass 1 without --state: give the options of the plan instead (see 'pureneuron plan --help');
+the shard then plans itself from its own first chunk, which is right for a single shard or
+--weighting none (merge refuses pass-1 parts whose weighting scales differ).
 `;
 
 export const mergeHelp = `Usage: pureneuron merge PART.state [PART.state …] --out all.state
@@ -89,7 +82,7 @@ shards).
 Options:
   --state FILE           the merged pass-3 state
   --out FILE             where to write the model (JSON)
-  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
+${optionsHelp(['backend'])}
   --quiet                print nothing but errors
 `;
 
@@ -107,12 +100,9 @@ Options:
   --state FILE           the merged pass-2 state
 ${SOURCE_HELP}
   --out FILE             where to write the refined pass-2 state
-  --backend B            auto | js | wasm (default auto, or $PURENEURON_BACKEND)
-  --workers N            worker threads, or auto (the same model for any count)
+${optionsHelp(['backend', 'workers'])}
   --quiet                print nothing but errors
 `;
-
-const backendFlag = (v: string | undefined) => choice('backend', v, ['auto', 'js', 'wasm'] as const);
 
 function describe(s: ShardState): string {
   const own = s.passes[s.pass - 1];
@@ -120,14 +110,13 @@ function describe(s: ShardState): string {
 }
 
 export async function planCommand(argv: string[], io: Io): Promise<void> {
-  const { values: v } = parse(argv, { ...SOURCE_FLAGS, ...FIT_FLAGS, 'chunk-rows': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } });
+  const { values: v } = parse(argv, { ...SOURCE_FLAGS, ...optionFlags(PLAN_FLAGS), out: { type: 'string' }, quiet: { type: 'boolean' } });
   if (v.help) return io.out(planHelp);
   const files = sourceFlags(v);
-  const fit = fitOptionsFromFlags(v);
+  const options = optionsFromFlags(v, PLAN_FLAGS);
   const out = required('out', v.out);
-  const chunkRows = intFlag('chunk-rows', v['chunk-rows']);
   await checkOutputDir(out);
-  const plan = await planShards(await openSource(files), { ...fit, chunkRows, signal: io.signal });
+  const plan = await planShards(await openSource(files), { ...options, k: options.k!, signal: io.signal });
   await writeStateFile(out, plan, { signal: io.signal });
   if (v.quiet) return;
   io.err(`wrote the plan ${out} (d = ${plan.d}, l = ${plan.l}, k = ${plan.options.k}, weighting ${plan.options.weighting}, ${plan.chunkRows} samples per chunk)`);
@@ -145,27 +134,23 @@ export async function accumulateCommand(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse(argv, {
     pass: { type: 'string' },
     ...SOURCE_FLAGS,
-    ...FIT_FLAGS,
+    ...optionFlags(PLAN_FLAGS),
+    ...optionFlags(RUN_FLAGS),
     state: { type: 'string' },
     out: { type: 'string' },
-    backend: { type: 'string' },
-    workers: { type: 'string' },
-    'chunk-rows': { type: 'string' },
     quiet: { type: 'boolean' },
   });
   if (v.help) return io.out(accumulateHelp);
   const pass = required('pass', intFlag('pass', v.pass, 1, 3)) as 1 | 2 | 3;
   const files = sourceFlags(v);
-  const given = Object.keys(FIT_FLAGS).filter((key) => v[key as keyof typeof FIT_FLAGS] !== undefined);
+  const given = FIT_OPTION_KEYS.map((key) => LEARN_OPTIONS[key].flag).filter((flag) => (v as Record<string, unknown>)[flag] !== undefined);
   if (v.state !== undefined && given.length) {
     throw new UsageError(`--${given[0]}: with --state the options come from the state (they are fixed by the plan)`);
   }
   if (v.state === undefined && pass > 1) throw new UsageError(`--state is required for pass ${pass}: the merged pass-${pass - 1} state`);
-  const options = v.state === undefined ? fitOptionsFromFlags(v) : undefined;
+  const run = optionsFromFlags(v, RUN_FLAGS);
+  const options = v.state === undefined ? optionsFromFlags(v, PLAN_FLAGS) : undefined;
   const out = required('out', v.out);
-  const backend = backendFlag(v.backend);
-  const workers = v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256);
-  const chunkRows = intFlag('chunk-rows', v['chunk-rows']);
   await checkOutputDir(out);
   const state = v.state === undefined ? undefined : await readStateFile(v.state);
   const source = await openSource(files);
@@ -173,10 +158,8 @@ export async function accumulateCommand(argv: string[], io: Io): Promise<void> {
   const part = await accumulateShard(source, {
     pass,
     state,
-    options: options && { ...options, chunkRows },
-    backend,
-    workers,
-    chunkRows,
+    options: options && { ...options, k: options.k! },
+    ...run,
     signal: io.signal,
     onProgress: (p) => progress.update(p),
   }).then(
@@ -191,18 +174,17 @@ export async function accumulateCommand(argv: string[], io: Io): Promise<void> {
 }
 
 export async function refineCommand(argv: string[], io: Io): Promise<void> {
-  const { values: v } = parse(argv, { ...SOURCE_FLAGS, state: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' } });
+  const { values: v } = parse(argv, { ...SOURCE_FLAGS, state: { type: 'string' }, out: { type: 'string' }, ...optionFlags(['backend', 'workers']), quiet: { type: 'boolean' } });
   if (v.help) return io.out(refineHelp);
   const statePath = required('state', v.state);
   const files = sourceFlags(v);
   const out = required('out', v.out);
-  const backend = backendFlag(v.backend);
-  const workers = v.workers === 'auto' ? 'auto' : intFlag('workers', v.workers, 0, 256);
+  const run = optionsFromFlags(v, ['backend', 'workers']);
   await checkOutputDir(out);
   const state = await readStateFile(statePath);
   const source = await openSource(files);
   const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
-  const refined = await refineShards(state, source, { backend, workers, signal: io.signal, onProgress: (p) => progress.update(p) }).then(
+  const refined = await refineShards(state, source, { ...run, signal: io.signal, onProgress: (p) => progress.update(p) }).then(
     (s) => (progress.stop(true), s),
     (e: unknown) => {
       progress.stop(false);
@@ -230,13 +212,13 @@ export async function mergeCommand(argv: string[], io: Io): Promise<void> {
 }
 
 export async function finishCommand(argv: string[], io: Io): Promise<void> {
-  const { values: v } = parse(argv, { state: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' } });
+  const { values: v } = parse(argv, { state: { type: 'string' }, out: { type: 'string' }, ...optionFlags(['backend']), quiet: { type: 'boolean' } });
   if (v.help) return io.out(finishHelp);
   const statePath = required('state', v.state);
   const out = required('out', v.out);
-  const backend = backendFlag(v.backend);
+  const run = optionsFromFlags(v, ['backend']);
   await checkOutputDir(out);
-  const model = await finishShards(await readStateFile(statePath), { backend });
+  const model = await finishShards(await readStateFile(statePath), run);
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n', { signal: io.signal });
   if (!v.quiet) {
     const dg = model.diagnostics!;
