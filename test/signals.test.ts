@@ -2,36 +2,44 @@
  * The CLI under interruption, as a user meets it: Ctrl-C (SIGINT) or a `kill` (SIGTERM) while
  * `pureneuron learn` or `pureneuron generate` is working. What must hold:
  *
- *   - the process exits soon after the signal (learn() checks its abort signal between chunks,
- *     and at most one chunk of work is in flight per worker), with the status shells use for a
- *     signal: 128 + its number, 130 for SIGINT and 143 for SIGTERM;
+ *   - the command stops where it is (learn() checks its abort signal between chunks, the file
+ *     readers before every block, generate between blocks) and exits with the status shells use
+ *     for a signal: 128 + its number, 130 for SIGINT and 143 for SIGTERM;
  *   - stderr carries exactly one "pureneuron: …" line saying what was interrupted, and no stack
- *     trace;
+ *     trace (learn's progress lines of the phases finished before the signal may precede it);
  *   - nothing is left behind: no model.json, no x.f64/y.f64 (complete or partial), and no
- *     temporary file of the atomic writer.
+ *     temporary file of the atomic writer; a model.json already there is untouched.
  *
- * The atomic writer's abort path is also tested directly (in-process), since which file a
- * signal lands in during `generate` depends on timing.
+ * Each case interrupts the command at a known point of its work, not after a fixed delay (which
+ * lands elsewhere, or after the end, depending on the machine's speed): it waits for an event of
+ * the child (a progress line, bytes read, a temporary file grown to some size), freezes it with
+ * SIGSTOP, records what it has done, sends the signal and resumes it (helpers/interrupt.ts). The
+ * point is then checked, not assumed: from what was recorded while it was frozen (bytes read,
+ * files present) and from the progress lines it printed. The atomic writer's abort path is also
+ * tested directly (in-process), at points the CLI cannot be frozen at reliably (e.g. between the
+ * last write and the rename).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PureneuronError } from '../src/errors.js';
 import { abortWritesOn, openAtomicWriter, writeFileAtomic } from '../src/io/atomic.js';
 import { writeRawF64 } from '../src/io/raw.js';
 import { cliBuilt, CLI, listDir, makeTempDir, removeTempDir, runCliOk } from './helpers/cli.js';
+import { bytesRead, fileReaches, HAS_PROC_IO, interruptAt, readAtLeast, sizesIn, stderrLine, type Interrupted } from './helpers/interrupt.js';
 
 /**
- * Samples for the learn runs: large enough that learn takes a few seconds (about 4 s with the
- * wasm backend on 2 cores; the test checks it was still running when the signal was sent).
+ * Samples for the learn runs: enough that every phase interrupted below lasts long next to the
+ * few milliseconds between the event and the freeze (pass 1 ≈ 0.3 s with workers, 0.6 s without;
+ * pass 2 ≈ 1.2 s; the refinement ≈ 0.5 s, on an idle 2-core machine).
  */
 const N = 600_000;
-const SHAPE = ['--d', '32', '--k', '16', '--l', '32'];
-
-/** Time from the spawn to the signal: node has loaded the CLI, which is inside its first pass. */
-const SIGNAL_AFTER_MS = 500;
+const D = 32;
+const L = 32;
+const SHAPE = ['--d', String(D), '--k', '16', '--l', String(L)];
+/** Bytes of x.f64 and y.f64 together: what one pass over all samples reads. */
+const PASS_BYTES = N * (D + L) * 8;
 
 let dir: string;
 let data: string;
@@ -47,80 +55,34 @@ afterAll(async () => {
   await removeTempDir(dir);
 });
 
-interface Interrupted {
-  code: number | null;
-  /** Set when the process died of the signal itself (no handler ran). */
-  killedBy: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** ms from sending the signal to the process exiting. */
-  exitMs: number;
-  /** True if the process had already exited when the signal was due. */
-  finishedEarly: boolean;
-}
-
-/** Runs `node dist/cli.js ...args` in `cwd`, sends `sig` after `afterMs`, and waits for the exit. */
-function interruptOnce(args: string[], cwd: string, sig: NodeJS.Signals, afterMs: number): Promise<Interrupted> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let exited = false;
-    let sentAt = 0;
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    const timer = setTimeout(() => {
-      if (exited) return;
-      sentAt = performance.now();
-      child.kill(sig);
-    }, afterMs);
-    // Never let a stuck child outlive the test.
-    const guard = setTimeout(() => child.kill('SIGKILL'), afterMs + 60_000);
-    child.on('exit', () => (exited = true));
-    child.on('close', (code, killedBy) => {
-      clearTimeout(timer);
-      clearTimeout(guard);
-      resolve({ code, killedBy, stdout, stderr, exitMs: sentAt ? performance.now() - sentAt : 0, finishedEarly: sentAt === 0 });
-    });
-  });
-}
+/** The progress line learn prints (stderr not a TTY) for a phase, once the next phase has begun. */
+const PROGRESS = {
+  pass1: /^pass 1\/3 second moments: \d+ of \d+ samples$/,
+  pass2: /^pass 2\/3 detector: \d+ of \d+ samples$/,
+  refine: /^refinement: \d+ of \d+ samples$/,
+  pass3: /^pass 3\/3 second layer: \d+ of \d+ samples$/,
+};
 
 /**
- * interruptOnce, retried with a later signal while the signal arrived before the CLI had
- * installed its handlers (while node was still loading the bundle, ~0.15 s idle but longer
- * on a loaded machine). Then the process simply dies of the signal — correct, since nothing
- * has been written yet, and `leftovers()` must confirm that — but it does not test the
- * handling, so the run is repeated.
+ * The expectations every interrupted command shares; `progress` lists the progress lines that
+ * must precede the error line, in order (those of the phases finished before the signal: a
+ * phase interrupted or never reached prints none).
  */
-async function interrupt(args: string[], cwd: string, sig: NodeJS.Signals, afterMs: number, leftovers: () => Promise<string[]>): Promise<Interrupted> {
-  let r: Interrupted | undefined;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    r = await interruptOnce(args, cwd, sig, afterMs + 400 * attempt);
-    if (!(r.killedBy === sig && r.stdout === '' && r.stderr === '')) return r;
-    expect(await leftovers(), 'files left by a process killed during startup').toEqual([]);
-  }
-  return r!;
-}
-
-/** Names in `path` (hidden files included), or none if it does not exist. */
-async function namesIn(path: string): Promise<string[]> {
-  return existsSync(path) ? listDir(path) : [];
-}
-
-/** The expectations every interrupted command shares. */
-function expectCleanInterrupt(r: Interrupted, sig: NodeJS.Signals, what: RegExp, maxExitMs: number): void {
-  const report = `exit ${r.code} (signal ${r.killedBy}) after ${r.exitMs.toFixed(0)} ms\nstderr: ${r.stderr}`;
-  expect(r.finishedEarly, `the command finished before the signal was due; make the problem larger\n${report}`).toBe(false);
+function expectCleanInterrupt(r: Interrupted<unknown>, sig: NodeJS.Signals, what: RegExp, progress: RegExp[] = []): void {
+  const report = `exit ${r.code} (signal ${r.killedBy}${r.hung ? ', killed as hung' : ''})\nstderr: ${r.stderr}`;
+  expect(r.hung, `no exit within the hang guard after the signal\n${report}`).toBe(false);
   expect(r.killedBy, `died of the signal without handling it\n${report}`).toBeNull();
   expect(r.code, report).toBe(sig === 'SIGINT' ? 130 : 143);
-  expect(r.exitMs, `slow to exit\n${report}`).toBeLessThan(maxExitMs);
   expect(r.stdout).toBe('');
   const lines = r.stderr.split('\n').filter((s) => s !== '');
   const ours = lines.filter((s) => s.startsWith('pureneuron:'));
   expect(ours, report).toHaveLength(1);
   expect(ours[0], report).toMatch(what);
   expect(ours[0], report).toContain(`interrupted by ${sig}`);
+  expect(lines.at(-1), `the error line is not the last line\n${report}`).toBe(ours[0]);
+  const others = lines.slice(0, -1);
+  expect(others.length, `progress lines: expected ${progress.length}\n${report}`).toBe(progress.length);
+  others.forEach((s, i) => expect(s, report).toMatch(progress[i]!));
   expect(r.stderr, `stack trace on stderr\n${report}`).not.toMatch(/^\s+at .+[(:]\d+/m);
   expect(r.stderr, report).not.toMatch(/unexpected error|Error:/);
 }
@@ -128,67 +90,105 @@ function expectCleanInterrupt(r: Interrupted, sig: NodeJS.Signals, what: RegExp,
 /** Temporary files of the atomic writer: ".<name>.<pid>.<hex>.tmp". */
 const isTemp = (name: string): boolean => /^\..*\.tmp$/.test(name);
 
-describe('pureneuron learn, interrupted', () => {
-  for (const [sig, afterMs] of [
-    ['SIGINT', SIGNAL_AFTER_MS],
-    ['SIGTERM', SIGNAL_AFTER_MS],
-    ['SIGINT', 1800],
-  ] as const) {
-    it(`${sig} after ${afterMs} ms: exits promptly with ${sig === 'SIGINT' ? 130 : 143}, one error line, no model and no temporary file`, async () => {
-      const out = join(dir, `out-${sig}-${afterMs}`);
-      await mkdir(out);
-      const before = await listDir(data);
-      const r = await interrupt(['learn', '--x', 'data/x.f64', '--y', 'data/y.f64', '--k', '16', '--out', join(out, 'model.json')], dir, sig, afterMs, () => namesIn(out));
-      expectCleanInterrupt(r, sig, /^pureneuron: aborted while /, 2000);
-      expect(await listDir(out), 'files left in the output directory').toEqual([]);
-      expect(await listDir(data), 'files added beside the samples').toEqual(before);
-      console.info(`learn ${sig} at ${afterMs} ms: exit ${r.code} ${r.exitMs.toFixed(0)} ms after the signal`);
-    });
-  }
+/** What a learn case records while the process is frozen. */
+interface LearnFrozen {
+  /** Bytes read so far (undefined without /proc). */
+  read?: number;
+  /** The output directory's files. */
+  out: string[];
+}
 
-  it('a model.json already there survives an interrupted learn unchanged', async () => {
-    const out = join(dir, 'out-existing');
+describe('pureneuron learn, interrupted', () => {
+  const learnArgs = (out: string, ...more: string[]) => ['learn', '--x', 'data/x.f64', '--y', 'data/y.f64', '--k', '16', '--out', out, ...more];
+
+  /** Runs learn into a fresh directory `name`, interrupted at `trigger`; checks that it left nothing behind. */
+  async function interruptLearn(name: string, sig: NodeJS.Signals, trigger: Parameters<typeof interruptAt>[3], more: string[] = [], existing?: string) {
+    const out = join(dir, name);
     await mkdir(out);
     const model = join(out, 'model.json');
-    await writeFile(model, '{"old": true}\n');
-    const r = await interrupt(['learn', '--x', 'data/x.f64', '--y', 'data/y.f64', '--k', '16', '--out', model, '--quiet'], dir, 'SIGINT', SIGNAL_AFTER_MS, async () =>
-      (await namesIn(out)).filter((n) => n !== 'model.json'),
-    );
-    expectCleanInterrupt(r, 'SIGINT', /^pureneuron: aborted while /, 2000);
-    expect(await listDir(out)).toEqual(['model.json']);
-    expect(await readFile(model, 'utf8')).toBe('{"old": true}\n');
+    if (existing !== undefined) await writeFile(model, existing);
+    const before = await listDir(data);
+    const r = await interruptAt<LearnFrozen>(learnArgs(model, ...more), dir, sig, trigger, async (p) => ({
+      read: HAS_PROC_IO ? bytesRead(p.pid) : undefined,
+      out: [...(await sizesIn(out)).keys()],
+    }));
+    expect(await listDir(out), 'files left in the output directory').toEqual(existing === undefined ? [] : ['model.json']);
+    if (existing !== undefined) expect(await readFile(model, 'utf8'), 'model.json changed').toBe(existing);
+    expect(await listDir(data), 'files added beside the samples').toEqual(before);
+    console.info(`learn ${sig} (${trigger.what}): exit ${r.code}; ${r.atFreeze.read === undefined ? '' : `${(r.atFreeze.read / 1e6).toFixed(0)} MB read when frozen; `}stderr ${JSON.stringify(r.stderr)}`);
+    return r;
+  }
+
+  it.skipIf(!HAS_PROC_IO)('SIGINT in pass 1 (no worker threads): exit 130, one error line, no model and no temporary file', async () => {
+    // A quarter of pass 1 read (the weighting before it reads the first 8192 rows, ~4 MB).
+    const r = await interruptLearn('out-pass1', 'SIGINT', readAtLeast(PASS_BYTES / 4), ['--workers', '0']);
+    // Frozen inside pass 1: pass 1 alone reads PASS_BYTES.
+    expect(r.atFreeze.read!).toBeLessThan(PASS_BYTES);
+    expect(r.atFreeze.out).toEqual([]);
+    expectCleanInterrupt(r, 'SIGINT', /^pureneuron: aborted while (reading|learning) /, []);
+  });
+
+  it('SIGTERM in pass 2: exit 143, one error line after the pass-1 progress line, no model and no temporary file', async () => {
+    // Pass 1's line is printed when pass 2 reports its first chunk.
+    const r = await interruptLearn('out-pass2', 'SIGTERM', stderrLine(PROGRESS.pass1));
+    if (r.atFreeze.read !== undefined) expect(r.atFreeze.read).toBeLessThan(2 * PASS_BYTES);
+    expect(r.atFreeze.out).toEqual([]);
+    expectCleanInterrupt(r, 'SIGTERM', /^pureneuron: aborted while (reading|learning) /, [PROGRESS.pass1]);
+  });
+
+  it('SIGINT in the refinement: exit 130, one error line after the pass-1 and pass-2 lines, no model and no temporary file', async () => {
+    // Pass 2's line is printed when the refinement reports its first chunk; it reads the first
+    // 100 000 samples per Gauss–Newton pass, 5 passes at most (--refine auto).
+    const r = await interruptLearn('out-refine', 'SIGINT', stderrLine(PROGRESS.pass2));
+    expect(r.atFreeze.out).toEqual([]);
+    expectCleanInterrupt(r, 'SIGINT', /^pureneuron: aborted while (reading|learning) /, [PROGRESS.pass1, PROGRESS.pass2]);
+  });
+
+  it.skipIf(!HAS_PROC_IO)('--quiet, SIGTERM in pass 2: a model.json already there survives unchanged; the error is the only line', async () => {
+    // Half of pass 2 read: past pass 1 (the weighting's ~4 MB aside), far from its end.
+    const r = await interruptLearn('out-existing', 'SIGTERM', readAtLeast(1.5 * PASS_BYTES), ['--quiet'], '{"old": true}\n');
+    expect(r.atFreeze.read!).toBeLessThan(2 * PASS_BYTES);
+    expect(r.atFreeze.out).toEqual(['model.json']);
+    expectCleanInterrupt(r, 'SIGTERM', /^pureneuron: aborted while (reading|learning) /, []);
   });
 });
 
 describe('pureneuron generate, interrupted', () => {
-  // n = 300 000 × (32 + 32) values, about 0.7 s in all. Samples are generated and written in
-  // blocks of 16 MiB (~50 ms of generation each); the signal is handled between blocks
-  // (JavaScript cannot run a handler in the middle of synchronous code), so the exit comes
-  // within about a block's time after it. On a fast machine the later signals find the command
-  // done (then everything must have been written).
-  const GEN = ['generate', '--n', '300000', ...SHAPE, '--out'];
+  // n = 300 000 × (32 + 32) values, written as raw float64 to .x.f64.<pid>.<hex>.tmp and
+  // .y.f64.<pid>.<hex>.tmp in blocks of 16 MiB of x and y together (32 768 rows: 8 MiB of each
+  // file, ~50 ms of generation). The signal is handled between blocks (JavaScript cannot run a
+  // handler in the middle of synchronous code), so at most the block in progress is finished.
+  const GN = 300_000;
+  const GEN = ['generate', '--n', String(GN), ...SHAPE, '--out'];
+  const X_BYTES = GN * D * 8;
+  const BLOCK_X_BYTES = 32_768 * D * 8;
+  const X_TEMP = /^\.x\.f64\.\d+\.[0-9a-f]+\.tmp$/;
+  const Y_TEMP = /^\.y\.f64\.\d+\.[0-9a-f]+\.tmp$/;
 
-  for (const afterMs of [SIGNAL_AFTER_MS, 1000, 1300]) {
-    it(`SIGINT after ${afterMs} ms: exit 130 and no sample file, complete or partial, nor temporary file`, async () => {
-      const out = `gen-${afterMs}`;
-      const r = await interrupt([...GEN, out], dir, 'SIGINT', afterMs, () => namesIn(join(dir, out)));
-      if (r.finishedEarly || r.code === 0) {
-        // The run beat the signal (fast machine): then it must have written everything.
-        expect(r.code, r.stderr).toBe(0);
-        expect(await listDir(join(dir, out))).toEqual(['meta.json', 'truth.json', 'x.f64', 'y.f64']);
-        return;
-      }
-      // Bounded by one block of generation and writing (see above), far less than 1 s idle, more under load.
-      expectCleanInterrupt(r, 'SIGINT', /^pureneuron: aborted while writing /, 5000);
-      const names = existsSync(join(dir, out)) ? await readdir(join(dir, out)) : [];
-      expect(names.filter(isTemp), 'temporary files left').toEqual([]);
-      // A file that is there was committed whole (atomic writes): x and y have their full size.
-      for (const [name, width] of [['x.f64', 32], ['y.f64', 32]] as const) {
-        if (names.includes(name)) expect((await stat(join(dir, out, name))).size).toBe(300_000 * width * 8);
-      }
-      // meta.json, which readers use to find d and l, is written last: never present after an interrupt.
-      expect(names).not.toContain('meta.json');
-      console.info(`generate SIGINT at ${afterMs} ms: exit ${r.code} ${r.exitMs.toFixed(0)} ms after the signal; left ${JSON.stringify(names)}`);
+  for (const [sig, label, xBytes] of [
+    ['SIGINT', 'after the first block', BLOCK_X_BYTES],
+    ['SIGTERM', 'half-way', X_BYTES / 2],
+  ] as const) {
+    it(`${sig} ${label}: exit ${sig === 'SIGINT' ? 130 : 143}, no sample file (complete or partial) and no temporary file`, async () => {
+      const out = join(dir, `gen-${sig}`);
+      const r = await interruptAt(
+        [...GEN, out], dir, sig, fileReaches(out, X_TEMP, xBytes), () => sizesIn(out),
+      );
+      // Frozen while both files were being written, with at least two blocks of x to go (so
+      // that the block in progress cannot have been the last), nothing committed yet.
+      const frozen = r.atFreeze;
+      const names = [...frozen.keys()];
+      expect(names, `files when frozen: ${JSON.stringify([...frozen])}`).toHaveLength(2);
+      const xTemp = names.find((n) => X_TEMP.test(n));
+      expect(xTemp, JSON.stringify(names)).toBeDefined();
+      expect(names.some((n) => Y_TEMP.test(n)), JSON.stringify(names)).toBe(true);
+      expect(frozen.get(xTemp!)!).toBeGreaterThanOrEqual(xBytes);
+      expect(frozen.get(xTemp!)!).toBeLessThanOrEqual(X_BYTES - 2 * BLOCK_X_BYTES);
+
+      expectCleanInterrupt(r, sig, /^pureneuron: aborted while writing /);
+      // Both temporary files removed, neither destination created (nor meta.json, written last).
+      expect(await listDir(out)).toEqual([]);
+      console.info(`generate ${sig} ${label}: x at ${frozen.get(xTemp!)} of ${X_BYTES} bytes when frozen; exit ${r.code}; ${r.stderr.trim()}`);
     });
   }
 });
@@ -253,13 +253,28 @@ describe('atomic writes, abandoned', () => {
   });
 
   it('a large write is abandoned mid-way when the signal fires while it runs', async () => {
+    // 64 MiB, written in 8 MiB pieces with a look at the signal before each. The signal fires at
+    // the writer's first look once the temporary file holds a piece: mid-way by construction,
+    // whatever the speed of the disk or the event loop.
     const ac = new AbortController();
+    let tempPath = '';
+    let writtenAtAbort = -1;
+    const signal = new Proxy(ac.signal, {
+      get(target, key) {
+        if (key === 'aborted' && !target.aborted && tempPath && statSync(tempPath).size >= 8 << 20) {
+          writtenAtAbort = statSync(tempPath).size;
+          ac.abort();
+        }
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
     const dest = join(wdir, 'big.bin');
-    const w = await openAtomicWriter(dest, { signal: ac.signal });
-    // 64 MiB in 8 MiB pieces: the abort lands between pieces.
-    const pending = w.write(new Uint8Array(64 << 20));
-    setImmediate(() => ac.abort());
-    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    const w = await openAtomicWriter(dest, { signal });
+    tempPath = w.tempPath;
+    await expect(w.write(new Uint8Array(64 << 20))).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(writtenAtAbort, 'bytes in the temporary file when the signal fired').toBeGreaterThanOrEqual(8 << 20);
+    expect(writtenAtAbort).toBeLessThan(64 << 20);
     expect(existsSync(w.tempPath)).toBe(false);
     expect(existsSync(dest)).toBe(false);
   });
