@@ -1,14 +1,123 @@
 /**
  * examples/service.ts driven over real HTTP on 127.0.0.1 (ephemeral port): a planted job is
- * learned and recovers W; a big job is cancelled while it runs; the bounds (429, 413) and the
- * error answers (400, 404, 422) hold; /health answers quickly while a job runs.
+ * learned and recovers W; a running job is cancelled and its learner stops; requests are served
+ * while a learner works; the bounds (429, 413) and the error answers (400, 404, 422) hold.
+ *
+ * Nothing here depends on the machine's speed. The samples the service hands to learn() pass
+ * through a tap (below: the library's arraySource, as the service imports it, wrapped) that
+ * counts the chunks read and can hold the learner before a given chunk until the test releases
+ * it. A job held mid-way cannot finish before the test has done what it wants with it (GET,
+ * DELETE, another POST); a job released up to a later hold point is running, not finished, for
+ * as long as the test looks at it. learn() itself is only observed: its outcome is recorded.
+ * The time limits are hang guards (HANG_MS), never pass criteria.
  */
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createService, type Service } from '../examples/service.js';
 import { compare } from '../src/api/compare.js';
 import { generate } from '../src/api/generate.js';
 import { Model } from '../src/api/model.js';
+import { PureneuronError } from '../src/errors.js';
+
+/** Generous: a wait that has not ended this long fails the test as hung. */
+const HANG_MS = 30_000;
+
+/**
+ * The tap: one per source the service creates (in order), each counting the chunks handed to
+ * the learner (`served`, over all of its passes) and able to hold the learner before a chunk.
+ */
+const taps = vi.hoisted(() => {
+  class Tap {
+    /** Chunks handed on so far (every pass, and the weighting's read before pass 1). */
+    served = 0;
+    /** The latest hold point's promise: resolved once the learner waits there. */
+    reached: Promise<void> = Promise.resolve();
+    /** Where the learner is to wait: before the chunk of this index (after `holdAt` chunks). */
+    private holdAt: number | undefined;
+    private onReach: (() => void) | undefined;
+    private gate: (() => void) | undefined;
+    constructor(holdAt: number | undefined) {
+      if (holdAt !== undefined) void this.hold(holdAt);
+    }
+    /** True while the learner waits at a hold point. */
+    get held(): boolean {
+      return this.gate !== undefined;
+    }
+    /** Sets the next hold point; resolves once the learner waits there. */
+    hold(at: number): Promise<void> {
+      if (at < this.served) throw new Error(`hold(${at}): ${this.served} chunks are already served`);
+      this.holdAt = at;
+      this.reached = new Promise<void>((resolve) => (this.onReach = resolve));
+      return this.reached;
+    }
+    /** Lets a held learner go on (to the next hold point, if one was set since). */
+    release(): void {
+      const go = this.gate;
+      this.gate = undefined;
+      go?.();
+    }
+    /** Drops the pending hold point and lets a held learner go. */
+    clear(): void {
+      this.holdAt = undefined;
+      this.release();
+    }
+    /** Called before handing on a chunk: waits there if this is the hold point. */
+    async before(): Promise<void> {
+      if (this.served !== this.holdAt) return;
+      this.holdAt = undefined;
+      const waiting = new Promise<void>((resolve) => (this.gate = resolve));
+      this.onReach?.();
+      await waiting;
+    }
+  }
+  type Source = { d: number; l: number; n?: number; chunks(maxRows: number, signal?: AbortSignal): AsyncIterable<unknown> };
+  const list: Tap[] = [];
+  const outcomes: Promise<unknown>[] = [];
+  let nextHold: number[] = [];
+  return {
+    list,
+    /** The outcome of every learn() call, in order: the model, or the error it rejected with. */
+    outcomes,
+    /** The next sources created are held before these chunks (one entry per source). */
+    holdNext(...at: number[]): void {
+      nextHold = at;
+    },
+    wrap<S extends Source>(source: S): S {
+      const tap = new Tap(nextHold.shift());
+      list.push(tap);
+      return {
+        d: source.d,
+        l: source.l,
+        n: source.n,
+        async *chunks(maxRows: number, signal?: AbortSignal) {
+          for await (const chunk of source.chunks(maxRows, signal)) {
+            await tap.before();
+            tap.served++;
+            yield chunk;
+          }
+        },
+      } as unknown as S;
+    },
+    watch<T>(run: Promise<T>): Promise<T> {
+      outcomes.push(run.then((m) => m, (e: unknown) => e));
+      return run;
+    },
+    /** Lets every held learner go and drops every pending hold point (close() waits for the learners). */
+    releaseAll(): void {
+      nextHold = [];
+      for (const t of list) t.clear();
+    },
+  };
+});
+
+vi.mock('../src/index.js', async (importOriginal) => {
+  const lib = await importOriginal<typeof import('../src/index.js')>();
+  return {
+    ...lib,
+    arraySource: (...args: Parameters<typeof lib.arraySource>) => taps.wrap(lib.arraySource(...args)),
+    learn: (...args: Parameters<typeof lib.learn>) => taps.watch(lib.learn(...args)),
+  };
+});
 
 const MAX_BODY = 1024 * 1024;
 let service: Service;
@@ -20,33 +129,47 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
 });
 
+afterEach(() => {
+  // A failed test must not leave a learner held (close() would wait for it forever).
+  taps.releaseAll();
+});
+
 afterAll(async () => {
+  taps.releaseAll();
   await service?.close();
 });
 
 interface Reply {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  ms: number;
 }
 
 async function api(method: string, path: string, body?: unknown, raw?: string): Promise<Reply> {
-  const t0 = performance.now();
   const res = await fetch(base + path, {
     method,
     headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : undefined,
     body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(HANG_MS),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: performance.now() - t0 };
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls GET /jobs/:id until `done(job)` or the deadline; returns the last view. */
-async function pollJob(id: string, done: (job: any) => boolean, timeoutMs: number): Promise<any> {
-  const deadline = performance.now() + timeoutMs;
+/** `p`, or a failure naming `what` if it has not settled within the hang guard. */
+async function guard<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`hung: ${what} (nothing after ${HANG_MS} ms)`)), HANG_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls GET /jobs/:id until `done(job)`; fails as hung after HANG_MS. */
+async function pollJob(id: string, done: (job: any) => boolean): Promise<any> {
+  const deadline = performance.now() + HANG_MS;
   let job: any;
   while (performance.now() < deadline) {
     const r = await api('GET', `/jobs/${id}`);
@@ -55,28 +178,49 @@ async function pollJob(id: string, done: (job: any) => boolean, timeoutMs: numbe
     if (done(job)) return job;
     await sleep(25);
   }
-  throw new Error(`job ${id} did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify({ status: job?.status, progress: job?.progress })}`);
+  throw new Error(`hung: job ${id} did not reach the expected state within ${HANG_MS} ms; last: ${JSON.stringify({ status: job?.status, progress: job?.progress })}`);
 }
 
-/** Waits until no learner runs (cancelled ones included). */
-async function waitIdle(timeoutMs: number): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
+/** Waits until no learner runs (cancelled ones included); fails as hung after HANG_MS. */
+async function waitIdle(): Promise<void> {
+  const deadline = performance.now() + HANG_MS;
+  while (performance.now() < deadline) {
     const r = await api('GET', '/health');
-    if (r.body.running === 0) return performance.now() - t0;
+    if (r.body.running === 0) return;
     await sleep(20);
   }
-  throw new Error(`learners still running after ${timeoutMs} ms`);
+  throw new Error(`hung: learners still running after ${HANG_MS} ms`);
+}
+
+/** Expects `outcome` (a learn() call's, from taps.outcomes) to be the abort a DELETE of job `id` causes. */
+async function expectCancelled(outcome: Promise<unknown> | undefined, id: string): Promise<void> {
+  const e = await guard(outcome!, `the learner of job ${id} to stop`);
+  expect(e, 'the learner was not aborted').toBeInstanceOf(PureneuronError);
+  expect((e as PureneuronError).code).toBe('ABORTED');
+  expect((e as Error).message).toContain(`job ${id} was cancelled by DELETE /jobs/${id}`);
 }
 
 /**
- * A planted job that runs for many seconds unless cancelled: 400k samples, then up to 50
- * Gauss–Newton refinement passes over 100k of them (each ≈ 0.3–0.8 s on 2 cores).
+ * A planted job of many chunks: 400k samples (200 chunks of 2000 per pass), then up to 50
+ * Gauss–Newton refinement passes over 100k of them. Read order of the chunks: 1 for the robust
+ * weighting, then pass 1's 200, pass 2's 200, ….
  */
 const big = (options: Record<string, unknown>) => ({
   generate: { distribution: 'gaussian', n: 400_000, d: 16, k: 4, l: 8, seed: 5, noise: 0.05 },
-  options: { refine: 50, ...options },
+  options: { refine: 50, chunkRows: 2000, ...options },
 });
+const BIG_N = 400_000;
+/** Chunk indices inside pass 1 (chunk 0 is the weighting's). */
+const EARLY_IN_PASS1 = 20;
+const LATE_IN_PASS1 = 180;
+
+/** POSTs a job expected to start; returns its id, its tap and its learn() outcome. */
+async function start(body: unknown) {
+  const post = await api('POST', '/jobs', body);
+  expect(post.status, JSON.stringify(post.body)).toBe(202);
+  expect(post.body).toEqual({ id: expect.any(String), status: 'running' });
+  return { id: post.body.id as string, tap: taps.list.at(-1)!, outcome: taps.outcomes.at(-1)! };
+}
 
 describe('examples/service.ts over HTTP', () => {
   it('GET /health answers 200', async () => {
@@ -87,11 +231,9 @@ describe('examples/service.ts over HTTP', () => {
 
   it('learns a planted problem: 202, progress, then a model that recovers W', async () => {
     const planted = { distribution: 'gaussian', n: 20_000, d: 8, k: 4, l: 6, seed: 7, noise: 0.05 } as const;
-    const post = await api('POST', '/jobs', { generate: planted });
-    expect(post.status).toBe(202);
-    expect(post.body).toEqual({ id: expect.any(String), status: 'running' });
+    const { id, outcome } = await start({ generate: planted });
 
-    const job = await pollJob(post.body.id, (j) => j.status !== 'running', 15_000);
+    const job = await pollJob(id, (j) => j.status !== 'running');
     expect(job.status).toBe('done');
     expect(job.error).toBeUndefined();
     expect(job.progress).toMatchObject({ phase: expect.stringMatching(/^pass3$|^refine$/), done: 20_000, total: 20_000 });
@@ -102,6 +244,7 @@ describe('examples/service.ts over HTTP', () => {
     expect(json.A).toHaveLength(6);
     for (const row of json.A) expect(row).toHaveLength(4);
     expect(json.diagnostics.n).toBe(20_000);
+    expect(await outcome).toBeInstanceOf(Model);
 
     const { truth } = generate(planted);
     expect(compare(Model.fromJSON(json), truth).wError).toBeLessThan(0.1);
@@ -110,12 +253,10 @@ describe('examples/service.ts over HTTP', () => {
   it('learns from samples in the body, nested rows or flat with d and l', async () => {
     const g = generate({ n: 3000, d: 4, k: 2, l: 3, seed: 11, noise: 0.01 });
     const rows = (a: Float64Array, w: number) => Array.from({ length: a.length / w }, (_, i) => Array.from(a.subarray(i * w, (i + 1) * w)));
-    const nested = await api('POST', '/jobs', { x: rows(g.x, 4), y: rows(g.y, 3), k: 2, options: { seed: 3, workers: 0 } });
-    const flat = await api('POST', '/jobs', { x: Array.from(g.x), y: Array.from(g.y), d: 4, l: 3, k: 2, options: { seed: 3, workers: 0 } });
-    expect(nested.status).toBe(202);
-    expect(flat.status).toBe(202);
-    const a = await pollJob(nested.body.id, (j) => j.status !== 'running', 10_000);
-    const b = await pollJob(flat.body.id, (j) => j.status !== 'running', 10_000);
+    const nested = await start({ x: rows(g.x, 4), y: rows(g.y, 3), k: 2, options: { seed: 3, workers: 0 } });
+    const flat = await start({ x: Array.from(g.x), y: Array.from(g.y), d: 4, l: 3, k: 2, options: { seed: 3, workers: 0 } });
+    const a = await pollJob(nested.id, (j) => j.status !== 'running');
+    const b = await pollJob(flat.id, (j) => j.status !== 'running');
     expect(a.status).toBe('done');
     expect(b.status).toBe('done');
     expect(a.model).toMatchObject({ d: 4, k: 2, l: 3 });
@@ -123,65 +264,105 @@ describe('examples/service.ts over HTTP', () => {
     expect(compare(Model.fromJSON(a.model), g.truth).wError).toBeLessThan(0.2);
   });
 
-  it('cancels a running job (workers: 2, chunkRows: 2000) within 2 s; /health stays fast meanwhile', async () => {
-    const post = await api('POST', '/jobs', big({ workers: 2, chunkRows: 2000 }));
-    expect(post.status).toBe(202);
-    const id = post.body.id;
-    // Under way: some chunks done.
-    const running = await pollJob(id, (j) => j.status !== 'running' || j.progress.done > 0, 5_000);
-    expect(running.status).toBe('running');
+  it('cancels a job held mid-pass (workers: 2): cancelled at once, its learner stops at the next chunk, the service keeps answering', async () => {
+    taps.holdNext(EARLY_IN_PASS1);
+    const { id, tap, outcome } = await start(big({ workers: 2 }));
+    await guard(tap.reached, `job ${id} to reach chunk ${EARLY_IN_PASS1}`);
 
-    // The event loop is not blocked: health checks while the passes run in worker threads.
-    const latencies: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const h = await api('GET', '/health');
-      expect(h.status).toBe(200);
-      expect(h.body.running).toBe(1);
-      latencies.push(h.ms);
-      await sleep(20);
-    }
-    expect(Math.max(...latencies)).toBeLessThan(200);
+    // Mid-way through pass 1, and it cannot move until released.
+    const mid = await api('GET', `/jobs/${id}`);
+    expect(mid.body.status).toBe('running');
+    expect(mid.body.progress.phase).toBe('pass1');
+    expect(mid.body.progress.done).toBeGreaterThan(0);
+    expect(mid.body.progress.done).toBeLessThan(BIG_N);
+    expect((await api('GET', '/health')).body).toMatchObject({ status: 'ok', running: 1 });
 
-    const before = await api('GET', `/jobs/${id}`);
-    expect(before.body.status).toBe('running'); // still running: the DELETE below really cancels
-    const t0 = performance.now();
     const del = await api('DELETE', `/jobs/${id}`);
     expect(del.status).toBe(200);
-    expect(del.body.status).toBe('cancelled');
-    const after = await pollJob(id, (j) => j.status === 'cancelled', 2_000);
-    expect(after.model).toBeUndefined();
-    // The learner itself has stopped (its slot is free) within the same 2 s.
-    await waitIdle(2_000 - (performance.now() - t0));
-    expect(performance.now() - t0).toBeLessThan(2_000);
-    expect((await api('GET', `/jobs/${id}`)).body.status).toBe('cancelled');
+    expect(del.body).toMatchObject({ id, status: 'cancelled' });
+    expect(del.body.model).toBeUndefined();
+    // Cancelled but not yet stopped (it is still held): its learner still holds a slot.
+    expect((await api('GET', '/health')).body.running).toBe(1);
+
+    tap.release();
+    await expectCancelled(outcome, id);
+    // It stopped at the chunk it was waiting for: at most that one more was handed to it.
+    expect(tap.served - EARLY_IN_PASS1).toBeLessThanOrEqual(1);
+    // Its slot is free as soon as it has stopped, and the service still answers.
+    expect((await api('GET', '/health')).body).toMatchObject({ status: 'ok', running: 0 });
+    const after = await api('GET', `/jobs/${id}`);
+    expect(after.body).toMatchObject({ id, status: 'cancelled' });
+    expect(after.body.model).toBeUndefined();
+    expect(after.body.error).toBeUndefined();
   });
 
-  it('a workers: 0 job leaves the event loop free too (the service yields between chunks)', async () => {
-    const post = await api('POST', '/jobs', big({ workers: 0, chunkRows: 4000 }));
-    expect(post.status).toBe(202);
-    const id = post.body.id;
-    await pollJob(id, (j) => j.status !== 'running' || j.progress.done > 0, 5_000);
-    const latencies: number[] = [];
-    for (let i = 0; i < 10; i++) latencies.push((await api('GET', '/health')).ms);
-    expect(Math.max(...latencies)).toBeLessThan(200);
-    const del = await api('DELETE', `/jobs/${id}`);
-    expect(del.body.status).toBe('cancelled');
-    expect(await waitIdle(2_000)).toBeLessThan(2_000);
-  });
+  for (const workers of [2, 0]) {
+    it(`requests are answered between the chunks of a running learner (workers: ${workers})`, async () => {
+      taps.holdNext(EARLY_IN_PASS1);
+      const { id, tap, outcome } = await start(big({ workers }));
+      await guard(tap.reached, `job ${id} to reach chunk ${EARLY_IN_PASS1}`);
+      const first = (await api('GET', `/jobs/${id}`)).body.progress;
+      expect(first.phase).toBe('pass1');
 
-  it('429 beyond maxConcurrentJobs', async () => {
-    const a = await api('POST', '/jobs', big({ workers: 1, chunkRows: 2000 }));
-    const b = await api('POST', '/jobs', big({ workers: 1, chunkRows: 2000 }));
-    expect(a.status).toBe(202);
-    expect(b.status).toBe(202);
+      // Let it run up to a later point of pass 1, and ask while it works its way there. If the
+      // event loop were blocked while it runs, every answer would show it either not yet moved
+      // (first.done) or already at the next hold point (last.done), never in between.
+      const nextHold = tap.hold(LATE_IN_PASS1);
+      tap.release();
+      const seen: { phase: string; done: number; running: number }[] = [];
+      const deadline = performance.now() + HANG_MS;
+      for (;;) {
+        if (performance.now() > deadline) throw new Error(`hung: job ${id} neither moved nor reached chunk ${LATE_IN_PASS1}: ${JSON.stringify(seen.slice(-3))}`);
+        const [job, health] = await Promise.all([api('GET', `/jobs/${id}`), api('GET', '/health')]);
+        expect(job.body.status).toBe('running');
+        seen.push({ phase: job.body.progress.phase, done: job.body.progress.done, running: health.body.running });
+        if (job.body.progress.done > first.done || tap.held) break;
+      }
+      await guard(nextHold, `job ${id} to reach chunk ${LATE_IN_PASS1}`);
+      const last = (await api('GET', `/jobs/${id}`)).body.progress;
+      expect(last.phase).toBe('pass1');
+      const report = JSON.stringify({ first, last, seen });
+      console.info(`workers ${workers}: ${report}`);
+      const moving = seen.at(-1)!;
+      expect(moving.phase, report).toBe('pass1');
+      expect(moving.done, `no answer while the learner ran\n${report}`).toBeGreaterThan(first.done);
+      expect(moving.done, `no answer while the learner ran\n${report}`).toBeLessThan(last.done);
+      for (const s of seen) expect(s.running, report).toBe(1);
+
+      expect((await api('DELETE', `/jobs/${id}`)).body.status).toBe('cancelled');
+      tap.release();
+      await expectCancelled(outcome, id);
+      await waitIdle();
+    });
+  }
+
+  it('429 beyond maxConcurrentJobs, a cancelled job counting until its learner has stopped', async () => {
+    taps.holdNext(EARLY_IN_PASS1, EARLY_IN_PASS1);
+    const a = await start(big({ workers: 1 }));
+    const b = await start(big({ workers: 1 }));
+    await guard(Promise.all([a.tap.reached, b.tap.reached]), 'both jobs to reach their hold point');
+    // Both held mid-way: neither can finish, so the third is refused.
     const c = await api('POST', '/jobs', { generate: { n: 1000, d: 4, k: 2, l: 3 } });
     expect(c.status).toBe(429);
     expect(c.body.error.code).toBe('TOO_MANY_JOBS');
-    for (const id of [a.body.id, b.body.id]) expect((await api('DELETE', `/jobs/${id}`)).body.status).toBe('cancelled');
-    await waitIdle(3_000);
-    const d = await api('POST', '/jobs', { generate: { n: 1000, d: 4, k: 2, l: 3 } });
-    expect(d.status).toBe(202);
-    await pollJob(d.body.id, (j) => j.status !== 'running', 10_000);
+
+    // Cancelled, but its learner is still held: still no room.
+    expect((await api('DELETE', `/jobs/${a.id}`)).body.status).toBe('cancelled');
+    const c2 = await api('POST', '/jobs', { generate: { n: 1000, d: 4, k: 2, l: 3 } });
+    expect(c2.status).toBe(429);
+
+    // Once it has stopped, there is.
+    a.tap.release();
+    await expectCancelled(a.outcome, a.id);
+    // (The service frees the slot as the learner settles, before any later request is read.)
+    expect((await api('GET', '/health')).body.running).toBe(1);
+    const d = await start({ generate: { n: 1000, d: 4, k: 2, l: 3 } });
+    expect((await pollJob(d.id, (j) => j.status !== 'running')).status).toBe('done');
+
+    expect((await api('DELETE', `/jobs/${b.id}`)).body.status).toBe('cancelled');
+    b.tap.release();
+    await expectCancelled(b.outcome, b.id);
+    await waitIdle();
   });
 
   it('bad JSON → 400 with a one-line message; unknown job → 404', async () => {
