@@ -16,6 +16,8 @@
  * loop (makeRowFiller), which consumes each stream in sample order.
  */
 import { PureneuronError } from '../errors.js';
+import { jsKernels } from '../kernels/js/index.js';
+import { emit, negate, preactivations1, preactivations2, transposeA, type Active } from '../math/forward.js';
 import { Rng } from '../math/random.js';
 import { sharedF64 } from '../parallel/sharedMemory.js';
 import type { Network } from '../types.js';
@@ -206,24 +208,6 @@ function covariance(q: Float64Array, lambda: Float64Array, d: number): Float64Ar
   return sigma;
 }
 
-/** Lower Cholesky factor (d×d row-major, zeros above the diagonal) of a positive definite matrix. */
-function cholesky(a: Float64Array, d: number): Float64Array {
-  const c = new Float64Array(d * d);
-  for (let j = 0; j < d; j++) {
-    let diag = a[j * d + j];
-    for (let p = 0; p < j; p++) diag -= c[j * d + p] * c[j * d + p];
-    // Σ has eigenvalues ≥ 1/condX > 0; the guard only matters for absurd condX (≳ 1e15).
-    const cjj = Math.sqrt(Math.max(diag, 0));
-    c[j * d + j] = cjj;
-    for (let i = j + 1; i < d; i++) {
-      let acc = a[i * d + j];
-      for (let p = 0; p < j; p++) acc -= c[i * d + p] * c[j * d + p];
-      c[i * d + j] = cjj > 0 ? acc / cjj : 0;
-    }
-  }
-  return c;
-}
-
 /** Draws one sample into out[off .. off+d). */
 type Sampler = (out: Float64Array, off: number) => void;
 
@@ -239,7 +223,9 @@ function makeSampler(o: Resolved, params: Rng, rng: Rng): Sampler {
       // The triangular factor halves the per-sample cost compared with Q·diag(√λ).
       const q = randomOrthonormal(params, d, d);
       const lambda = logSpaced(d, o.condX);
-      const C = cholesky(covariance(q, lambda, d), d);
+      // Lower triangle: the Cholesky factor (Kernels.cholesky, in place); the sampler reads no more.
+      const C = covariance(q, lambda, d);
+      if (!jsKernels.cholesky(C, d)) throw new PureneuronError('BAD_OPTION', `condX = ${o.condX} is too large: the covariance is not positive definite in double precision`);
       const g = new Float64Array(d);
       return (out, off) => {
         for (let p = 0; p < d; p++) g[p] = rng.normal();
@@ -299,161 +285,6 @@ function makeSampler(o: Resolved, params: Rng, rng: Rng): Sampler {
   }
 }
 
-// Forward-pass kernels. Summation order: each pre-activation over inputs j ascending, each
-// output over hidden units i ascending — the order Model.predict uses, so noiseless y equals
-// its output exactly. The blocking (4 units × 2 samples share loads) only changes which sums
-// run side by side, not the order within a sum.
-
-/** z[i] = W_i·x for the sample at x[xo ..], i < k (W k×d row-major). */
-function preactivations1(W: Float64Array, k: number, d: number, x: Float64Array, xo: number, z: Float64Array): void {
-  let i = 0;
-  for (; i + 4 <= k; i += 4) {
-    const w0 = i * d;
-    const w1 = w0 + d;
-    const w2 = w1 + d;
-    const w3 = w2 + d;
-    let v0 = 0;
-    let v1 = 0;
-    let v2 = 0;
-    let v3 = 0;
-    for (let j = 0; j < d; j++) {
-      const xj = x[xo + j];
-      v0 += W[w0 + j] * xj;
-      v1 += W[w1 + j] * xj;
-      v2 += W[w2 + j] * xj;
-      v3 += W[w3 + j] * xj;
-    }
-    z[i] = v0;
-    z[i + 1] = v1;
-    z[i + 2] = v2;
-    z[i + 3] = v3;
-  }
-  for (; i < k; i++) {
-    const wo = i * d;
-    let v = 0;
-    for (let j = 0; j < d; j++) v += W[wo + j] * x[xo + j];
-    z[i] = v;
-  }
-}
-
-/** preactivations1 for two samples at once (at x[xa ..] into za, at x[xb ..] into zb). */
-function preactivations2(
-  W: Float64Array,
-  k: number,
-  d: number,
-  x: Float64Array,
-  xa: number,
-  xb: number,
-  za: Float64Array,
-  zb: Float64Array,
-): void {
-  let i = 0;
-  for (; i + 4 <= k; i += 4) {
-    const w0 = i * d;
-    const w1 = w0 + d;
-    const w2 = w1 + d;
-    const w3 = w2 + d;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let b0 = 0;
-    let b1 = 0;
-    let b2 = 0;
-    let b3 = 0;
-    for (let j = 0; j < d; j++) {
-      const xj = x[xa + j];
-      const yj = x[xb + j];
-      const c0 = W[w0 + j];
-      const c1 = W[w1 + j];
-      const c2 = W[w2 + j];
-      const c3 = W[w3 + j];
-      a0 += c0 * xj;
-      a1 += c1 * xj;
-      a2 += c2 * xj;
-      a3 += c3 * xj;
-      b0 += c0 * yj;
-      b1 += c1 * yj;
-      b2 += c2 * yj;
-      b3 += c3 * yj;
-    }
-    za[i] = a0;
-    za[i + 1] = a1;
-    za[i + 2] = a2;
-    za[i + 3] = a3;
-    zb[i] = b0;
-    zb[i + 1] = b1;
-    zb[i + 2] = b2;
-    zb[i + 3] = b3;
-  }
-  for (; i < k; i++) {
-    const wo = i * d;
-    let va = 0;
-    let vb = 0;
-    for (let j = 0; j < d; j++) {
-      const c = W[wo + j];
-      va += c * x[xa + j];
-      vb += c * x[xb + j];
-    }
-    za[i] = va;
-    zb[i] = vb;
-  }
-}
-
-/** Scratch space for emit(): the active (relu > 0) units of one sample. */
-interface Active {
-  /** i·l for each active unit i (its row offset in Aᵀ), ascending in i. */
-  offset: Int32Array;
-  /** relu(z_i) = z_i for each active unit. */
-  value: Float64Array;
-}
-
-/**
- * y[yo + p] = Σ_i A[p][i]·relu(z[i]) with At = Aᵀ (k×l row-major). Inactive units (relu = 0) are
- * dropped first — adding an exact zero changes nothing but the sign of a zero — and four outputs
- * are accumulated in registers at a time (each over i ascending), so y is written once.
- */
-function emit(At: Float64Array, k: number, l: number, z: Float64Array, y: Float64Array, yo: number, act: Active): void {
-  const { offset, value } = act;
-  let m = 0;
-  for (let i = 0; i < k; i++) {
-    const zi = z[i];
-    if (zi > 0) {
-      offset[m] = i * l;
-      value[m] = zi;
-      m++;
-    }
-  }
-  let p = 0;
-  for (; p + 4 <= l; p += 4) {
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    for (let t = 0; t < m; t++) {
-      const v = value[t];
-      const o = offset[t] + p;
-      a0 += At[o] * v;
-      a1 += At[o + 1] * v;
-      a2 += At[o + 2] * v;
-      a3 += At[o + 3] * v;
-    }
-    y[yo + p] = a0;
-    y[yo + p + 1] = a1;
-    y[yo + p + 2] = a2;
-    y[yo + p + 3] = a3;
-  }
-  for (; p < l; p++) {
-    let a = 0;
-    for (let t = 0; t < m; t++) a += At[offset[t] + p] * value[t];
-    y[yo + p] = a;
-  }
-}
-
-function negate(z: Float64Array): void {
-  for (let i = 0; i < z.length; i++) z[i] = -z[i];
-}
-
 /** The planted network (stream 0): W k×d, then A l×k. */
 function plantNetwork(o: Resolved): Network {
   const { d, k, l } = o;
@@ -503,9 +334,7 @@ type RowFiller = (x: Float64Array, y: Float64Array, rows: number) => void;
 function makeRowFiller(o: Resolved, net: Network): RowFiller {
   const { n, d, k, l, noise, symmetrize } = o;
   const { W, A } = net;
-  // Aᵀ (k×l row-major) so that emit() updates y contiguously.
-  const At = new Float64Array(k * l);
-  for (let p = 0; p < l; p++) for (let i = 0; i < k; i++) At[i * l + p] = A[p * k + i];
+  const At = transposeA(A, l, k);
   const sample = makeSampler(o, new Rng(o.seed, 1), new Rng(o.seed, 2));
   const noiseRng = noise > 0 ? new Rng(o.seed, 3) : undefined;
   const z0 = new Float64Array(k);
