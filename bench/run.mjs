@@ -299,7 +299,7 @@ const ref = cells.find((c) => c.d === 32 && c.k === 16 && c.l === 32 && c.n === 
 const refW = ref?.backends.wasm.medianMs;
 lines.push(
   'Reference figure, not measured here: the NumPy/OpenBLAS float64 reference implementation of the method (the ' +
-    "project's algorithm notes; another run on another machine) took 1.75 s for learn() at n = 1e6, (d,k,l) = (32,16,32) " +
+    "project's reference figures, docs/reference.md; another run) took 1.75 s for learn() at n = 1e6, (d,k,l) = (32,16,32) " +
     'on one core, 1.40 s of it in pass 2 (1.54 s on two cores)' +
     (refW ? `; here the wasm backend took ${(refW.total / 1000).toFixed(2)} s, pass 2 ${(refW.pass2 / 1000).toFixed(2)} s.` : '.'),
 );
@@ -329,7 +329,7 @@ const result = {
   agreement,
   wasmMemoryBytes: { start: wasmMemoryAtStart, end: wasmMemoryAtEnd },
   durationSeconds: durationS,
-  reference: { source: 'algorithm notes (reference NumPy/OpenBLAS float64 implementation, another machine run), not measured here', shape: [32, 16, 32], n: 1e6, totalSeconds1Core: 1.75, pass2Seconds1Core: 1.4, totalSeconds2Cores: 1.54 },
+  reference: { source: 'docs/reference.md (reference NumPy/OpenBLAS float64 implementation, another run), not measured here', shape: [32, 16, 32], n: 1e6, totalSeconds1Core: 1.75, pass2Seconds1Core: 1.4, totalSeconds2Cores: 1.54 },
   cells,
 };
 

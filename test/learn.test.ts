@@ -7,7 +7,7 @@
  * orders of magnitude above the ~1e-14 we measure, yet any real bias (a wrong constant, a
  * missing whitening step, a sign error) gives errors ≥ 1e-3.
  *
- * Recovery from plain samples: thresholds from the reference table in algorithm.md (Gaussian
+ * Recovery from plain samples: thresholds from the reference table in docs/reference.md (Gaussian
  * (20,10,15), n = 1e5, with polish: median 0.0105, worst 0.013 over 5 seeds). 0.05 is ~4× the
  * reference median, so statistical spread passes and a broken step (no polish: ~0.02–0.09,
  * paper-literal: ~0.27) is caught on at least one seed.

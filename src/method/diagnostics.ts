@@ -8,7 +8,7 @@ import { refinementConverged, type RefineReport } from './refine.js';
 import type { Stage1, Stage2 } from './stages.js';
 import type { SymmetryReport } from './symmetry.js';
 
-/** What the learner measured about its own fit; see docs/diagnostics in the README. */
+/** What the learner measured about its own fit (the README's Diagnostics section says how to read it). */
 export interface Diagnostics {
   /** Number of samples used. */
   n: number;
@@ -20,7 +20,7 @@ export interface Diagnostics {
   linearSingularValues: number[];
   /** Largest singular value that sampling noise alone would give the linear part (approximate). */
   linearNoiseFloor: number;
-  /** Singular values above 3× the noise floor: the rank of A·W the data support (what k: 'auto' picks). */
+  /** Singular values above 1.5× the noise floor (and 1e-8 of the largest): the rank of A·W the data support (what k: 'auto' picks; reduce.ts significantRank). */
   linearRank: number;
   /** Smallest singular values of the detector T, ascending (the first k span the null space). */
   detectorSingularValues: number[];
@@ -75,9 +75,9 @@ export function fitDiagnostics(
   // The refinement's standard error speaks for the returned W only when the refinement started
   // inside the right basin — a clean spectral fit (small half-sample estimate, separated null
   // space, low joint-diagonalization residual) — and reached the optimum: the loss stalled, or
-  // fell 100-fold (noiseless data converge quadratically). A failed square fit measured
-  // (correlated (10,10,10), n = 1e5: W error 0.44, half-sample estimate 0.012 — both halves fail
-  // alike) had a blurred null space and a loss still falling ~35% per pass.
+  // fell 100-fold (noiseless data converge quadratically). A failed square fit can have a small
+  // half-sample estimate (both halves fail alike), but not a clean null space and residual
+  // with a converged loss (docs/measurements.md).
   const ref = extra.refinement;
   const losses = ref?.losses ?? [];
   const converged = refinementConverged(losses);
@@ -88,7 +88,7 @@ export function fitDiagnostics(
     ? [`the refinement did not converge in ${ref.iterations} passes (the loss still fell ${(100 * (1 - losses[losses.length - 1] / losses[losses.length - 2])).toFixed(0)}% in the last one): the spectral start may lie outside the basin of the planted solution; more passes (refine: N) or more samples may help`]
     : [];
   // A small k-th singular value of A·W alone is no evidence against k: an ill-conditioned
-  // square W gives one while the fit is good (the n sweep: 177 false alarms on 408 good runs).
+  // square W gives one while the fit is good (false alarms on most such fits in the n sweep).
   // A k above the data's rank shows in the fit as well (a junk unit: the halves disagree, the
   // null space blurs), so the rank is named only when the fit is suspect too.
   const suspect = nullSpaceRatio > 0.5 || full.residual > JD_WARN || errorEstimate === undefined || errorEstimate > ERROR_WARN;

@@ -1,5 +1,6 @@
 /**
- * A data-driven estimate of the error of Ŵ, from two half-sample estimates.
+ * The error estimate (README, Diagnostics): a data-driven estimate of the error of Ŵ, from two
+ * half-sample estimates.
  *
  * Passes 1 and 2 accumulate their sums separately over two halves of the samples (the first
  * and second half of every chunk) at no extra cost; the full sums are their sum. Each half's

@@ -127,7 +127,8 @@ export function jennrich(N: Float64Array[], k: number, pairs: number, seed: numb
 
 /**
  * Joint-diagonalization residual above which a fit is suspect: the extraction retries with other
- * pairs, and the diagnostics warn (good fits measured ≤ 0.17, failed ones ≥ 0.34).
+ * pairs, and the diagnostics warn. It separates good fits from failed ones in the sweeps
+ * (docs/measurements.md).
  */
 export const JD_WARN = 0.3;
 
@@ -155,9 +156,8 @@ function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Extract
   const first = extractFromPairs(N, G, k, o, o.jennrichPairs, o.seed, budget, cap);
   if (first.ok && first.residual <= JD_WARN) return first;
   // A bad draw of pairs: the joint-diagonalization residual, the fit's own certificate, is
-  // high (or no pair worked). Four times as many other pairs, and the better fit is kept. Found
-  // by the n sweep: correlated (10,10,10), n = 1e5, seed 4 — with the first 8 pairs W error
-  // 0.47 (residual 0.82); with any other draw 0.0071 (residual 0.11).
+  // high (or no pair worked). Four times as many other pairs, and the better fit is kept (a
+  // single unlucky draw can decide a whole fit: docs/measurements.md).
   const second = extractFromPairs(N, G, k, o, 4 * o.jennrichPairs, o.seed + 7919, budget, cap);
   const best = !first.ok ? second : second.ok && second.residual < first.residual ? second : first;
   if (!best.ok) {

@@ -1,4 +1,7 @@
-/** Weights of the two layers from the pure directions (step 7) and the readout sums (step 8). */
+/**
+ * Steps 4 and 6 of the method (README, Method in brief): the first layer from the pure
+ * directions, and the second layer by least squares from pass 3's normal equations.
+ */
 import { PureneuronError } from '../errors.js';
 import { normalizeRows, solve, symmetrizeUpper, transpose } from '../math/linalg.js';
 import type { DetectorPlan, ReadoutSums } from '../kernels/types.js';

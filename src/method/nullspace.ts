@@ -1,5 +1,5 @@
 /**
- * The detector's null space (step 5 of the method).
+ * Step 3 of the method (README, Method in brief), first part: the detector's null space.
  *
  * T̂ = T/n maps symmetric k×k matrices U (in svec coordinates, length mz) to symmetric hDim×hDim
  * matrices (length mh). Output noise adds (uᵀΣ_ξu)·svec(I) to every column, so the direction

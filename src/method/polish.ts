@@ -1,5 +1,5 @@
 /**
- * Step 3b of the method (README, Method in brief): the Gauss–Newton polish of each pure
+ * Step 3 of the method (README, Method in brief), last part: the Gauss–Newton polish of each pure
  * direction on the non-linearized detector f(u) = ‖T̂ svec(uuᵀ)‖² = φᵀGφ (φ = svec(uuᵀ), G =
  * T̂ᵀT̂ from nullspace.ts), which is zero exactly at the pure directions, and the choice of k
  * distinct polished directions from the candidates every Jennrich pair offers (extract.ts).

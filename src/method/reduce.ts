@@ -1,5 +1,6 @@
 /**
- * Reduction and whitening (between pass 1 and pass 2), from the pass-1 moments.
+ * Step 1 of the method (README, Method in brief): the linear part, and the reduction and
+ * whitening of x and y that pass 2 works in, from the pass-1 moments.
  *
  * Coordinates (C = empirical second moment, no centering: the method's moments are raw):
  *   Cxx = Q Λ Qᵀ restricted to its numerical range (rank r):  x̃ = Mx·x, Mx = Λ_r^{-1/2} Q_rᵀ (r×d),

@@ -7,8 +7,8 @@
  *   pass 1         second moments and the symmetry test's odd sums
  *   afterPass1     linear part, k ('auto'), symmetry report, reduction and whitening → the
  *                  detector plan of pass 2                                        (step 1)
- *   pass 2         the detector T over the plan
- *   afterPass2     null space, pure directions (Jennrich, polish), first layer W   (steps 2–4)
+ *   pass 2         the detector T over the plan                                   (step 2)
+ *   afterPass2     null space, pure directions (Jennrich, polish), first layer W   (steps 3–4)
  *   estimateError  half-sample fits, no pass                                      (error estimate)
  *   [refinement    Gauss–Newton passes from W: refine.ts]                        (step 5)
  *   pass 3         least-squares sums of y on relu(Wx)

@@ -125,8 +125,8 @@ class FileSource implements SampleSource {
     let yr: RowReader | undefined;
     // One pair of buffers per pass, refilled chunk after chunk, as SampleSource allows (every
     // consumer copies or is done with a chunk before it asks for the next; the worker pool
-    // copies chunks into its shared slots at once). Fresh buffers per chunk were garbage that
-    // piled up between collections: peak RSS at (32,16,32) on 2 workers 290 → 238 MiB.
+    // copies chunks into its shared slots at once). Fresh buffers per chunk are garbage that
+    // piles up between collections and raises the peak RSS (docs/measurements.md).
     let x: Float64Array | undefined;
     let y: Float64Array | undefined;
     // Values are checked until one complete pass has seen them all. A file changed afterwards

@@ -118,7 +118,7 @@ export function spectralSpec(r: SpectralResult): object {
       text: r.title,
       subtitle: [
         `${r.seeds.length} seeds per point; failed runs drawn at W error ${FAILED}.`,
-        ...(refs.length ? ['✕ with a bar: reference figure of algorithm.md (NumPy), median to worst, in the color of its series.'] : []),
+        ...(refs.length ? ['✕ with a bar: reference figure of docs/reference.md (NumPy), median to worst, in the color of its series.'] : []),
         r.command,
       ],
       anchor: 'start',

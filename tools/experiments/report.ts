@@ -58,7 +58,7 @@ function header(r: SweepResult, relDir: string): string[] {
 
 /**
  * Pivot: one table per facet, rows = series, columns = swept values. With `withReference`, each
- * series row is followed by the reference figures (algorithm.md) for that series, in italics.
+ * series row is followed by the reference figures (docs/reference.md) for that series, in italics.
  */
 function pivot(r: SpectralResult, value: (a: SpectralAggregate) => string, withReference = false): Map<string, string> {
   const log = r.xScale === 'log';

@@ -122,7 +122,7 @@ export function conditionSweep(scale: Scale): SpectralSweep {
   };
 }
 
-/** The learner variants compared in algorithm.md's reference table, plus the ablations. */
+/** The learner variants compared in the reference table of docs/reference.md, plus the ablations. */
 export const VARIANTS: { label: string; options: LearnerOptions }[] = [
   { label: 'default (robust weights + polish + refine auto)', options: {} },
   { label: 'spectral only (refine 0)', options: { refine: 0 } },
@@ -133,7 +133,7 @@ export const VARIANTS: { label: string; options: LearnerOptions }[] = [
 ];
 
 /**
- * algorithm.md's reference figures (NumPy reference implementation, Gaussian x, noiseless,
+ * the reference figures of docs/reference.md (NumPy reference implementation, Gaussian x, noiseless,
  * 5 seeds, median [worst]) by the variant that computes the same thing: the reference's
  * "reduced + whitened + even part" is 'no polish, no weighting', "same + polish" is
  * 'no robust weighting', "paper-literal" is 'paper-literal'.

@@ -29,7 +29,7 @@ export interface Problem {
 /** The learner options a configuration passes to learn() (k comes from the problem). */
 export type LearnerOptions = Omit<LearnOptions, 'k' | 'signal' | 'onProgress'>;
 
-/** A reference figure (algorithm.md, NumPy reference implementation) drawn next to a series. */
+/** A reference figure (docs/reference.md, NumPy reference implementation) drawn next to a series. */
 export interface ReferencePoint {
   /** The series it is compared with. */
   series: string;
@@ -67,7 +67,7 @@ export interface SpectralSweep {
   /** What the series are (table header), e.g. 'distribution'. */
   seriesLabel: string;
   configs: SpectralConfig[];
-  /** Reference figures from algorithm.md to compare with (W error). */
+  /** Reference figures from docs/reference.md to compare with (W error). */
   reference?: ReferencePoint[];
 }
 
