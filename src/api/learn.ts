@@ -10,15 +10,14 @@
  *
  * The shard steps (shard.ts) chain the same functions on states merged across processes.
  */
-import { PureneuronError } from '../errors.js';
 import { getKernels } from '../kernels/select.js';
 import type { Kernels } from '../kernels/types.js';
 import { fitDiagnostics } from '../method/diagnostics.js';
-import { refine, type RefinePass } from '../method/refine.js';
+import { refine } from '../method/refine.js';
 import { afterPass1, afterPass2, estimateError, secondLayerOf } from '../method/stages.js';
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
-import { PassRunner, type RunnerOptions } from '../parallel/runner.js';
+import { PassRunner, runnerOptions } from '../parallel/runner.js';
 import { toSampleSource } from '../sources/index.js';
 import type { ArrayInput, SampleSource } from '../types.js';
 import { Model } from './model.js';
@@ -73,7 +72,7 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   const est = estimateError(kernels, s1, s2, o);
   if (o.errorEstimate) lap('errorEstimate');
 
-  const { W, report: refinement } = await refine(kernels, o, s2.W, n, k, d, l, est.errorEstimate, refinePass(runner, k, d, l, Math.min(n, o.refineSamples)));
+  const { W, report: refinement } = await refine(kernels, o, s2.W, n, k, d, l, est.errorEstimate, runner.refinePass(k, d, l, Math.min(n, o.refineSamples)));
   if (refinement) lap('refine');
 
   const p3 = await runner.pass('pass3', { W, k, d, l }, n, n);
@@ -82,29 +81,4 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   timings.total = performance.now() - t0;
   const diagnostics = fitDiagnostics(s1, s2, est, { workers: pool?.size ?? 0, refinement, timings });
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
-}
-
-/** The PassRunner options of resolved learn options. */
-export function runnerOptions(o: { chunkRows: number; signal?: AbortSignal; onProgress?: LearnOptions['onProgress']; weighting: 'robust' | 'none'; robustScale: number }): RunnerOptions {
-  return {
-    chunkRows: o.chunkRows,
-    signal: o.signal,
-    onProgress: o.onProgress,
-    robustScale: o.weighting === 'robust' ? o.robustScale : undefined,
-  };
-}
-
-/**
- * The refinement's pass over the first `rows` samples of the runner's source. A source shorter
- * than that (a shard given to `pureneuron refine` that is not the data's first ones) would give
- * another model than the single run: TOO_FEW_SAMPLES.
- */
-export function refinePass(runner: PassRunner, k: number, d: number, l: number, rows: number): RefinePass {
-  return async (W, hessianRows) => {
-    const { state, rows: read } = await runner.run('refine', { W, k, d, l, hessianRows }, rows, rows);
-    if (read < rows) {
-      throw new PureneuronError('TOO_FEW_SAMPLES', `the refinement reads the first ${rows} samples of the data, but this shard holds ${read}: give refine the first shard(s) holding at least ${rows} samples (or lower refineSamples in the plan)`);
-    }
-    return PASSES.refine.read(state);
-  };
 }

@@ -31,10 +31,9 @@ import { weightingFromSource } from '../method/weights.js';
 import { PASSES, type JobKind, type PassParams } from '../passes/jobs.js';
 import { copyState, fieldMismatch, mergeState, type PassState } from '../passes/state.js';
 import { releasePool, sharedPool } from '../parallel/pool.js';
-import { PassRunner } from '../parallel/runner.js';
+import { PassRunner, runnerOptions } from '../parallel/runner.js';
 import { toSampleSource } from '../sources/index.js';
 import type { ArrayInput, Progress, SampleSource } from '../types.js';
-import { refinePass, runnerOptions } from './learn.js';
 import { Model } from './model.js';
 import {
   checkKFits, checkOptions, FIT_OPTION_KEYS, fitOptionsOf, LEARN_OPTIONS, resolveChunkRows, resolveWorkers, type LearnOptions, type OptionTable, type Resolved,
@@ -193,7 +192,7 @@ export async function refineShards(state: ShardState, input: ArrayInput | Sample
   const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
   const runner = new PassRunner(source, kernels, { ...runnerOptions({ ...o, chunkRows, signal: run.signal, onProgress: run.onProgress }), weighting: state.weighting ?? undefined }, pool);
   try {
-    const r = await refine(kernels, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate, refinePass(runner, s1.k, d, l, rows));
+    const r = await refine(kernels, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate, runner.refinePass(s1.k, d, l, rows));
     return { ...state, W: r.W, refinement: r.report ?? null, source: undefined };
   } finally {
     if (pool) releasePool(pool);

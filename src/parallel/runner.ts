@@ -7,6 +7,7 @@
  */
 import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
+import type { RefinePass } from '../method/refine.js';
 import { weightingFromSource, type Weighting } from '../method/weights.js';
 import { PASSES, runChunkJob, type JobKind, type PassParams } from '../passes/jobs.js';
 import { mergeState, rowsOf, type PassState } from '../passes/state.js';
@@ -25,6 +26,16 @@ export interface RunnerOptions {
    * from the source's first samples before the first pass (weightingFromSource).
    */
   weighting?: Weighting;
+}
+
+/** The PassRunner options of resolved learn options. */
+export function runnerOptions(o: { chunkRows: number; signal?: AbortSignal; onProgress?: (p: Progress) => void; weighting: 'robust' | 'none'; robustScale: number }): RunnerOptions {
+  return {
+    chunkRows: o.chunkRows,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    robustScale: o.weighting === 'robust' ? o.robustScale : undefined,
+  };
 }
 
 export class PassRunner {
@@ -106,5 +117,20 @@ export class PassRunner {
       throw new PureneuronError('BAD_VALUE', `the ${overflow.what} overflow double precision (values of magnitude ≳ ${overflow.scale}): rescale ${overflow.fix}`);
     }
     return r;
+  }
+
+  /**
+   * The refinement's pass (method/refine.ts) over the first `rows` samples of the source. A
+   * source shorter than that (a shard given to `pureneuron refine` that is not the data's first
+   * ones) would give another model than the single run: TOO_FEW_SAMPLES.
+   */
+  refinePass(k: number, d: number, l: number, rows: number): RefinePass {
+    return async (W, hessianRows) => {
+      const { state, rows: read } = await this.run('refine', { W, k, d, l, hessianRows }, rows, rows);
+      if (read < rows) {
+        throw new PureneuronError('TOO_FEW_SAMPLES', `the refinement reads the first ${rows} samples of the data, but this shard holds ${read}: give refine the first shard(s) holding at least ${rows} samples (or lower refineSamples in the plan)`);
+      }
+      return PASSES.refine.read(state);
+    };
   }
 }
