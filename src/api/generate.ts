@@ -17,7 +17,7 @@
  */
 import { PureneuronError } from '../errors.js';
 import { jsKernels } from '../kernels/js/index.js';
-import { emit, negate, preactivations1, preactivations2, transposeA, type Active } from '../math/forward.js';
+import { emit, forwardRows, forwardScratch, negate, preactivations1, preactivations2, transposeA } from '../math/forward.js';
 import { Rng } from '../math/random.js';
 import { sharedF64 } from '../parallel/sharedMemory.js';
 import type { Network } from '../types.js';
@@ -337,9 +337,8 @@ function makeRowFiller(o: Resolved, net: Network): RowFiller {
   const At = transposeA(A, l, k);
   const sample = makeSampler(o, new Rng(o.seed, 1), new Rng(o.seed, 2));
   const noiseRng = noise > 0 ? new Rng(o.seed, 3) : undefined;
-  const z0 = new Float64Array(k);
-  const z1 = new Float64Array(k);
-  const act: Active = { offset: new Int32Array(k), value: new Float64Array(k) };
+  const scratch = forwardScratch(k);
+  const { z0, z1, act } = scratch;
   // symmetrize: a pair split between two calls. The first row's x and pre-activations are kept
   // so that the second row, −x, starts the next call.
   const carryX = new Float64Array(symmetrize ? d : 0);
@@ -396,16 +395,7 @@ function makeRowFiller(o: Resolved, net: Network): RowFiller {
       }
     } else {
       for (let r = 0; r < rows; r++) sample(x, r * d);
-      let r = 0;
-      for (; r + 2 <= rows; r += 2) {
-        preactivations2(W, k, d, x, r * d, (r + 1) * d, z0, z1);
-        emit(At, k, l, z0, y, r * l, act);
-        emit(At, k, l, z1, y, (r + 1) * l, act);
-      }
-      if (r < rows) {
-        preactivations1(W, k, d, x, r * d, z0);
-        emit(At, k, l, z0, y, r * l, act);
-      }
+      forwardRows(W, At, k, d, l, x, y, rows, scratch);
     }
     // --- output noise (stream 3), in sample order.
     if (noiseRng) {

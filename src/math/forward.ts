@@ -14,21 +14,29 @@ export function forward(net: Network, x: NumericArray, n: number): Float64Array 
   // Float32 inputs widened once (exactly), so the loops below stay monomorphic.
   const xs = x instanceof Float64Array ? x : Float64Array.from(x.subarray(0, n * d));
   const y = new Float64Array(n * l);
-  const At = transposeA(A, l, k);
-  const z0 = new Float64Array(k);
-  const z1 = new Float64Array(k);
-  const act: Active = { offset: new Int32Array(k), value: new Float64Array(k) };
-  let s = 0;
-  for (; s + 2 <= n; s += 2) {
-    preactivations2(W, k, d, xs, s * d, (s + 1) * d, z0, z1);
-    emit(At, k, l, z0, y, s * l, act);
-    emit(At, k, l, z1, y, (s + 1) * l, act);
-  }
-  if (s < n) {
-    preactivations1(W, k, d, xs, s * d, z0);
-    emit(At, k, l, z0, y, s * l, act);
-  }
+  forwardRows(W, transposeA(A, l, k), k, d, l, xs, y, n, forwardScratch(k));
   return y;
+}
+
+/** The scratch of forwardRows for k hidden units (one per caller; reused across calls). */
+export function forwardScratch(k: number): { z0: Float64Array; z1: Float64Array; act: Active } {
+  return { z0: new Float64Array(k), z1: new Float64Array(k), act: { offset: new Int32Array(k), value: new Float64Array(k) } };
+}
+
+/** y[0, rows·l) = A·relu(W·x) for rows [0, rows) of x, two rows at a time (At = Aᵀ, k×l). */
+export function forwardRows(
+  W: Float64Array, At: Float64Array, k: number, d: number, l: number, x: Float64Array, y: Float64Array, rows: number, { z0, z1, act }: ReturnType<typeof forwardScratch>,
+): void {
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    preactivations2(W, k, d, x, r * d, (r + 1) * d, z0, z1);
+    emit(At, k, l, z0, y, r * l, act);
+    emit(At, k, l, z1, y, (r + 1) * l, act);
+  }
+  if (r < rows) {
+    preactivations1(W, k, d, x, r * d, z0);
+    emit(At, k, l, z0, y, r * l, act);
+  }
 }
 
 /** Aᵀ (k×l row-major) of A (l×k), so that emit() updates y contiguously. */
