@@ -3,6 +3,8 @@
  * lib ES2022 and no DOM lib, and @types/node 20 does not declare the WebAssembly namespace.
  * Typing it here (instead of a global declaration) cannot clash with a lib added later.
  */
+import { PureneuronError } from '../../errors.js';
+
 export interface WasmModule { readonly __wasmModule?: never }
 export interface WasmMemory { readonly buffer: ArrayBuffer }
 export interface WasmInstance { readonly exports: Record<string, unknown> }
@@ -19,4 +21,11 @@ export interface WasmApi {
 /** globalThis.WebAssembly, or undefined where the engine has none. */
 export function wasmApi(): WasmApi | undefined {
   return (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+/** globalThis.WebAssembly, or a BACKEND_UNAVAILABLE error where the engine has none. */
+export function requireWasmApi(): WasmApi {
+  const WA = wasmApi();
+  if (!WA) throw new PureneuronError('BACKEND_UNAVAILABLE', 'this JavaScript engine has no WebAssembly');
+  return WA;
 }
