@@ -1,6 +1,9 @@
-// Bundles the worker-thread entry (src/parallel/worker.ts, with the kernels and the embedded
-// wasm) into one CommonJS script and embeds it as a string in src/parallel/worker.generated.ts,
-// which the pool starts with `new Worker(source, { eval: true })`. Run after build:wasm.
+// Bundles the worker-thread entry (src/parallel/worker.ts, with the kernels' glue) into one
+// CommonJS script and embeds it as a string in src/parallel/worker.generated.ts, which the pool
+// starts with `new Worker(source, { eval: true })`.
+// The wasm bytes stay out: a worker instantiates the module its calling thread compiled (sent in
+// workerData), so it imports src/kernels/wasm/kernels.ts and never index.ts with the base64. The
+// build fails if that import creeps back in.
 import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
 
@@ -11,8 +14,14 @@ const out = await build({
   target: 'node20',
   format: 'cjs',
   write: false,
+  metafile: true,
   logLevel: 'warning',
 });
+const bytesModule = 'src/kernels/wasm/bytes.generated.ts';
+if (Object.keys(out.metafile.inputs).includes(bytesModule)) {
+  console.error(`build-worker: the worker bundle includes ${bytesModule}; import the glue (kernels/wasm/kernels.ts), not kernels/wasm/index.ts`);
+  process.exit(1);
+}
 const code = out.outputFiles[0].text;
 writeFileSync(
   'src/parallel/worker.generated.ts',

@@ -1,11 +1,16 @@
 /**
  * The wasm glue's runner (src/kernels/wasm/layout.ts) on a fake module whose "memory" is a plain
  * ArrayBuffer, so the layout, the copies and the batch loop are checked exactly, including a
- * memory.grow that detaches the old buffer.
+ * memory.grow that detaches the old buffer; and the worker bundle, which must not embed the
+ * wasm bytes (workers instantiate the calling thread's compiled module).
  */
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { BATCH_ROWS } from '../src/kernels/types.js';
 import { acc, data, input, output, packed, rows, scratch, ScratchRunner, weights, type RunnerExports } from '../src/kernels/wasm/layout.js';
+import { WASM_BASE64 } from '../src/kernels/wasm/bytes.generated.js';
+import { wasmModule } from '../src/kernels/wasm/index.js';
+import { WORKER_SOURCE } from '../src/parallel/worker.generated.js';
 
 const MiB = 1 << 20;
 
@@ -114,5 +119,28 @@ describe('the wasm glue runner', () => {
     expect(() => R.batches(1, { rho: weights(new Float64Array(1), 'X') }, () => {})).toThrow(/rows buffer 'X'/);
     expect(() => R.once({ WT: packed('W', 1, 1) }, () => {})).toThrow(/packs 'W', which is no data buffer before it/);
     expect(() => R.once({ WT: packed('W', 1, 1), W: input(new Float64Array(1), 1) }, () => {})).toThrow(/no data buffer before it/);
+  });
+});
+
+describe('worker threads and the compiled module', () => {
+  it('the worker bundle does not embed the wasm bytes', () => {
+    expect(WASM_BASE64.length).toBeGreaterThan(1000);
+    expect(WORKER_SOURCE.includes(WASM_BASE64.slice(200, 300))).toBe(false);
+  });
+
+  it('a worker thread instantiates the cloned module; without one, a wasm worker reports why', async () => {
+    const reply = (workerData: object) =>
+      new Promise<{ error?: { message: string; code?: string } }>((resolve, reject) => {
+        const w = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv: [] });
+        w.once('message', (r) => void w.terminate().then(() => resolve(r)));
+        w.once('error', reject);
+        // An unknown job kind: the reply comes after the kernels are ready, and names the kind.
+        w.postMessage({ id: 0, kind: 'no-such-job', params: {}, x: new Float64Array(0), y: new Float64Array(0), rows: 0, start: 0 });
+      });
+    const ok = await reply({ backend: 'wasm', module: wasmModule() });
+    expect(ok.error?.code).not.toBe('BACKEND_UNAVAILABLE');
+    expect(ok.error?.message ?? '').not.toMatch(/module|wasm/i);
+    const none = await reply({ backend: 'wasm' });
+    expect(none.error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/no compiled module/) });
   });
 });

@@ -2,7 +2,9 @@
  * A pool of worker threads that run per-chunk pass jobs (jobs.ts) and hand back their partial
  * states. The worker code is bundled at build time into worker.generated.ts (a string, run with
  * `eval: true`), so the package needs no separate worker file and works the same from src/
- * (tests) and dist/ (ESM and CJS builds).
+ * (tests) and dist/ (ESM and CJS builds). Workers of the wasm backend receive the module this
+ * thread compiled (in workerData; a WebAssembly.Module is cloned with its compiled code) and
+ * only instantiate it.
  *
  * Results are returned per job; the caller merges them in chunk order, so the sums — and the
  * model — do not depend on how many workers ran or which finished first.
@@ -11,11 +13,13 @@ import { Worker } from 'node:worker_threads';
 import { PureneuronError, type ErrorCode } from '../errors.js';
 import { throwIfAborted } from '../errors.js';
 import type { BackendName } from '../kernels/types.js';
+import { wasmModule } from '../kernels/wasm/index.js';
 import type { Chunk } from '../types.js';
 import type { JobKind } from '../passes/jobs.js';
 import type { PassState } from '../passes/state.js';
 import { isShared, sharedF64 } from './sharedMemory.js';
 import { WORKER_SOURCE } from './worker.generated.js';
+import type { WorkerData } from './worker.js';
 
 interface Pending {
   resolve: (s: PassState) => void;
@@ -60,9 +64,10 @@ export class WorkerPool {
 
   constructor(size: number, backend: BackendName) {
     this.size = size;
+    const workerData: WorkerData = { backend, module: backend === 'wasm' ? wasmModule() : undefined };
     for (let i = 0; i < size; i++) {
       // execArgv: [] — the worker is plain CommonJS; flags of the parent (e.g. --input-type=module) must not leak in.
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { backend }, execArgv: [] });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv: [] });
       w.on('message', (r: Reply) => this.onReply(w, r));
       w.on('error', (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
       w.on('exit', (code) => {

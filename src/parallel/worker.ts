@@ -5,9 +5,21 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PureneuronError } from '../errors.js';
-import { getKernels } from '../kernels/select.js';
-import type { Kernels } from '../kernels/types.js';
+import { jsKernels } from '../kernels/js/index.js';
+import type { BackendName, Kernels } from '../kernels/types.js';
+import type { WasmModule } from '../kernels/wasm/api.js';
+import { instantiateWasmKernels } from '../kernels/wasm/kernels.js';
 import { runChunkJob, type JobKind } from '../passes/jobs.js';
+
+/**
+ * What the pool passes (pool.ts): the backend the calling thread chose and, for 'wasm', the
+ * module it compiled. Instantiating that module compiles nothing, and this bundle imports only
+ * the glue (kernels/wasm/kernels.ts), not the embedded bytes (kernels/wasm/index.ts).
+ */
+export interface WorkerData {
+  backend: BackendName;
+  module?: WasmModule;
+}
 
 interface JobMessage {
   id: number;
@@ -20,7 +32,14 @@ interface JobMessage {
 }
 
 const port = parentPort!;
-const ready: Promise<Kernels> = getKernels((workerData as { backend: 'js' | 'wasm' }).backend);
+const ready: Promise<Kernels> = (async () => {
+  const { backend, module } = workerData as WorkerData;
+  if (backend === 'js') return jsKernels;
+  if (!module) throw new PureneuronError('BACKEND_UNAVAILABLE', 'a wasm worker thread received no compiled module');
+  return instantiateWasmKernels(module);
+})();
+// A failure is reported to every job (with its error code), not as an unhandled rejection.
+ready.catch(() => {});
 
 port.on('message', (msg: JobMessage) => {
   ready

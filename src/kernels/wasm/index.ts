@@ -8,6 +8,9 @@
  *
  * - The module is compiled once per process and instantiated once; every call reuses that
  *   instance (kernels are synchronous and never re-entered, so one instance is enough).
+ * - Worker threads get the compiled module itself (wasmModule(), cloned into their workerData
+ *   by parallel/pool.ts) and instantiate it with kernels.ts: they neither decode nor compile
+ *   the bytes, and their bundle does not contain them.
  */
 import type { Kernels } from '../types.js';
 import { requireWasmApi, type WasmModule } from './api.js';
@@ -31,7 +34,10 @@ let compiled: WasmModule | undefined;
 let compiling: Promise<WasmModule> | undefined;
 let instance: WasmKernels | undefined;
 
-/** The compiled module (compiled synchronously now if nothing compiled it yet). */
+/**
+ * The compiled module (compiled synchronously now if nothing compiled it yet), for worker
+ * threads: WebAssembly.Module is structured-cloneable, and a clone shares the compiled code.
+ */
 export function wasmModule(): WasmModule {
   compiled ??= new (requireWasmApi().Module)(decodeBase64(WASM_BASE64));
   return compiled;

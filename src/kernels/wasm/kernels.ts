@@ -2,7 +2,9 @@
  * The wasm kernels: each states its buffers once, as a table in layout order (roles and the
  * runner that lays them out, copies and batches: layout.ts), and its wasm call per batch.
  *
- * This file never sees the wasm bytes: it instantiates a module compiled by index.ts.
+ * This file never sees the wasm bytes: it instantiates an already compiled module, so the
+ * worker threads, which receive the calling thread's compiled module (parallel/pool.ts), bundle
+ * the glue without the base64 of index.ts.
  */
 import { PureneuronError } from '../../errors.js';
 import {
