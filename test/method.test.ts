@@ -183,7 +183,7 @@ describe('step 1, reduction and whitening (reduce.ts)', () => {
     expect(significantRank(p.s1.lp)).toBe(k);
   });
 
-  // Known defect (docs/algorithm.md, "Exactly symmetric samples built by augmentation"): the
+  // Known defect (measured on sign-augmented real data too: k: 'auto' chose 6 of 8 units): the
   // noise floor treats the even part's variance as estimation noise, but on a sign-augmented
   // sample E[|Wx|xᵀ] is exactly 0 and P̃'s singular values past k are ~1e-16. Measured: rank 3
   // of 4 (gaussian), 4 of 5 (mixture), the smallest planted singular value (0.068) under a floor
@@ -347,7 +347,7 @@ describe('step 3, rank-one extraction (extract.ts)', () => {
       const eRef = wError(firstLayer(Uo, plan, p.s1.red.zMean, k), p.W, k, d);
       expect(Math.abs(wError(firstLayer(pd.U, plan, p.s1.red.zMean, k), p.W, k, d) - eRef) / eRef).toBeLessThan(1e-4);
       // Jennrich alone (best of 8 pairs, no polish) vs the reference's error: measured ratios
-      // 1.9, 1.6, 3.4, 1.3, 1.9 (median 1.9; docs/algorithm.md: the polish cuts errors 2–10×).
+      // 1.9, 1.6, 3.4, 1.3, 1.9 (median 1.9; docs/reference.md: the polish cuts the error 2–10×).
       const jr = jennrich(basisMatrices(ns.basis, k), k, 8, 1);
       ratios.push(directionError(jr.best!, p.Ustar, k).rms / stat);
     }
