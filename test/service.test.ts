@@ -216,9 +216,12 @@ const LATE_IN_PASS1 = 180;
 
 /** POSTs a job expected to start; returns its id, its tap and its learn() outcome. */
 async function start(body: unknown) {
+  const before = { taps: taps.list.length, outcomes: taps.outcomes.length };
   const post = await api('POST', '/jobs', body);
   expect(post.status, JSON.stringify(post.body)).toBe(202);
   expect(post.body).toEqual({ id: expect.any(String), status: 'running' });
+  // The tap is in place (the service still takes arraySource and learn from src/index.js).
+  expect({ taps: taps.list.length, outcomes: taps.outcomes.length }, 'the job did not go through the tap').toEqual({ taps: before.taps + 1, outcomes: before.outcomes + 1 });
   return { id: post.body.id as string, tap: taps.list.at(-1)!, outcome: taps.outcomes.at(-1)! };
 }
 
