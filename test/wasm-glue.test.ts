@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { BATCH_ROWS } from '../src/kernels/types.js';
-import { acc, data, input, output, packed, rows, scratch, ScratchRunner, weights, type RunnerExports } from '../src/kernels/wasm/layout.js';
+import { acc, data, input, output, packed, rows, rowsOut, scratch, ScratchRunner, weights, type RunnerExports } from '../src/kernels/wasm/layout.js';
 import { WASM_BASE64 } from '../src/kernels/wasm/bytes.generated.js';
 import { wasmModule } from '../src/kernels/wasm/index.js';
 import { WORKER_SOURCE } from '../src/parallel/worker.generated.js';
@@ -99,6 +99,20 @@ describe('the wasm glue runner', () => {
     expect(Array.from(dst)).toEqual([1, 0]);
     expect(Array.from(to)).toEqual([14, 8]);
     expect(Array.from(src)).toEqual([7, 8]);
+  });
+
+  it('copies the first nb rows of a rowsOut buffer out after each batch, to rows [r0, r0 + nb)', () => {
+    const ex = fakeExports();
+    const R = new ScratchRunner(ex);
+    const n = BATCH_ROWS + 5, w = 2;
+    const dst = new Float64Array(n * w + 1).fill(-1); // one more: must stay untouched
+    let r0 = 0;
+    R.batches(n, { O: rowsOut(dst, w) }, (p, nb) => {
+      const m = new Float64Array(ex.memory.buffer);
+      for (let i = 0; i < BATCH_ROWS * w; i++) m[p.O / 8 + i] = i < nb * w ? (r0 * w + i) * 10 : NaN; // junk past nb
+      r0 += nb;
+    });
+    expect(Array.from(dst)).toEqual([...Array.from({ length: n * w }, (_, i) => i * 10), -1]);
   });
 
   it('regrows ×1.5 only when a call needs more, and copies nothing out when the kernel throws', () => {

@@ -15,7 +15,7 @@ import {
 } from '../validate.js';
 import { requireWasmApi, type WasmImports, type WasmModule } from './api.js';
 import {
-  ScratchRunner, acc, data, input, output, packed, pad4, panels, rows as rowsOf, scratch, weights, type RunnerExports,
+  ScratchRunner, acc, data, input, output, packed, pad4, panels, rows as rowsOf, rowsOut, scratch, weights, type RunnerExports,
 } from './layout.js';
 
 /** The module's exports (ABI documented in assembly/index.ts; pointers are byte offsets). */
@@ -160,8 +160,13 @@ export class WasmKernels implements Kernels {
   robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void {
     checkRobustWeights(out, x, rows, d, invScale, denom);
     if (rows === 0) return;
-    // Exactly the weights of a weighted call (computed per batch and copied out to `out`), with no kernel after them.
-    this.run.batches(rows, { X: rowsOf(x, d), rho: weights({ invScale, denom, out }, 'X') }, () => {});
+    const { ex } = this;
+    // The kernel writes up to 8·ceil(nb/8) ≤ BATCH_ROWS values of out (junk past nb, never copied out).
+    this.run.batches(
+      rows,
+      { inv: input(invScale, d), X: rowsOf(x, d), out: rowsOut(out, 1) },
+      (p, nb) => ex.robustWeightsBatch(p.out, p.X, nb, d, p.inv, denom),
+    );
   }
 
   symEig(a: Float64Array, m: number): SymEigResult {

@@ -10,6 +10,8 @@
  *                         output(a, n) = data(n, undefined, a); scratch(n) = data(n).
  *   rows(a, width)        a row-major array with `width` columns streamed in batches: rows
  *                         [r0, r0 + nb) are copied in before each batch's call (BATCH_ROWS·width).
+ *   rowsOut(a, width)     the same the other way: after each batch's call, its first nb rows are
+ *                         copied out to rows [r0, r0 + nb) of `a` (rows past nb are never copied).
  *   packed(of, rows, cols)  packWT of the data buffer `of` (rows×cols → ceil(rows/4) panels of
  *                         4×cols, pad4(rows)·cols doubles), written once per call, after the copies in.
  *   weights(rho, x)       the batch's sample weights ρ (BATCH_ROWS doubles): a given ρ is copied in
@@ -19,7 +21,9 @@
  *                         kernel writes up to 8·ceil(nb/8) ≤ BATCH_ROWS values (junk past nb, never
  *                         copied out); a RobustWeighting also reserves its invScale (d doubles).
  *   null                  an absent optional buffer: pointer 0, nothing reserved.
- * A kernel receives the byte pointers of its buffers as `p.name`.
+ * A kernel receives the byte pointers of its buffers as `p.name`. Buffers are laid out in table
+ * order; offsets do not change results, but a copy's destination offset can change its speed
+ * by a few percent, so a kernel's table keeps its order once measured.
  *
  * Memory:
  * - ONE persistent scratch block (exported `alloc`/`free`, TLSF) holds every buffer of a call, each
@@ -42,6 +46,7 @@ import type { WasmMemory } from './api.js';
 export type Buffer =
   | { readonly role: 'data'; readonly doubles: number; readonly src?: Float64Array; readonly dst?: Float64Array }
   | { readonly role: 'rows'; readonly src: Float64Array; readonly width: number }
+  | { readonly role: 'rowsOut'; readonly dst: Float64Array; readonly width: number }
   | { readonly role: 'packed'; readonly of: string; readonly rows: number; readonly cols: number }
   | { readonly role: 'weights'; readonly rho: Float64Array | RobustWeighting; readonly x: string };
 
@@ -56,6 +61,7 @@ export const input = (a: Float64Array, doubles: number): Buffer => data(doubles,
 export const output = (a: Float64Array, doubles: number): Buffer => data(doubles, undefined, a);
 export const scratch = (doubles: number): Buffer => data(doubles);
 export const rows = (src: Float64Array, width: number): Buffer => ({ role: 'rows', src, width });
+export const rowsOut = (dst: Float64Array, width: number): Buffer => ({ role: 'rowsOut', dst, width });
 export const packed = (of: string, rows: number, cols: number): Buffer => ({ role: 'packed', of, rows, cols });
 /** ρ of each batch, from the rows buffer named `x`; null without weights. */
 export const weights = (rho: Float64Array | RobustWeighting | null | undefined, x: string): Buffer | null =>
@@ -82,11 +88,14 @@ export class ScratchRunner {
   private capacity = 0; // usable bytes from `base`
   private base = 0; // 64-byte-aligned start of the usable region
   private view: Float64Array;
-  // The current call's rows buffers and weights, set by prepare(). Reused from call to call:
-  // calls are synchronous and never re-entered.
+  // The current call's rows buffers (in and out) and weights, set by prepare(). Reused from
+  // call to call: calls are synchronous and never re-entered.
   private readonly rowSrc: Float64Array[] = [];
   private readonly rowWidth: number[] = [];
   private readonly rowAt: number[] = []; // element index
+  private readonly outDst: Float64Array[] = [];
+  private readonly outWidth: number[] = [];
+  private readonly outAt: number[] = []; // element index
   private rho: Float64Array | RobustWeighting | undefined;
   private pRho = 0;
   private pX = 0;
@@ -109,8 +118,8 @@ export class ScratchRunner {
   batches<K extends string>(rows: number, table: Table<K>, batch: (p: Pointers<K>, nb: number) => void): void {
     const p = this.prepare(table);
     const m = this.view; // valid until the call ends: nothing allocates in wasm from here on
-    const { ex, rowSrc, rowWidth, rowAt, rho, pRho } = this;
-    const nRows = rowSrc.length;
+    const { ex, rowSrc, rowWidth, rowAt, outDst, outWidth, outAt, rho, pRho } = this;
+    const nRows = rowSrc.length, nOut = outDst.length;
     const given = rho instanceof Float64Array ? rho : undefined;
     const robust = rho && !given ? (rho as RobustWeighting) : undefined;
     const atRho = pRho / 8;
@@ -128,6 +137,10 @@ export class ScratchRunner {
           robust.out.set(m.subarray(atRho, atRho + nb), r0);
         }
         batch(p, nb);
+        for (let i = 0; i < nOut; i++) {
+          const w = outWidth[i], at = outAt[i];
+          outDst[i].set(m.subarray(at, at + nb * w), r0 * w);
+        }
       }
     } finally {
       this.release();
@@ -172,6 +185,7 @@ export class ScratchRunner {
           bytes += footprint(buf.doubles);
           break;
         case 'rows':
+        case 'rowsOut':
           bytes += footprint(BATCH_ROWS * buf.width);
           break;
         case 'packed':
@@ -197,8 +211,9 @@ export class ScratchRunner {
     const b = this.reserve(bytes);
     const m = this.f64(); // only now: the allocation may have grown memory and detached the old view
     // b is 64-byte aligned, so every pointer is too and pointer / 8 is an exact element index.
-    const { rowSrc, rowWidth, rowAt } = this;
+    const { rowSrc, rowWidth, rowAt, outDst, outWidth, outAt } = this;
     rowSrc.length = rowWidth.length = rowAt.length = 0;
+    outDst.length = outWidth.length = outAt.length = 0;
     for (const name in t) {
       const buf = t[name];
       if (!buf) {
@@ -212,6 +227,10 @@ export class ScratchRunner {
         rowSrc.push(buf.src);
         rowWidth.push(buf.width);
         rowAt.push(ptr / 8);
+      } else if (buf.role === 'rowsOut') {
+        outDst.push(buf.dst);
+        outWidth.push(buf.width);
+        outAt.push(ptr / 8);
       } else if (buf.role === 'packed') {
         this.ex.packWT(ptr, p[buf.of], buf.rows, buf.cols);
       }
@@ -236,7 +255,7 @@ export class ScratchRunner {
 
   /** Drops the call's references to the caller's arrays (the runner outlives them). */
   private release(): void {
-    this.rowSrc.length = 0;
+    this.rowSrc.length = this.outDst.length = 0;
     this.rho = undefined;
   }
 
