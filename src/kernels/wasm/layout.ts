@@ -34,9 +34,9 @@
  *   whenever `view.buffer !== memory.buffer`, and only after the call's single allocation, so a
  *   view is never used across a grow (the kernels themselves never allocate).
  * - Everything that does not depend on the batch (offsets, pointers, the lists of rows buffers) is
- *   worked out once per call. A batch costs one TypedArray.set per rows array (and per given ρ),
- *   each from a subarray view of the caller's array (the only objects made per batch), and one
- *   wasm call.
+ *   worked out once per call. A batch costs one wasm call and one TypedArray.set per rows and
+ *   rowsOut buffer (and per given or robust ρ), each through a subarray view (the only objects
+ *   made per batch).
  */
 import { PureneuronError } from '../../errors.js';
 import { BATCH_ROWS, type RobustWeighting } from '../types.js';
