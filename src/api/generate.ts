@@ -170,6 +170,25 @@ export function randomOrthonormal(rng: Rng, rows: number, cols: number): Float64
   return q;
 }
 
+/** rows×d (row-major) of iid Gaussian directions scaled to Euclidean length `length` (an all-zero draw is redrawn). */
+function randomDirections(rng: Rng, rows: number, d: number, length: number): Float64Array {
+  const out = new Float64Array(rows * d);
+  for (let i = 0; i < rows; i++) {
+    let norm = 0;
+    do {
+      norm = 0;
+      for (let j = 0; j < d; j++) {
+        const v = rng.normal();
+        out[i * d + j] = v;
+        norm += v * v;
+      }
+    } while (norm === 0);
+    const f = length / Math.sqrt(norm);
+    for (let j = 0; j < d; j++) out[i * d + j] *= f;
+  }
+  return out;
+}
+
 /** s_i = cond^(−i/(m−1)), i = 0..m−1: log-spaced from 1 down to 1/cond. */
 function logSpaced(m: number, cond: number): Float64Array {
   const s = new Float64Array(m);
@@ -251,20 +270,7 @@ function makeSampler(o: Resolved, params: Rng, rng: Rng): Sampler {
     case 'mixture': {
       // Means μ_c (components×d row-major): random unit directions times the separation.
       const c = o.components;
-      const mu = new Float64Array(c * d);
-      for (let i = 0; i < c; i++) {
-        let norm = 0;
-        do {
-          norm = 0;
-          for (let j = 0; j < d; j++) {
-            const v = params.normal();
-            mu[i * d + j] = v;
-            norm += v * v;
-          }
-        } while (norm === 0);
-        const f = o.separation / Math.sqrt(norm);
-        for (let j = 0; j < d; j++) mu[i * d + j] *= f;
-      }
+      const mu = randomDirections(params, c, d, o.separation);
       return (out, off) => {
         const base = rng.int(c) * d;
         const s = rng.sign();
@@ -293,20 +299,7 @@ function plantNetwork(o: Resolved): Network {
   if (o.condW !== undefined) {
     W = withCondition(netRng, k, d, o.condW);
   } else {
-    W = new Float64Array(k * d);
-    for (let i = 0; i < k; i++) {
-      let norm = 0;
-      do {
-        norm = 0;
-        for (let j = 0; j < d; j++) {
-          const v = netRng.normal();
-          W[i * d + j] = v;
-          norm += v * v;
-        }
-      } while (norm === 0);
-      const f = 1 / Math.sqrt(norm);
-      for (let j = 0; j < d; j++) W[i * d + j] *= f;
-    }
+    W = randomDirections(netRng, k, d, 1);
   }
   let A: Float64Array;
   if (o.condA !== undefined) {
