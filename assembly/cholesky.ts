@@ -1,4 +1,4 @@
-// Dense SPD linear algebra for the refinement (src/refine.ts): Cholesky factor and the inverse
+// Dense SPD linear algebra for the refinement (src/method/refine.ts): Cholesky factor and the inverse
 // of a lower-triangular matrix. The exact twin of src/kernels/js/cholesky.ts: the same IEEE
 // operations in the same order per output element, so both backends return the same bits.
 //
@@ -12,7 +12,7 @@
 // ## cholesky: order per element
 //   L[i][j] (i ≥ j):  v = A[i][j];  for t = 0 .. j−1:  v = v − L[j][t]·L[i][t];
 //                     j == i: L[j][j] = sqrt(v), failure unless v > 0;   i > j: L[i][j] = v / L[j][j].
-// This is also the order of the textbook row-oriented loop (the code refine.ts used before),
+// This is also the order of the textbook row-oriented loop (the code the refinement used before),
 // so the factor has the same bits as that code.
 // Storage: U = Lᵀ in "compact panels": panel q (columns 4q..4q+3 of U, i.e. rows 4q..4q+3 of L)
 // holds rows t = 0 .. 4q+3 of those 4 columns, 32 bytes per row, panel q at byte offset

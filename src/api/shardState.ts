@@ -31,7 +31,7 @@ export { STATE_FORMAT_VERSION } from '../io/stateFile.js';
 export interface PassSums {
   /** Samples summed. */
   rows: number;
-  /** The pass's sums (the PassState of jobs.ts: arrays and scalars). */
+  /** The pass's sums (a PassState of passes/: arrays and scalars). */
   state: PassState;
   /** Parts merged into these sums (1 for a single accumulate). Informational. */
   parts: number;

@@ -25,7 +25,7 @@
  * ("weighted operand"), before the product is formed: v' = rho[r] * v, one IEEE multiply.
  * Everything else (products, batch sums, order) is as in the unweighted case with v' in
  * place of v. So the sums are Σ_r ρ_r·(term)_r up to rounding — the same quantities the
- * learner needs (see src/weights.ts).
+ * learner needs (see src/method/weights.ts).
  * Instead of an array, `rho` may be a RobustWeighting: the kernel then computes ρ_r from row r
  * of x itself, exactly as Kernels.robustWeights defines it (the same bits), writes it to
  * `out[r]` (the caller needs Σρ) and uses it as above. Same sums as robustWeights followed by
@@ -67,7 +67,7 @@ export interface Moments1Sums {
   /** l: Σ y. */
   ys: Float64Array;
   /**
-   * Optional, 4d: the symmetry test's odd-moment sums of x (src/symmetry.ts), accumulated when
+   * Optional, 4d: the symmetry test's odd-moment sums of x (src/method/symmetry.ts), accumulated when
    * present. S1 | V1 | S3 | V3, d values each; per row r and column j, with v = x_rj and
    * wv = rho[r] * v (wv = v without weights), wv3 = (wv * v) * v:
    *   S1_j += Σ wv,  V1_j += Σ wv * wv,  S3_j += Σ wv3,  V3_j += Σ wv3 * wv3
@@ -116,8 +116,8 @@ export interface ReadoutSums {
 }
 
 /**
- * Refinement sums at a first layer W (k×d), over samples (x, y) (src/refine.ts,
- * VarProAccumulator). r = relu(W·x) per sample; unit i is "active" on a sample when r_i > 0.
+ * Refinement sums at a first layer W (k×d), over samples (x, y) (summed by src/passes/refine.ts,
+ * used by src/method/refine.ts). r = relu(W·x) per sample; unit i is "active" on a sample when r_i > 0.
  */
 export interface VarProSums {
   /** k×k, upper triangle only: Σρ r rᵀ. */
@@ -175,7 +175,7 @@ export interface Kernels {
   ): void;
 
   /**
-   * Refinement pass (src/refine.ts): the variable-projection sums at W (k×d) over `rows`
+   * Refinement pass (src/method/refine.ts; sums in src/passes/refine.ts): the variable-projection sums at W (k×d) over `rows`
    * samples. Per row, r_i = relu(W_i·x) exactly as in `readout` (dot in increasing j from +0,
    * then v > 0 ? v : 0); unit i is active on the row when r_i > 0.
    * Weighted operand (with `rho`): the RIGHT factor, y'_o = rho[r] * y_ro, r'_t = rho[r] * r_t
@@ -207,7 +207,7 @@ export interface Kernels {
   refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: RowWeights): void;
 
   /**
-   * Robust sample weights (src/weights.ts), one per row of x (rows×d):
+   * Robust sample weights (src/method/weights.ts), one per row of x (rows×d):
    *   q = Σ_j v_j·v_j with v_j = x_rj * invScale_j, summed in increasing j from +0;
    *   t = 1 + q * denom;   out[r] = 1 / (t * t).
    * Every row is independent (implementations may run SIMD lanes across rows). `out` has

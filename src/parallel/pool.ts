@@ -1,5 +1,5 @@
 /**
- * A pool of worker threads that run per-chunk pass jobs (jobs.ts) and hand back their partial
+ * A pool of worker threads that run per-chunk pass jobs (passes/jobs.ts) and hand back their partial
  * states. The worker code is bundled at build time into worker.generated.ts (a string, run with
  * `eval: true`), so the package needs no separate worker file and works the same from src/
  * (tests) and dist/ (ESM and CJS builds). Workers of the wasm backend receive the module this

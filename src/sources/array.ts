@@ -16,7 +16,7 @@ function describe(v: unknown): string {
  * SharedArrayBuffer, else the pool copies each chunk once per pass); Float32Array inputs are widened one chunk at a time, so memory
  * stays at one chunk beyond the input. Values are checked for NaN/±Infinity during the first
  * complete pass unless `checkValues` is false (learn() passes false: it checks the pass sums
- * instead, which is free, and rescans only when they are not finite — see learn.ts).
+ * instead, which is free, and rescans only when they are not finite — see parallel/runner.ts).
  */
 export function arraySource(input: ArrayInput, { checkValues = true }: { checkValues?: boolean } = {}): SampleSource {
   if (input === null || typeof input !== 'object') {

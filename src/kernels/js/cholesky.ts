@@ -1,5 +1,5 @@
 /**
- * Dense SPD linear algebra for the refinement (src/refine.ts) in plain JS: the bit-exact twin
+ * Dense SPD linear algebra for the refinement (src/method/refine.ts) in plain JS: the bit-exact twin
  * of assembly/cholesky.ts (same storage, same tiles, same IEEE operations in the same order;
  * a wasm f64x2 lane there is one scalar accumulator here).
  *
@@ -11,7 +11,7 @@
  * cholesky, per element (i ≥ j):
  *   v = A[i][j];  for t = 0 .. j−1:  v = v − L[j][t]·L[i][t];
  *   i == j: L[j][j] = sqrt(v) (fail unless v > 0);   i > j: L[i][j] = v / L[j][j].
- * That is also the chain of the textbook row-oriented loop refine.ts used before these kernels
+ * That is also the chain of the textbook row-oriented loop the refinement used before these kernels
  * (L[i][t]·L[j][t] there: IEEE multiplication is commutative), so the factor keeps its bits.
  * Storage: U = Lᵀ in compact 4-column panels, panel q (rows 4q..4q+3 of L) at element
  * 8·q·(q+1), rows t = 0 .. 4q+3 of 4 elements each: U[t][4q+c] = L[4q+c][t] at
