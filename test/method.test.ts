@@ -183,12 +183,11 @@ describe('step 1, reduction and whitening (reduce.ts)', () => {
     expect(significantRank(p.s1.lp)).toBe(k);
   });
 
-  // Known defect (measured on sign-augmented real data too: k: 'auto' chose 6 of 8 units): the
-  // noise floor treats the even part's variance as estimation noise, but on a sign-augmented
-  // sample E[|Wx|xᵀ] is exactly 0 and P̃'s singular values past k are ~1e-16. Measured: rank 3
-  // of 4 (gaussian), 4 of 5 (mixture), the smallest planted singular value (0.068) under a floor
-  // of 0.055·1.5. Marked as failing so the suite stays green; flip to it() when it is fixed.
-  it.fails('significantRank returns k on exact sign-augmented data (the planted rank)', () => {
+  // On a sign-augmented sample E[|Wx|xᵀ] is exactly 0 and P̃'s singular values past k are
+  // ~1e-16, while the noise floor counts the even part's variance as noise: the smallest planted
+  // singular value (0.068) lies under 1.5× the floor (0.055). The rank must come from the gap
+  // (it came from the floor before: 3 of 4, 4 of 5).
+  it('significantRank returns k on exact sign-augmented data (the planted rank)', () => {
     for (let i = 0; i < EXACT.length; i++) expect(significantRank(exact(i).s1.lp), EXACT[i][0]).toBe(exact(i).k);
   });
 });

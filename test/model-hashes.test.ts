@@ -31,9 +31,9 @@ const CASES: Case[] = [
     name: "mixture (8,4,6) exactly symmetric, noiseless, k 'auto'",
     problem: { distribution: 'mixture', n: 6_000, d: 8, k: 4, l: 6, seed: 3, symmetrize: true },
     options: { k: 'auto' },
-    // 3 of the 4 planted units: the rank rule's noise floor assumes sampling noise, which exact
-    // data do not have (the linear part's 4th singular value is 0.07, the floor 0.056) — issue 12.
-    expected: { k: 3, W: '8dab0a2a541a7f0e', A: 'f043d6a0f93eb7cb' },
+    // All 4 planted units: on exact data the rank is the gap in the linear part's singular
+    // values (0.07, then ~1e-16), not the noise floor (0.056, which chose 3 before issue 12).
+    expected: { k: 4, W: '1faa8706e4d33387', A: '39acde62c4c2c14a' },
   },
   {
     name: 'laplace (12,6,9): unweighted, paper-literal detector, full x, no refinement, chunks of 1000',

@@ -105,13 +105,24 @@ export function linearPart(kernels: Kernels, sums: Moments1Sums, n: number, coun
   return { d, l, Mx, r, Cyx, Cyy, my, s: dec.s, U: dec.U, V: dec.V, q: dec.r, noiseFloor };
 }
 
+/** A singular value below this fraction of the one before it marks the exact rank (see significantRank). */
+const EXACT_GAP = 1e-8;
+
 /**
- * Number of singular values of the linear part that stand clear of estimation noise: those
- * above 1.5× the noise floor (and above 1e-8 of the largest). This is the rank `k: 'auto'` uses.
+ * The rank of the linear part the data support: this is what `k: 'auto'` uses.
+ *
+ * Exact data — a sample exactly symmetric and noiseless, e.g. inputs augmented with their
+ * negations — carry no estimation noise in P̃ at all: its rank shows as a drop of many orders of
+ * magnitude (0.057, then 4.7e-15), which no sampling noise of a realistic sample gives (the floor
+ * below is ~σ/√n). There the rank is the place of that gap, whatever the noise floor says (it
+ * counts the even part of y as noise, which exact data cancel). Otherwise: the singular values
+ * above 1.5× the noise floor (and above 1e-8 of the largest).
  */
 export function significantRank(lp: LinearPart): number {
+  const { s } = lp;
+  for (let j = 0; j + 1 < s.length; j++) if (s[j] > 0 && s[j + 1] < EXACT_GAP * s[j]) return j + 1;
   let m = 0;
-  for (const v of lp.s) if (v > 1.5 * lp.noiseFloor && v > 1e-8 * lp.s[0]) m++;
+  for (const v of s) if (v > 1.5 * lp.noiseFloor && v > 1e-8 * s[0]) m++;
   return m;
 }
 
