@@ -527,8 +527,8 @@ describe('step 5 (pass 3), the least-squares second layer (layers.ts)', () => {
 
 // ------------------------------------------------------------------------------------------
 describe('step 5 (refinement), Gauss–Newton with A eliminated (refine.ts)', () => {
-  const sumsAt = (g: ReturnType<typeof generate>, W: Float64Array, hessianRows: number) =>
-    runPass(K, 'refine', { W, k: g.truth.k, d: g.d, l: g.l, hessianRows }, chunksOf(g.x, g.y, g.n, g.d, g.l, 2048));
+  const sumsAt = (g: ReturnType<typeof generate>, W: Float64Array, hessianFraction: number) =>
+    runPass(K, 'refine', { W, k: g.truth.k, d: g.d, l: g.l, hessianFraction }, chunksOf(g.x, g.y, g.n, g.d, g.l, 2048));
   const lossAt = (g: ReturnType<typeof generate>, W: Float64Array) => {
     const s = sumsAt(g, W, 0).all;
     return meanLoss(s, leastSquaresA(s, g.truth.k, g.l)!, g.truth.k, g.l);
@@ -537,7 +537,7 @@ describe('step 5 (refinement), Gauss–Newton with A eliminated (refine.ts)', ()
   const step = (g: ReturnType<typeof generate>, W: Float64Array, variant: 'reduced' | 'block' = 'reduced') => {
     const { k } = g.truth;
     const { d, l } = g;
-    const s = sumsAt(g, W, g.n);
+    const s = sumsAt(g, W, 1);
     const A = leastSquaresA(s.all, k, l)!;
     const H = variant === 'block' ? gaussNewtonBlock(s.M, A, k, d, l, s.wM) : reducedHessian(s.head, s.M, s.wM, A, k, d, l);
     const gr = gradient(s.all, A, k, d, l);

@@ -266,8 +266,8 @@ function checkHeader(h: unknown, bad: (msg: string) => never): StateHeader {
   if (refinement !== null) {
     const r = refinement as Record<string, unknown>;
     if (pass < 2) bad('header "refinement" must be null before pass 2');
-    if (!isObject(r) || !isInt(r.iterations, 0) || !isInt(r.samples, 1) || !Array.isArray(r.losses) || !(r.losses as unknown[]).every((v) => typeof v === 'number' && v >= 0) || typeof r.used !== 'boolean' || (r.standardError !== undefined && !(typeof r.standardError === 'number' && r.standardError >= 0))) {
-      bad('header "refinement" must be null or {"iterations", "samples", "losses", "used"[, "standardError"]}');
+    if (!isObject(r) || !isInt(r.iterations, 0) || !isInt(r.samples, 1) || !Array.isArray(r.losses) || !(r.losses as unknown[]).every((v) => typeof v === 'number' && v >= 0) || typeof r.used !== 'boolean' || (r.standardError !== undefined && !(typeof r.standardError === 'number' && r.standardError >= 0)) || (r.stopped !== undefined && typeof r.stopped !== 'string')) {
+      bad('header "refinement" must be null or {"iterations", "samples", "losses", "used"[, "standardError", "stopped"]}');
     }
   }
   if (pass === 3 || (pass === 2 && refinement !== null)) {

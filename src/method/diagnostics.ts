@@ -84,7 +84,9 @@ export function fitDiagnostics(
   const cleanStart = spectralErrorEstimate !== undefined && spectralErrorEstimate <= ERROR_WARN && nullSpaceRatio <= 0.5 && full.residual <= JD_WARN;
   const se = ref?.used === false ? undefined : ref?.standardError;
   const errorEstimate = se !== undefined && cleanStart && converged ? se : spectralErrorEstimate;
-  const refineWarning = ref && ref.used !== false && !converged
+  const refineWarning = ref?.stopped
+    ? [`the refinement stopped after ${ref.iterations} passes: ${ref.stopped}; the model keeps the best W it evaluated`]
+    : ref && ref.used !== false && !converged
     ? [`the refinement did not converge in ${ref.iterations} passes (the loss still fell ${(100 * (1 - losses[losses.length - 1] / losses[losses.length - 2])).toFixed(0)}% in the last one): the spectral start may lie outside the basin of the planted solution; more passes (refine: N) or more samples may help`]
     : [];
   // A small k-th singular value of A·W alone is no evidence against k: an ill-conditioned

@@ -6,8 +6,9 @@
  *   g = Σρ (Aᵀe ∘ m) xᵀ  (e = y − A·relu(Wx), m = 1[Wx > 0]),
  *   H = Σρ [(AᵀA) ∘ (m mᵀ)] ⊗ (x xᵀ) (kd×kd), minus the coupling through A.
  * Each iteration is one streamed pass at the current W (passes/refine.ts) that sums g and the
- * A normal equations over every sample read, and H over the first few thousand of them (H only
- * steers the step: an approximate H costs convergence speed, never accuracy). A step that raises
+ * A normal equations over every sample read, and H over a subsample of some thousands of them,
+ * spread over all (H only steers the step: an approximate H costs convergence speed, never
+ * accuracy). A step that raises
  * the loss is halved. The start is inside the basin, which is what makes a local method safe
  * here: no restarts, no learning rate to tune.
  *
@@ -26,8 +27,8 @@ export interface VarProPart {
 }
 
 /**
- * One refinement pass's sums at W: `all` over every sample read; `head` over the first
- * hessianRows samples and M (Kernels.refineHessian) with its Σρ `wM` over the same samples.
+ * One refinement pass's sums at W: `all` over every sample read; `head` over a subsample of
+ * them (by row hash), and M (Kernels.refineHessian) with its Σρ `wM` over the same samples.
  */
 export interface RefineSums {
   all: VarProPart;
@@ -46,6 +47,8 @@ export interface RefineReport {
   losses: number[];
   /** Asymptotic standard error of the refined W (see Diagnostics.errorEstimate), when computed. */
   standardError?: number;
+  /** Why the refinement stopped before converging, when a step could not be formed (the W kept is the best one evaluated). */
+  stopped?: string;
   /**
    * Whether the model's W is the refined one. refine: 'auto' keeps the spectral W when it has
    * the smaller estimated error (the refinement reads only the first refineSamples samples, the
@@ -58,16 +61,16 @@ export type RefineOptions = { refine: number | 'auto'; refineSamples: number };
 
 /**
  * One refinement pass at W over the first `rows` samples (refinePlan's), with the Gauss–Newton
- * pieces from the first `hessianRows` of them; the caller streams it over its data.
+ * pieces from a fraction `hessianFraction` of them; the caller streams it over its data.
  */
-export type RefinePass = (W: Float64Array, hessianRows: number) => Promise<RefineSums>;
+export type RefinePass = (W: Float64Array, hessianFraction: number) => Promise<RefineSums>;
 
 /** Passes of refine: 'auto', and the size limits it keeps to (see the refine option). */
 const AUTO_REFINE_PASSES = 5;
 const AUTO_REFINE_MAX_KD = 1024;
 const AUTO_REFINE_SAMPLES_PER_WEIGHT = 10;
 
-/** Samples the refinement's Gauss–Newton matrix is formed from in each pass. */
+/** Samples the refinement's Gauss–Newton matrix is formed from in each pass (about: a subsample by row hash). */
 const HESSIAN_ROWS = 20_000;
 
 /**
@@ -125,10 +128,11 @@ async function gaussNewton(
   let halvings = 0;
   const losses: number[] = [];
   let H: Float64Array | undefined;
+  let stopped: string | undefined;
   for (let it = 0; it < plan.passes; it++) {
     // The last pass only evaluates the loss (its step would never be tried): no Gauss–Newton matrix.
     const last = it === plan.passes - 1;
-    const { all, head, M, wM } = await pass(W, last ? 0 : HESSIAN_ROWS);
+    const { all, head, M, wM } = await pass(W, last ? 0 : Math.min(1, HESSIAN_ROWS / plan.rows));
     iterations++;
     const A = leastSquaresA(all, k, l);
     const loss = A ? meanLoss(all, A, k, l) : Infinity;
@@ -146,8 +150,18 @@ async function gaussNewton(
     const stalled = best.loss < Infinity && best.loss - loss <= plan.stopBelow * best.loss;
     best = { W, loss };
     if (stalled || last) break;
-    H = reducedHessian(head, M, wM, leastSquaresA(head, k, l) ?? A, k, d, l);
-    const delta = newtonStep(H, gradient(all, A, k, d, l), kernels);
+    let delta: Float64Array;
+    try {
+      H = reducedHessian(head, M, wM, leastSquaresA(head, k, l) ?? A, k, d, l);
+      delta = newtonStep(H, gradient(all, A, k, d, l), kernels);
+    } catch (e) {
+      // A unit never active on the Gauss–Newton matrix's samples makes it singular: keep the
+      // best W evaluated, and say so (the diagnostics warn).
+      if (!(e instanceof PureneuronError && e.code === 'NUMERICAL_FAILURE')) throw e;
+      stopped = e.message;
+      H = undefined;
+      break;
+    }
     let dn = 0;
     let wn = 0;
     for (let i = 0; i < delta.length; i++) { dn += delta[i] * delta[i]; wn += W[i] * W[i]; }
@@ -159,7 +173,9 @@ async function gaussNewton(
   // and its standard error from the latest Gauss–Newton matrix (at best.W or one step before it).
   const Wn = normalizeRows(Float64Array.from(best.W), k, d);
   const standardError = H && Number.isFinite(best.loss) ? refinedStandardError(H, best.W, k, d, best.loss, l, plan.rows, kernels) : undefined;
-  return { W: Wn, report: { iterations, samples: plan.rows, losses, standardError, used: true } as RefineReport };
+  const report: RefineReport = { iterations, samples: plan.rows, losses, standardError, used: true };
+  if (stopped) report.stopped = stopped;
+  return { W: Wn, report };
 }
 
 // ------------------------------------------------------------------------------------------

@@ -125,8 +125,8 @@ export class PassRunner {
    * ones) would give another model than the single run: TOO_FEW_SAMPLES.
    */
   refinePass(k: number, d: number, l: number, rows: number): RefinePass {
-    return async (W, hessianRows) => {
-      const { state, rows: read } = await this.run('refine', { W, k, d, l, hessianRows }, rows, rows);
+    return async (W, hessianFraction) => {
+      const { state, rows: read } = await this.run('refine', { W, k, d, l, hessianFraction }, rows, rows);
       if (read < rows) {
         throw new PureneuronError('TOO_FEW_SAMPLES', `the refinement reads the first ${rows} samples of the data, but this shard holds ${read}: give refine the first shard(s) holding at least ${rows} samples (or lower refineSamples in the plan)`);
       }

@@ -18,12 +18,12 @@ export interface Pass2Params {
 }
 
 export const pass2: PassDef<Pass2Params, Pass2Sums> = {
-  run(kernels, { plan, weighting }, chunk, start) {
+  run(kernels, { plan, weighting }, chunk) {
     const rho = weighting ? robustWeighting(weighting, plan.d, chunk.rows) : undefined;
     const mn = triLen(plan.hDim) * triLen(plan.zDim);
     const sums: DetectorSums[] = [0, 1].map(() => ({ T: new Float64Array(mn), n: 0, weight: 0 }));
     // With weights the kernel scales its q-features by ρ (given, or computed from x).
-    halves(chunk, rho, plan.d, plan.l, start, (h, part, w) => {
+    halves(chunk, rho, plan.d, plan.l, (h, part, w) => {
       kernels.detector(sums[h].T, plan, part.x, part.y, part.rows, w ?? null);
       sums[h].n += part.rows;
       sums[h].weight += weightSum(w, part.rows);

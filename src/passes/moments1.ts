@@ -48,12 +48,12 @@ const MOMENTS = ['xx', 'yx', 'yy', 'xs', 'ys'] as const;
 const ODD = ['s1', 'v1', 's3', 'v3'] as const;
 
 export const pass1: PassDef<Pass1Params, Pass1Sums> = {
-  run(kernels, { d, l, weighting }, chunk, start) {
+  run(kernels, { d, l, weighting }, chunk) {
     // Weights, second moments and the odd sums from one kernel call per half.
     const rho = weighting ? robustWeighting(weighting, d, chunk.rows) : undefined;
     const odd = new Float64Array(4 * d);
     const m = [new Moments1Accumulator(kernels, d, l, odd), new Moments1Accumulator(kernels, d, l, odd)];
-    halves(chunk, rho, d, l, start, (h, part, w) => m[h].add(part, w));
+    halves(chunk, rho, d, l, (h, part, w) => m[h].add(part, w));
     const out: PassState = {};
     m.forEach((a, h) => {
       for (const key of MOMENTS) out[key + h] = a.sums[key];

@@ -1,8 +1,7 @@
-/** What every pass module of this folder provides, and the chunk halves they share. */
+/** What every pass module of this folder provides, and the split of chunks into halves they share. */
 import type { Kernels, RowWeights } from '../kernels/types.js';
-import { weightRows } from '../method/weights.js';
 import type { Chunk } from '../types.js';
-import { rowsOf, type PassState } from './state.js';
+import type { PassState } from './state.js';
 
 export interface PassDef<Params, Sums> {
   /**
@@ -21,13 +20,99 @@ export interface PassDef<Params, Sums> {
 }
 
 /**
- * Calls add(0, first half of the chunk) and add(1, second half), with their weights (views, no
- * copies). A one-row chunk goes wholly to the half given by the parity of its index `start`,
- * so that even chunkRows = 1 fills both halves.
+ * A 32-bit hash of row `row` of x (width d) that does not change when the row changes sign: the
+ * high words (sign, exponent, top of the mantissa) of its values, every sign bit flipped when
+ * the row's first nonzero value is negative, mixed word by word (FNV-1a's multiply), then by
+ * murmur3's finalizer. So x and −x hash alike — a sample augmented with its negations keeps
+ * each pair in one half (see halves()) — while rows that differ otherwise, ±1 rows of other
+ * sign patterns included, hash apart. `words` is x viewed as 32-bit words (wordsOf).
  */
-export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: number, start: number, add: (h: 0 | 1, part: Chunk, rho?: RowWeights) => void): void {
-  if (c.rows === 1) return add((start & 1) as 0 | 1, c, rho);
-  const h = c.rows >> 1;
-  if (h > 0) add(0, rowsOf(c, 0, h, d, l), weightRows(rho, 0, h));
-  add(1, rowsOf(c, h, c.rows, d, l), weightRows(rho, h, c.rows));
+export function rowHash(words: Uint32Array, row: number, d: number): number {
+  const start = 2 * row * d + HIGH;
+  const end = start + 2 * d;
+  let flip = 0;
+  for (let i = start; i < end; i += 2) {
+    const w = words[i];
+    if ((w & 0x7fffffff) !== 0 || words[i - HIGH + LOW] !== 0) {
+      flip = w & 0x80000000;
+      break;
+    }
+  }
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i += 2) h = Math.imul(h ^ words[i] ^ flip, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The 32-bit words of x (the low word of each double first, whatever the host's byte order). */
+export const wordsOf = (x: Float64Array): Uint32Array => new Uint32Array(x.buffer, x.byteOffset, 2 * x.length);
+const [LOW, HIGH] = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? [0, 1] : [1, 0];
+
+/** Gather buffers and row lists, one set per use, reused chunk after chunk (kernels are synchronous, never re-entered). */
+const buffers = [0, 1, 2].map(() => ({ x: new Float64Array(0), y: new Float64Array(0), rho: new Float64Array(0), rows: new Int32Array(0) }));
+type Buffers = (typeof buffers)[number];
+
+/** Rows `list[0..count)` of chunk c, copied into `g` (with their given weights; robust weights get their own `out`). */
+function gather(c: Chunk, rho: RowWeights | undefined, d: number, l: number, g: Buffers, count: number): { part: Chunk; rho?: RowWeights } {
+  if (g.x.length < count * d) g.x = new Float64Array(count * d);
+  if (g.y.length < count * l) g.y = new Float64Array(count * l);
+  const { x, y, rows: list } = g;
+  const cx = c.x, cy = c.y;
+  for (let t = 0; t < count; t++) {
+    const r = list[t];
+    for (let j = 0, a = r * d, b = t * d; j < d; j++) x[b + j] = cx[a + j];
+    for (let j = 0, a = r * l, b = t * l; j < l; j++) y[b + j] = cy[a + j];
+  }
+  let w: RowWeights | undefined;
+  if (rho instanceof Float64Array) {
+    if (g.rho.length < count) g.rho = new Float64Array(count);
+    for (let t = 0; t < count; t++) g.rho[t] = rho[list[t]];
+    w = g.rho.subarray(0, count);
+  } else if (rho) w = { ...rho, out: new Float64Array(count) };
+  return { part: { x: x.subarray(0, count * d), y: y.subarray(0, count * l), rows: count }, rho: w };
+}
+
+/**
+ * The error estimate's two halves of a chunk: add(h, rows of half h, their weights) for h = 0, 1.
+ * A row's half is the top bit of its rowHash: a random split for independent samples, and one
+ * that keeps x and −x together, so that each half of a sample augmented with its negations is
+ * exactly symmetric as the whole is (the first and second half of a block [X; −X] are not, and
+ * fits of them are biased where the whole fit is exact). Rows are gathered (copied) into one
+ * buffer per half; weights given per row are gathered with them, robust weights are computed by
+ * the kernel per half.
+ */
+export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: number, add: (h: 0 | 1, part: Chunk, rho?: RowWeights) => void): void {
+  const words = wordsOf(c.x);
+  for (const g of buffers) if (g.rows.length < c.rows) g.rows = new Int32Array(c.rows);
+  const count = [0, 0];
+  for (let r = 0; r < c.rows; r++) {
+    const h = rowHash(words, r, d) >>> 31;
+    buffers[h].rows[count[h]++] = r;
+  }
+  for (const h of [0, 1] as const) {
+    if (count[h] === 0) continue;
+    if (count[h] === c.rows) return add(h, c, rho);
+    const g = gather(c, rho, d, l, buffers[h], count[h]);
+    add(h, g.part, g.rho);
+  }
+}
+
+/**
+ * The rows of a chunk in a subsample of the data (a fraction `fraction` of all rows, whichever
+ * chunk they are in): those whose rowHash, without its top bit (the halves' bit), falls below
+ * fraction·2³¹. Copies of the rows; undefined when none is selected. Like the halves, the
+ * subsample keeps x and −x together, and it is the same whatever the chunking.
+ */
+export function subsample(c: Chunk, rho: RowWeights | undefined, d: number, l: number, fraction: number): { part: Chunk; rho?: RowWeights } | undefined {
+  const words = wordsOf(c.x);
+  const g = buffers[2];
+  if (g.rows.length < c.rows) g.rows = new Int32Array(c.rows);
+  const limit = fraction * 2 ** 31;
+  let count = 0;
+  for (let r = 0; r < c.rows; r++) if ((rowHash(words, r, d) & 0x7fffffff) < limit) g.rows[count++] = r;
+  return count === 0 ? undefined : gather(c, rho, d, l, g, count);
 }

@@ -1,20 +1,21 @@
 /**
  * A refinement pass at a first layer W: the variable-projection sums over every sample read,
- * and over the first `hessianRows` samples of the data the pieces of the Gauss–Newton matrix
- * with the variable-projection sums of those same samples (the reduced matrix must not mix
- * sample sets). See method/refine.ts for what is made of them.
+ * and over a subsample of them (a fraction of the rows, chosen by row hash: subsample() in
+ * pass.ts) the pieces of the Gauss–Newton matrix with the variable-projection sums of those same
+ * samples (the reduced matrix must not mix sample sets). See method/refine.ts for what is made
+ * of them.
  *
  * State fields: S1 (k·d)×l, S2 (k·d)×k, rr k×k (upper triangle), ry k×l, yy Σρ‖y‖², w Σρ —
- * over all samples (Kernels.refineVarPro); the same six with suffix H over the first
- * hessianRows; M triLen(k)×triLen(d) and wM its Σρ (Kernels.refineHessian).
+ * over all samples (Kernels.refineVarPro); the same six with suffix H over the subsample; M
+ * triLen(k)×triLen(d) and wM its Σρ (Kernels.refineHessian).
  */
 import type { Kernels, RowWeights, VarProSums } from '../kernels/types.js';
 import { triLen } from '../math/symcoords.js';
 import type { RefineSums, VarProPart } from '../method/refine.js';
-import { robustWeighting, weightRows, weightSum, type Weighting } from '../method/weights.js';
+import { robustWeighting, weightSum, type Weighting } from '../method/weights.js';
 import type { Chunk } from '../types.js';
-import type { PassDef } from './pass.js';
-import { rowsOf, type PassState } from './state.js';
+import { subsample, type PassDef } from './pass.js';
+import type { PassState } from './state.js';
 
 export interface RefineParams {
   /** k×d row-major first layer the sums are taken at. */
@@ -23,8 +24,8 @@ export interface RefineParams {
   d: number;
   l: number;
   weighting?: Weighting;
-  /** Samples (from the start of the data) that the Gauss–Newton matrix is formed from; 0 for none. */
-  hessianRows: number;
+  /** The fraction of the samples the Gauss–Newton matrix is formed from (a subsample by row hash); 0 for none. */
+  hessianFraction: number;
 }
 
 const emptyVarPro = (k: number, d: number, l: number): VarProPart => ({
@@ -52,27 +53,22 @@ function readVarPro(state: PassState, suffix: string): VarProPart {
 }
 
 export const refinePass: PassDef<RefineParams, RefineSums> = {
-  run(kernels, p, chunk, start) {
-    const { W, k, d, l, weighting, hessianRows } = p;
+  run(kernels, p, chunk) {
+    const { W, k, d, l, weighting, hessianFraction } = p;
     const rho = weighting ? robustWeighting(weighting, d, chunk.rows) : undefined;
-    // The chunk's rows before sample hessianRows feed the 'H' sums and M; the full sums continue
-    // from the 'H' sums over the rest of the chunk, so the head rows are read once.
-    const m = Math.max(0, Math.min(chunk.rows, hessianRows - start));
+    const all = emptyVarPro(k, d, l);
+    const head = emptyVarPro(k, d, l);
     const M = new Float64Array(triLen(k) * triLen(d));
     let wM = 0;
-    const head = emptyVarPro(k, d, l);
-    const all = emptyVarPro(k, d, l);
-    if (m > 0) {
-      const c = rowsOf(chunk, 0, m, d, l);
-      // The first call computes the head's ρ (into rho.out); the second reuses them.
-      const w = weightRows(rho, 0, m);
-      kernels.refineHessian(M, W, k, c.x, c.rows, d, w ?? null);
-      wM += weightSum(w, m);
-      addVarPro(kernels, head, p, c, rho?.out.subarray(0, m));
-      for (const key of [...VARPRO, 'yy'] as const) all.sums[key].set(head.sums[key]);
-      all.weight = head.weight;
+    addVarPro(kernels, all, p, chunk, rho);
+    // The subsample's rows, with the weights the first call computed.
+    const sel = hessianFraction > 0 ? subsample(chunk, rho?.out, d, l, hessianFraction) : undefined;
+    if (sel) {
+      const { part } = sel;
+      kernels.refineHessian(M, W, k, part.x, part.rows, d, sel.rho ?? null);
+      wM += weightSum(sel.rho, part.rows);
+      addVarPro(kernels, head, p, part, sel.rho);
     }
-    if (m < chunk.rows) addVarPro(kernels, all, p, rowsOf(chunk, m, chunk.rows, d, l), weightRows(rho, m, chunk.rows));
     const out: PassState = {};
     varProFields(all, '', out);
     Object.assign(out, { M, wM });
