@@ -2,8 +2,9 @@
  * The error estimate (README, Diagnostics): a data-driven estimate of the error of Ŵ, from two
  * half-sample estimates.
  *
- * Passes 1 and 2 accumulate their sums separately over two halves of the samples (the first
- * and second half of every chunk) at no extra cost; the full sums are their sum. Each half's
+ * Passes 1 and 2 accumulate their sums separately over two halves of the samples (by a row hash
+ * that keeps x and −x together: passes/pass.ts halves()) at no extra cost; the full sums are
+ * their sum. Each half's
  * detector is taken through the null space and extraction on its own, and combined with that
  * half's own linear part (halfFirstLayer), giving Ŵ_a and Ŵ_b. (The reduction to k dimensions
  * is shared: its effect on the detector is second order.) When the error is dominated by sampling variance (∝ 1/√n), each half-sample
