@@ -3,7 +3,7 @@
 //   gemm.ts     packed 4×4-tiled f64x2 GEMM (gemmTN), projections, packing, column sums
 //   moments.ts  pass 1 (moments1Batch)   detector.ts  pass 2 (detectorBatch)
 //   readout.ts  pass 3 (readoutBatch)    eig.ts       symmetric eigensolver (symEig)
-//   refine.ts   refinement sums (refineVarProBatch, refineHessianBatch)
+//   refine.ts   refinement sums (refineVarProBatch, refineHessianBatch, refineGradientBatch)
 //   weights.ts  robust sample weights (robustWeightsBatch)
 //   cholesky.ts refinement's dense SPD algebra (cholesky, triInverse)
 //   symmetry.ts the symmetry test's odd-moment sums (oddMomentsBatch, called by moments1Batch)
@@ -19,7 +19,7 @@ export { gemmTN, colSum, packWT, packPanels, project, scalePanels } from './gemm
 export { moments1Batch } from './moments';
 export { detectorBatch } from './detector';
 export { readoutBatch } from './readout';
-export { refineVarProBatch, refineHessianBatch } from './refine';
+export { refineVarProBatch, refineHessianBatch, refineGradientBatch } from './refine';
 export { robustWeightsBatch } from './weights';
 export { symEig, transpose } from './eig';
 export { cholesky, triInverse } from './cholesky';

@@ -163,3 +163,58 @@ export function refineHessianBatch(
     }
   }
 }
+
+/**
+ * Accumulate one batch of nb ≤ 256 rows into the refinement's all-sample sums at (A, W)
+ * (Kernels.refineGradient), unweighted:
+ *   R = relu(X·Wᵀ)    P = R·Aᵀ    E = Y − P    U = E·A, U'[r][i] = R[r][i] > 0 ? U[r][i] : 0
+ *   rr (k×k, upper) += RᵀR, ry (k×l) += RᵀY, gW (k×d) += U'ᵀX,
+ *   ee[0] += Σ_r Σ_o E·E, yy[0] += Σ_r Σ_o Y·Y (per row over o from +0, then in row order).
+ * X: nb×d, Y: nb×l row-major (raw batch). WT = packWT(W) (k×d), AT = packWT(A) (A l×k),
+ * AtT = packWT(Aᵀ) (k×l). Scratch (doubles; pad(n) = 4·ceil(n/4)): R and U 256·pad(k)
+ * (row-major, ld pad(k)); P 256·pad(l) (row-major, ld pad(l); holds E once formed); Xp pad(d)·256
+ * and Yp pad(l)·256 (packed panels). `project` works on groups of 4 rows: rows past nb of R, P
+ * and U hold junk that feeds no output.
+ */
+export function refineGradientBatch(
+  rr: usize, ry: usize, gW: usize, ee: usize, yy: usize,
+  X: usize, Y: usize, nb: i32, d: i32, l: i32, k: i32, WT: usize, AT: usize, AtT: usize,
+  R: usize, P: usize, U: usize, Xp: usize, Yp: usize,
+): void {
+  const kPad = (k + 3) & ~3, lPad = (l + 3) & ~3;
+  const rs = <usize>kPad << 3, ps = <usize>lPad << 3;
+  project(R, kPad, 0, X, <usize>d << 3, 8, nb, d, WT, k, 1);
+  project(P, lPad, 0, R, rs, 8, nb, k, AT, l, 0);
+  // E = Y − P in place, and the per-row sums of squares of E and Y.
+  let se: f64 = 0.0, sy: f64 = 0.0;
+  for (let r = 0; r < nb; r++) {
+    const yr = Y + ((<usize>r * l) << 3);
+    const pr = P + <usize>r * ps;
+    let qe: f64 = 0.0, qy: f64 = 0.0;
+    for (let o = 0; o < l; o++) {
+      const v = load<f64>(yr + (<usize>o << 3));
+      const e = v - load<f64>(pr + (<usize>o << 3));
+      store<f64>(pr + (<usize>o << 3), e);
+      qe += e * e;
+      qy += v * v;
+    }
+    se += qe;
+    sy += qy;
+  }
+  store<f64>(ee, load<f64>(ee) + se);
+  store<f64>(yy, load<f64>(yy) + sy);
+  project(U, kPad, 0, P, ps, 8, nb, l, AtT, k, 0);
+  // U' = U on the active units, +0 elsewhere.
+  for (let r = 0; r < nb; r++) {
+    const rr0 = R + <usize>r * rs, ur = U + <usize>r * rs;
+    for (let i = 0; i < k; i++) {
+      const at = <usize>i << 3;
+      if (!(load<f64>(rr0 + at) > 0.0)) store<f64>(ur + at, 0.0);
+    }
+  }
+  packPanels(Xp, X, d, nb, d);
+  packPanels(Yp, Y, l, nb, l);
+  gemmTN(rr, k, k, k, R, 32, rs, R, 32, rs, nb, 1);
+  gemmTN(ry, l, k, l, R, 32, rs, Yp, PANEL_BYTES, 32, nb, 0);
+  gemmTN(gW, d, k, d, U, 32, rs, Xp, PANEL_BYTES, 32, nb, 0);
+}

@@ -21,7 +21,7 @@ import { PureneuronError } from '../src/errors.js';
 import { jsKernels } from '../src/kernels/js/index.js';
 import { getKernels, simdSupported } from '../src/kernels/select.js';
 import {
-  BATCH_ROWS, SQRT2, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type RobustWeighting, type VarProSums,
+  BATCH_ROWS, SQRT2, type DetectorPlan, type GradientSums, type Kernels, type Moments1Sums, type ReadoutSums, type RobustWeighting, type VarProSums,
 } from '../src/kernels/types.js';
 import { loadWasmKernels } from '../src/kernels/wasm/index.js';
 import { robustWeighting, weightingFromChunk } from '../src/method/weights.js';
@@ -339,6 +339,46 @@ function contractRefine(
     }
   }
 }
+
+/**
+ * Kernels.refineGradient written straight from its contract: per batch, every output element
+ * sums its per-row terms in row order from +0, then is added to its destination once.
+ */
+function contractGradient(sums: GradientSums, W: Float64Array, A: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+  for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+    const nb = Math.min(rows - r0, BATCH_ROWS);
+    const R = new Float64Array(nb * k), E = new Float64Array(nb * l), Up = new Float64Array(nb * k);
+    for (let r = 0; r < nb; r++) {
+      for (let i = 0; i < k; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += x[(r0 + r) * d + j] * W[i * d + j];
+        R[r * k + i] = s > 0 ? s : 0;
+      }
+      for (let o = 0; o < l; o++) {
+        let p = 0;
+        for (let i = 0; i < k; i++) p += R[r * k + i] * A[o * k + i];
+        E[r * l + o] = y[(r0 + r) * l + o] - p;
+      }
+      for (let i = 0; i < k; i++) {
+        let u = 0;
+        for (let o = 0; o < l; o++) u += E[r * l + o] * A[o * k + i];
+        Up[r * k + i] = R[r * k + i] > 0 ? u : 0;
+      }
+    }
+    const acc = (term: (r: number) => number) => { let s = 0; for (let r = 0; r < nb; r++) s += term(r); return s; };
+    for (let i = 0; i < k; i++) {
+      for (let t = i; t < k; t++) sums.rr[i * k + t] += acc((r) => R[r * k + i] * R[r * k + t]);
+      for (let o = 0; o < l; o++) sums.ry[i * l + o] += acc((r) => R[r * k + i] * y[(r0 + r) * l + o]);
+      for (let j = 0; j < d; j++) sums.gW[i * d + j] += acc((r) => Up[r * k + i] * x[(r0 + r) * d + j]);
+    }
+    sums.ee[0] += acc((r) => { let q = 0; for (let o = 0; o < l; o++) q += E[r * l + o] * E[r * l + o]; return q; });
+    sums.yy[0] += acc((r) => { let q = 0; for (let o = 0; o < l; o++) q += y[(r0 + r) * l + o] * y[(r0 + r) * l + o]; return q; });
+  }
+}
+
+const GRADIENT_KEYS = ['rr', 'ry', 'gW', 'ee', 'yy'] as const;
+const randGradientSums = (k: number, d: number, l: number, r: () => number): GradientSums => ({ rr: randArray(k * k, r), ry: randArray(k * l, r), gW: randArray(k * d, r), ee: randArray(1, r), yy: randArray(1, r) });
+const copyGradientSums = (s: GradientSums): GradientSums => ({ rr: s.rr.slice(), ry: s.ry.slice(), gW: s.gW.slice(), ee: s.ee.slice(), yy: s.yy.slice() });
 
 function randVarProSums(k: number, d: number, l: number, r: () => number): VarProSums {
   return { rr: randArray(k * k, r), ry: randArray(k * l, r), S1: randArray(k * d * l, r), S2: randArray(k * d * k, r), yy: randArray(1, r) };
@@ -974,6 +1014,45 @@ describe.each(backends)('%s refinement kernels', (_name, K) => {
     expect(bitsEqual(gotM, wantM), `M: ${firstBitDiff(gotM, wantM)}`).toBe(true);
   });
 
+  it.each(CASES)('refineGradient follows its contract bit for bit, rows=%i k=%i d=%i l=%i', (rows, k, d, l) => {
+    const r = rng(rows * 5 + k * 31 + d * 7 + l * 3);
+    const W = awkwardArray(k, d, r), A = awkwardArray(l, k, r), x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
+    const got = randGradientSums(k, d, l, r), want = copyGradientSums(got);
+    K.refineGradient(got, W, A, k, x, y, rows, d, l);
+    contractGradient(want, W, A, k, x, y, rows, d, l);
+    for (const key of GRADIENT_KEYS) {
+      const pick = key === 'rr' ? (a: Float64Array) => a.filter((_, t) => t % k >= Math.floor(t / k)) : (a: Float64Array) => a;
+      expect(bitsEqual(pick(got[key]), pick(want[key])), `${key}: ${firstBitDiff(pick(got[key]), pick(want[key]))}`).toBe(true);
+    }
+    // rr's lower triangle is never written.
+    for (let i = 0; i < k; i++) for (let t = 0; t < i; t++) expect(Object.is(got.rr[i * k + t], want.rr[i * k + t])).toBe(true);
+  });
+
+  it('refineGradient: ee and gW are the loss and the descent gradient of ½Σ‖y − A·relu(Wx)‖² (central differences)', () => {
+    const [rows, k, d, l] = [300, 3, 4, 5];
+    const r = rng(4242);
+    const W = randArray(k * d, r), A = randArray(l * k, r), x = randArray(rows * d, r), y = randArray(rows * l, r);
+    const sumsAt = (Wt: Float64Array) => {
+      const s: GradientSums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l), gW: new Float64Array(k * d), ee: new Float64Array(1), yy: new Float64Array(1) };
+      K.refineGradient(s, Wt, A, k, x, y, rows, d, l);
+      return s;
+    };
+    const s = sumsAt(W);
+    let yy = 0;
+    for (const v of y) yy += v * v;
+    expect(Math.abs(s.yy[0] - yy)).toBeLessThan(1e-12 * yy);
+    // −½ dL/dW_ij by central differences (step 1e-6: truncation ~1e-12, rounding ~1e-10 of L):
+    // the kernel's gW must match to 1e-6 relative, which a missing mask or a wrong sign fails by O(1).
+    for (let t = 0; t < k * d; t++) {
+      const h = 1e-6;
+      const Wp = W.slice(), Wm = W.slice();
+      Wp[t] += h;
+      Wm[t] -= h;
+      const fd = -(sumsAt(Wp).ee[0] - sumsAt(Wm).ee[0]) / (4 * h);
+      expect(Math.abs(s.gW[t] - fd)).toBeLessThan(1e-6 * (1 + Math.abs(fd)));
+    }
+  });
+
   it('weights ≡ 1 give the unweighted bits, weights ≡ 2 exactly twice them; rows = 0 is a no-op', () => {
     const rows = 300, k = 5, d = 7, l = 3;
     const r = rng(777);
@@ -1168,6 +1247,17 @@ describe('wasm and js give bitwise-identical results', () => {
         wasmKernels.refineHessian(Mb, W, k, x, rows, d, rho);
         expect(bitsEqual(Ma, Mb), `M k=${k} d=${d} w=${weighted}: ${firstBitDiff(Ma, Mb)}`).toBe(true);
       }
+    }
+  });
+
+  it.each([1, 2, 3, 7, 255, 256, 257, 600])('refineGradient, rows=%i', (rows) => {
+    for (const [k, d, l] of [[1, 1, 1], [3, 5, 7], [5, 3, 2], [7, 9, 5], [2, 7, 3], [9, 13, 11]]) {
+      const r = rng(rows * 103 + k * 17 + d * 5 + l);
+      const W = awkwardArray(k, d, r), A = awkwardArray(l, k, r), x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
+      const a = randGradientSums(k, d, l, r), b = copyGradientSums(a);
+      jsKernels.refineGradient(a, W, A, k, x, y, rows, d, l);
+      wasmKernels.refineGradient(b, W, A, k, x, y, rows, d, l);
+      for (const key of GRADIENT_KEYS) expect(bitsEqual(a[key], b[key]), `${key} k=${k} d=${d} l=${l}: ${firstBitDiff(a[key], b[key])}`).toBe(true);
     }
   });
 

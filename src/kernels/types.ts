@@ -132,6 +132,23 @@ export interface VarProSums {
   yy: Float64Array;
 }
 
+/**
+ * The refinement's all-sample sums at (A, W) (Kernels.refineGradient; summed by
+ * src/passes/refine.ts, used by src/method/refine.ts).
+ */
+export interface GradientSums {
+  /** k×k, upper triangle only: Σ r rᵀ. */
+  rr: Float64Array;
+  /** k×l: Σ r yᵀ. */
+  ry: Float64Array;
+  /** k×d: Σ (m ∘ Aᵀe) xᵀ, e = y − A·r, m = 1[r > 0]: the W-gradient of ½Σ‖e‖² with the sign of a descent step. */
+  gW: Float64Array;
+  /** Length ≥ 1; element 0: Σ ‖e‖². */
+  ee: Float64Array;
+  /** Length ≥ 1; element 0: Σ ‖y‖². */
+  yy: Float64Array;
+}
+
 /** Result of a symmetric eigendecomposition. */
 export interface SymEigResult {
   /** m eigenvalues in ascending order. */
@@ -205,6 +222,18 @@ export interface Kernels {
    * that batch (the same bits as the dense sum for finite data, see refineVarPro).
    */
   refineHessian(M: Float64Array, W: Float64Array, k: number, x: Float64Array, rows: number, d: number, rho?: RowWeights): void;
+
+  /**
+   * The refinement's all-sample pass (src/method/refine.ts) at first layer W (k×d) and second
+   * layer A (l×k), over `rows` samples, unweighted (the refinement minimizes the plain squared
+   * loss). Per row, with every dot product in increasing inner index from +0:
+   *   r_i = relu(W_i·x) exactly as in `readout`;   p_o = Σ_i A_oi·r_i;   e_o = y_o − p_o;
+   *   u_i = Σ_o A_oi·e_o;   u'_i = r_i > 0 ? u_i : +0;
+   *   rr_it += Σ r_i·r_t (t ≥ i)     ry_io += Σ r_i·y_o     gW[i·d + j] += Σ u'_i·x_j
+   *   ee[0] += Σ q_r, q_r = Σ_o e_o·e_o     yy[0] += Σ s_r, s_r = Σ_o y_o·y_o
+   * (batch sums under the contract above; q_r and s_r over o in increasing order from +0).
+   */
+  refineGradient(sums: GradientSums, W: Float64Array, A: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void;
 
   /**
    * Robust sample weights (src/method/weights.ts), one per row of x (rows×d):

@@ -2,7 +2,7 @@
  * Shape checks shared by both backends, so that they reject the same calls the same way
  * (RangeError naming expected vs actual). Cheap: O(1) per call.
  */
-import type { DetectorPlan, Moments1Sums, ReadoutSums, RowWeights, VarProSums } from './types.js';
+import type { DetectorPlan, GradientSums, Moments1Sums, ReadoutSums, RowWeights, VarProSums } from './types.js';
 
 function dim(name: string, v: number, min = 0): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${v}`);
@@ -59,6 +59,13 @@ export function checkRefineVarPro(
 ): void {
   checkReadout(s, W, k, x, y, rows, d, l, rho); // the shapes shared with the readout sums
   len('sums.S1', s.S1, k * d * l); len('sums.S2', s.S2, k * d * k); len('sums.yy', s.yy, 1);
+}
+
+export function checkRefineGradient(
+  s: GradientSums, W: Float64Array, A: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+): void {
+  checkReadout(s, W, k, x, y, rows, d, l, null); // the shapes shared with the readout sums
+  len('A', A, l * k); len('sums.gW', s.gW, k * d); len('sums.ee', s.ee, 1); len('sums.yy', s.yy, 1);
 }
 
 export function checkRefineHessian(

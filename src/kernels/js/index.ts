@@ -6,14 +6,14 @@
  */
 import type { Kernels, RowWeights } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { cholesky, triInverse } from './cholesky.js';
 import { detector } from './detector.js';
 import { symEig } from './eig.js';
 import { moments1 } from './moments.js';
 import { readout } from './readout.js';
-import { refineHessian, refineVarPro } from './refine.js';
+import { refineGradient, refineHessian, refineVarPro } from './refine.js';
 import { robustWeights } from './weights.js';
 import { oddMoments } from './symmetry.js';
 
@@ -52,6 +52,10 @@ export const jsKernels: Kernels = {
   refineHessian(M, W, k, x, rows, d, rho) {
     checkRefineHessian(M, W, k, x, rows, d, rho);
     refineHessian(M, W, k, x, rows, d, rowWeights(rho, x, rows, d));
+  },
+  refineGradient(sums, W, A, k, x, y, rows, d, l) {
+    checkRefineGradient(sums, W, A, k, x, y, rows, d, l);
+    refineGradient(sums, W, A, k, x, y, rows, d, l);
   },
   robustWeights(out, x, rows, d, invScale, denom) {
     checkRobustWeights(out, x, rows, d, invScale, denom);

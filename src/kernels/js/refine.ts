@@ -1,6 +1,6 @@
 /**
- * The refinement's sums in JS (twin of assembly/refine.ts; definitions: Kernels.refineVarPro
- * and Kernels.refineHessian in ../types.ts). Per batch of ≤ 256 rows:
+ * The refinement's sums in JS (twin of assembly/refine.ts; definitions: Kernels.refineVarPro,
+ * Kernels.refineHessian and Kernels.refineGradient in ../types.ts). Per batch of ≤ 256 rows:
  *   R = relu(X·Wᵀ)                  row-major, leading dimension kPad (a panel layout)
  *   Xp, Yp                           packed panels of the batch; Y' = ρ·Y, R' = ρ·R when weighted
  *   rr += RᵀR' (upper), ry += RᵀY'   gemmTN over every row
@@ -13,7 +13,7 @@
  * because both backends test the same bits of R. Every output element still sums its terms in
  * increasing row order from +0 and is added to its destination once per batch.
  */
-import { BATCH_ROWS, type VarProSums } from '../types.js';
+import { BATCH_ROWS, type GradientSums, type VarProSums } from '../types.js';
 import { PANEL, gemmTN, packPanels, packWT, pad4, project, scalePanels } from './gemm.js';
 import { scratch } from './scratch.js';
 
@@ -139,5 +139,57 @@ export function refineHessian(M: Float64Array, W: Float64Array, k: number, x: Fl
         }
       }
     }
+  }
+}
+
+/**
+ * The refinement's all-sample sums at (A, W) (Kernels.refineGradient), unweighted. Per batch:
+ *   R = relu(X·Wᵀ), P = R·Aᵀ (row-major, leading dimensions kPad and lPad), E = Y − P in place,
+ *   the per-row sums of squares of E and Y, U = E·A with U' = U on the active units (+0 else),
+ *   then rr += RᵀR (upper), ry += RᵀY, gW += U'ᵀX (gemmTN over every row).
+ */
+export function refineGradient(
+  sums: GradientSums, W: Float64Array, A: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number,
+): void {
+  const B = BATCH_ROWS;
+  const kPad = pad4(k), lPad = pad4(l);
+  const WT = packWT(W, k, d, scratch('rg.wt', kPad * d));
+  const AT = packWT(A, l, k, scratch('rg.at', lPad * k));
+  const At = scratch('rg.t', k * l);
+  for (let o = 0; o < l; o++) for (let i = 0; i < k; i++) At[i * l + o] = A[o * k + i];
+  const AtT = packWT(At, k, l, scratch('rg.att', kPad * l));
+  const R = scratch('rg.r', B * kPad);
+  const P = scratch('rg.p', B * lPad);
+  const U = scratch('rg.u', B * kPad);
+  const Xp = scratch('rg.x', (pad4(d) >> 2) * PANEL);
+  const Yp = scratch('rg.y', (lPad >> 2) * PANEL);
+  const { rr, ry, gW, ee, yy } = sums;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const nb = Math.min(rows - r0, B);
+    project(R, kPad, false, x, r0 * d, d, 1, nb, d, WT, k, true);
+    project(P, lPad, false, R, 0, kPad, 1, nb, k, AT, l, false);
+    let se = 0, sy = 0;
+    for (let r = 0; r < nb; r++) {
+      const yr = (r0 + r) * l, pr = r * lPad;
+      let qe = 0, qy = 0;
+      for (let o = 0; o < l; o++) {
+        const v = y[yr + o];
+        const e = v - P[pr + o];
+        P[pr + o] = e;
+        qe += e * e;
+        qy += v * v;
+      }
+      se += qe;
+      sy += qy;
+    }
+    ee[0] += se;
+    yy[0] += sy;
+    project(U, kPad, false, P, 0, lPad, 1, nb, l, AtT, k, false);
+    for (let r = 0; r < nb; r++) for (let i = 0, q = r * kPad; i < k; i++) if (!(R[q + i] > 0)) U[q + i] = 0;
+    packPanels(Xp, x, d, r0, nb, d);
+    packPanels(Yp, y, l, r0, nb, l);
+    gemmTN(rr, k, k, k, R, 0, 4, kPad, R, 0, 4, kPad, nb, true);
+    gemmTN(ry, l, k, l, R, 0, 4, kPad, Yp, 0, PANEL, 4, nb, false);
+    gemmTN(gW, d, k, d, U, 0, 4, kPad, Xp, 0, PANEL, 4, nb, false);
   }
 }

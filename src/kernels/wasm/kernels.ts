@@ -8,10 +8,10 @@
  */
 import { PureneuronError } from '../../errors.js';
 import {
-  BATCH_ROWS, type DetectorPlan, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
+  BATCH_ROWS, type DetectorPlan, type GradientSums, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
 } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { requireWasmApi, type WasmImports, type WasmModule } from './api.js';
 import {
@@ -41,6 +41,10 @@ interface WasmExports extends RunnerExports {
   refineHessianBatch(
     M: number, X: number, nb: number, d: number, k: number, WT: number, R: number, Xp: number, Gl: number, Gr: number,
     idxI: number, idxP: number, D: number, rho: number, Xw: number,
+  ): void;
+  refineGradientBatch(
+    rr: number, ry: number, gW: number, ee: number, yy: number, X: number, Y: number, nb: number, d: number, l: number, k: number,
+    WT: number, AT: number, AtT: number, R: number, P: number, U: number, Xp: number, Yp: number,
   ): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
@@ -155,6 +159,24 @@ export class WasmKernels implements Kernels {
       rho: weights(rho, 'X'),
       Xw: rho ? scratch(panels(d)) : null,
     }, (p, nb) => ex.refineHessianBatch(p.M, p.X, nb, d, k, p.WT, p.R, p.Xp, p.Gl, p.Gr, p.idxI, p.idxP, p.D, p.rho, p.Xw));
+  }
+
+  refineGradient(sums: GradientSums, W: Float64Array, A: Float64Array, k: number, x: Float64Array, y: Float64Array, rows: number, d: number, l: number): void {
+    checkRefineGradient(sums, W, A, k, x, y, rows, d, l);
+    if (rows === 0) return;
+    const { ex } = this;
+    const At = new Float64Array(k * l);
+    for (let o = 0; o < l; o++) for (let i = 0; i < k; i++) At[i * l + o] = A[o * k + i];
+    this.run.batches(rows, {
+      rr: acc(sums.rr, k * k), ry: acc(sums.ry, k * l), gW: acc(sums.gW, k * d), ee: acc(sums.ee, 1), yy: acc(sums.yy, 1),
+      W: input(W, k * d), WT: packed('W', k, d), A: input(A, l * k), AT: packed('A', l, k), At: input(At, k * l), AtT: packed('At', k, l),
+      X: rowsOf(x, d), Y: rowsOf(y, l),
+      // R and U row-major with ld pad(k), P (then E) with ld pad(l); the batch's packed panels.
+      R: scratch(BATCH_ROWS * pad4(k)), P: scratch(BATCH_ROWS * pad4(l)), U: scratch(BATCH_ROWS * pad4(k)),
+      Xp: scratch(panels(d)), Yp: scratch(panels(l)),
+    }, (p, nb) => ex.refineGradientBatch(
+      p.rr, p.ry, p.gW, p.ee, p.yy, p.X, p.Y, nb, d, l, k, p.WT, p.AT, p.AtT, p.R, p.P, p.U, p.Xp, p.Yp,
+    ));
   }
 
   robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void {
