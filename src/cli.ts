@@ -15,7 +15,7 @@ import { demoCommand, demoHelp } from './cli/demo.js';
 import { generateCommand, generateHelp } from './cli/generate.js';
 import type { Io } from './cli/io.js';
 import { learnCommand, learnHelp } from './cli/learn.js';
-import { accumulateCommand, accumulateHelp, finishCommand, finishHelp, mergeCommand, mergeHelp, planCommand, planHelp, refineCommand, refineHelp } from './cli/shard.js';
+import { accumulateCommand, accumulateHelp, finishCommand, finishHelp, mergeCommand, mergeHelp, planCommand, planHelp } from './cli/shard.js';
 import { PureneuronError } from './errors.js';
 import { abortWritesOn } from './io/atomic.js';
 
@@ -27,7 +27,6 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   plan: { run: planCommand, help: planHelp, summary: 'sharded learning: the plan (options, weighting scales) from the first shard' },
   accumulate: { run: accumulateCommand, help: accumulateHelp, summary: 'sharded learning: one pass over one shard → a part state' },
   merge: { run: mergeCommand, help: mergeHelp, summary: 'sharded learning: add part states of one pass → the merged state' },
-  refine: { run: refineCommand, help: refineHelp, summary: 'sharded learning: the refinement, merged pass-2 state + first shard → refined state' },
   finish: { run: finishCommand, help: finishHelp, summary: 'sharded learning: the merged pass-3 state → model.json' },
   experiment: { run: experimentCommand, help: "see 'pureneuron experiment --help'", summary: 'run a reproducible sweep (JSON, SVG plot, tables)' },
 };
@@ -46,7 +45,7 @@ async function experimentCommand(argv: string[], io: Io): Promise<void> {
 const usage = `Usage: pureneuron <command> [options]
 
 Learns two-layer ReLU networks y = A·relu(W·x) + noise from samples of a symmetric input
-distribution by a spectral method of moments. plan / accumulate / merge / refine / finish split the
+distribution by a spectral method of moments. plan / accumulate / merge / finish split the
 passes over shards of the data on many processes or machines (docs/distributed.md).
 
 Commands:

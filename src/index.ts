@@ -1,5 +1,5 @@
 export { learn } from './api/learn.js';
-export { planShards, accumulateShard, mergeStates, refineShards, finishShards } from './api/shard.js';
+export { planShards, accumulateShard, mergeStates, nextStep, finishShards } from './api/shard.js';
 export type { AccumulateOptions, PlanOptions, RunOptions as ShardRunOptions } from './api/shard.js';
 export { encodeState, decodeState, readStateFile, writeStateFile, STATE_FORMAT_VERSION } from './api/shardState.js';
 export type { ShardState, PassSums } from './api/shardState.js';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { accumulateShard, compare, finishShards, generate, learn, LEARN_OPTIONS, planShards, PureneuronError, refineShards, resolveLearnOptions } from '../src/index.js';
+import { accumulateShard, compare, finishShards, generate, learn, LEARN_OPTIONS, nextStep, planShards, PureneuronError, resolveLearnOptions } from '../src/index.js';
 import { learnHelp } from '../src/cli/learn.js';
 
 const g = generate({ n: 600, d: 4, k: 2, l: 3, seed: 1 });
@@ -60,7 +60,7 @@ describe('the options table', () => {
       ['learn', () => learn(input, { k: 2, polsh: 1 } as never)],
       ['planShards', () => planShards(input, { k: 2, workers: 2 } as never)],
       ['accumulateShard', () => accumulateShard(input, { pass: 1, state: plan, bogus: 1 } as never)],
-      ['refineShards', () => refineShards(p1, input, { k: 2 } as never)],
+      ['nextStep', () => nextStep(p1, { k: 2 } as never)],
       ['finishShards', () => finishShards(p1, { workers: 2 } as never)],
       ['generate', () => generate({ n: 10, d: 2, k: 1, l: 2, nosie: 1 } as never)],
       ['compare', () => compare(g.truth, g.truth, { seeed: 1 } as never)],

@@ -1,55 +1,80 @@
 /**
- * The optional local refinement from the spectral start. On noiseless plain samples (not
- * symmetrized) the least-squares optimum is the planted network itself, and Gauss–Newton with
- * A eliminated converges quadratically from inside the basin: measured W errors 3e-2 → 5e-4
- * → 1e-12 after 0, 2, 4 passes at n = 1e4. The 1e-8 threshold is 4 orders above what it
- * reaches, 6 orders below the spectral start, so a broken Hessian (linear convergence,
- * ~1e-3 after 6 passes) fails it.
+ * The refinement to the least-squares optimum of all the samples (method/refine.ts): Gauss–Newton
+ * on an in-memory subsample, then Newton steps with the subsample's matrix and the exact
+ * gradient of all the samples, the last one pass 3.
+ *
+ * On noiseless samples the optimum is the planted network itself; Gauss–Newton converges
+ * quadratically from inside the basin and the all-sample steps change nothing measurable, so
+ * the W error is rounding (measured ~1e-15). The 1e-10 threshold (the issue's bar) is 5 orders
+ * above that and 8 below the spectral start: a broken Hessian (linear convergence) or a step
+ * that stops on the subsample's rounding fails it.
+ *
+ * On noisy samples the yardstick is the optimum itself, found here independently: with the
+ * subsample holding every sample, phase A alone is Gauss–Newton on all of them. The default
+ * (a subsample of 20 000 of 200 000, then passes over all) must land on the same point: the
+ * two estimates may differ by a small fraction of the standard error (the design leaves
+ * ≲ 0.1 of one), never by a good part of it, which a refinement that stopped at the subsample's
+ * optimum (√(n/|S|) ≈ 3 standard errors away) does.
  */
 import { describe, expect, it } from 'vitest';
 import { compare } from '../src/api/compare.js';
 import { generate } from '../src/api/generate.js';
 import { learn } from '../src/api/learn.js';
 
+const distance = (a: Float64Array, b: Float64Array) => Math.sqrt(a.reduce((t, v, i) => t + (v - b[i]) ** 2, 0) / b.reduce((t, v) => t + v * v, 0));
+
 describe('refinement', () => {
-  it('reaches the planted network to ~machine precision on noiseless samples', async () => {
-    for (const [distribution, seed] of [['gaussian', 1], ['mixture', 2]] as const) {
-      const g = generate({ distribution, n: 10_000, d: 12, k: 6, l: 9, seed });
+  it('reaches the planted network to machine precision on noiseless samples, subsample or not', async () => {
+    for (const [distribution, seed, n] of [['gaussian', 1, 10_000], ['mixture', 2, 60_000]] as const) {
+      const g = generate({ distribution, n, d: 12, k: 6, l: 9, seed });
       const spectral = compare(await learn({ x: g.x, y: g.y, d: 12, l: 9 }, { k: 6, refine: 0 }), g.truth);
-      const m = await learn({ x: g.x, y: g.y, d: 12, l: 9 }, { k: 6, refine: 6 });
+      const m = await learn({ x: g.x, y: g.y, d: 12, l: 9 }, { k: 6 });
       const refined = compare(m, g.truth);
       expect(spectral.wError, distribution).toBeGreaterThan(1e-3);
-      expect(refined.wError, distribution).toBeLessThan(1e-8);
-      expect(refined.aError, distribution).toBeLessThan(1e-8);
+      expect(refined.wError, distribution).toBeLessThan(1e-10);
+      expect(refined.aError, distribution).toBeLessThan(1e-10);
       const rep = m.diagnostics!.refinement!;
-      expect(rep.iterations).toBeGreaterThan(0);
-      expect(rep.iterations).toBeLessThanOrEqual(6);
+      // All samples when they are few; else about 20 000, chosen by row hash.
+      if (n <= 20_000) expect(rep.samples).toBe(n);
+      else expect(Math.abs(rep.samples - 20_000)).toBeLessThan(600);
+      expect(rep.converged).toBe(true);
       expect(rep.losses[rep.losses.length - 1]).toBeLessThan(rep.losses[0] * 1e-10);
+      // With all samples in memory only pass 3 reads them again; else one pass before it.
+      expect(rep.passes.length).toBe(n > 20_000 ? 2 : 1);
+      expect(m.diagnostics!.warnings).toEqual([]);
     }
   });
 
-  it('improves a noisy fit and never makes it worse than the spectral start', async () => {
-    const g = generate({ distribution: 'laplace', n: 40_000, d: 10, k: 5, l: 8, noise: 0.1, seed: 3 });
-    const spectral = compare(await learn({ x: g.x, y: g.y, d: 10, l: 8 }, { k: 5, refine: 0 }), g.truth).wError;
-    const refined = compare(await learn({ x: g.x, y: g.y, d: 10, l: 8 }, { k: 5, refine: 5 }), g.truth).wError;
-    expect(refined).toBeLessThan(spectral);
+  it('lands on the least-squares optimum of all the samples, found independently', async () => {
+    const g = generate({ distribution: 'laplace', n: 200_000, d: 8, k: 4, l: 6, noise: 0.1, seed: 3 });
+    const input = { x: g.x, y: g.y, d: 8, l: 6 };
+    const optimum = await learn(input, { k: 4, refineSamples: 200_000 });
+    const m = await learn(input, { k: 4 });
+    const se = m.diagnostics!.errorEstimate!;
+    expect(m.diagnostics!.refinement!.samples).toBeLessThan(30_000);
+    expect(m.diagnostics!.refinement!.converged).toBe(true);
+    // Measured 0.02 standard errors apart (the subsample's own optimum: ~3).
+    expect(distance(m.W, optimum.W)).toBeLessThan(0.3 * se);
+    const spectral = compare(await learn(input, { k: 4, refine: 0 }), g.truth).wError;
+    expect(compare(m, g.truth).wError).toBeLessThan(spectral);
   });
 
-  it('gives one model on both backends and any worker count, with the Gauss–Newton rows (the first 20000) ending inside a chunk', async () => {
-    // Chunks of 7000: the Gauss–Newton sums end 6000 rows into the third chunk, the fourth
-    // chunk has none, and refineSamples cuts it short.
+  it('gives one model on both backends and any worker count, the subsample spread over chunks of 7000', async () => {
     const g = generate({ distribution: 'gaussian', n: 26_000, d: 7, k: 3, l: 5, noise: 0.05, seed: 5 });
     const models = [];
     for (const backend of ['js', 'wasm'] as const) {
       for (const workers of [0, 2]) {
-        models.push(await learn({ x: g.x, y: g.y, d: 7, l: 5 }, { k: 3, refine: 3, refineSamples: 24_000, chunkRows: 7000, backend, workers }));
+        models.push(await learn({ x: g.x, y: g.y, d: 7, l: 5 }, { k: 3, refine: 3, refineSamples: 4000, chunkRows: 7000, backend, workers }));
       }
     }
-    expect(models[0].diagnostics!.refinement!.samples).toBe(24_000);
+    const rep = models[0].diagnostics!.refinement!;
+    // About 4000 rows (chosen by hash), and passes over all the samples.
+    expect(Math.abs(rep.samples - 4000)).toBeLessThan(400);
+    expect(rep.passes.length).toBeGreaterThan(1);
     for (const m of models.slice(1)) {
       expect(Array.from(m.W)).toEqual(Array.from(models[0].W));
       expect(Array.from(m.A)).toEqual(Array.from(models[0].A));
-      expect(m.diagnostics!.refinement!.losses).toEqual(models[0].diagnostics!.refinement!.losses);
+      expect(m.diagnostics!.refinement!.passes).toEqual(rep.passes);
     }
   });
 
@@ -59,24 +84,6 @@ describe('refinement', () => {
     expect(Array.from(a.W)).toEqual(Array.from(b.W));
     expect(Array.from(a.A)).toEqual(Array.from(b.A));
     await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refine: -1 })).rejects.toThrow(/refine must be 'auto' or an integer in \[0, 1000\]/);
-    await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refineSamples: 0 })).rejects.toThrow(/refineSamples must be a positive integer/);
-  });
-
-  it("'auto' keeps the spectral W when it is the better estimate (refineSamples ≪ n)", async () => {
-    // The refinement fits the first refineSamples samples, the spectral estimate all n: with
-    // 600 of 2e5 samples the refined W's standard error is several times the spectral one's,
-    // and 'auto' returns the spectral W (bit for bit) while an explicit count refines anyway.
-    const g = generate({ distribution: 'gaussian', n: 200_000, d: 8, k: 4, l: 6, seed: 3, noise: 0.05 });
-    const input = { x: g.x, y: g.y, d: 8, l: 6 };
-    const spectral = await learn(input, { k: 4, refine: 0 });
-    const auto = await learn(input, { k: 4, refineSamples: 600 });
-    const forced = await learn(input, { k: 4, refine: 5, refineSamples: 600 });
-    const ref = auto.diagnostics!.refinement!;
-    expect(ref.used).toBe(false);
-    expect(ref.standardError!).toBeGreaterThan(auto.diagnostics!.spectralErrorEstimate!);
-    expect(Array.from(auto.W)).toEqual(Array.from(spectral.W));
-    expect(auto.diagnostics!.errorEstimate).toBe(auto.diagnostics!.spectralErrorEstimate);
-    expect(forced.diagnostics!.refinement!.used).toBe(true);
-    expect(compare(auto, g.truth).wError).toBeLessThan(compare(forced, g.truth).wError);
+    await expect(learn({ x: g.x, y: g.y, d: 8, l: 6 }, { k: 4, refineSamples: 0 })).rejects.toThrow(/refineSamples must be a positive integer or 'auto'/);
   });
 });

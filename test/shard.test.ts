@@ -23,7 +23,7 @@ import { decodeState, encodeState, readStateFile, type ShardState } from '../src
 import { learn } from '../src/api/learn.js';
 import type { ModelJSON } from '../src/api/model.js';
 import type { PassState } from '../src/passes/state.js';
-import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../src/api/shard.js';
+import { accumulateShard, finishShards, mergeStates, nextStep, planShards } from '../src/api/shard.js';
 import { WEIGHTING_ROWS } from '../src/method/weights.js';
 import { cliBuilt, CLI, listDir, makeTempDir, maxRelDiff, removeTempDir, runCli, runCliOk } from './helpers/cli.js';
 
@@ -40,18 +40,17 @@ const rows = (a: number, b: number) => ({ x: g.x.subarray(a * D, b * D), y: g.y.
 /** Through the files' bytes and back, as between processes. */
 const viaBytes = (s: ShardState): ShardState => decodeState(encodeState(s), 'test.state');
 
-/** plan → accumulate (each pass, each shard) → merge → finish, in the library. */
+/** plan → accumulate (each pass nextStep names, each shard) → merge → finish, in the library. */
 async function sharded(bounds: number[], options: { chunkRows: number; polish?: boolean; refine?: 'auto' | number }, order?: number[]) {
   const shards = bounds.slice(0, -1).map((a, i) => rows(a, bounds[i + 1]));
   // Spectral (refine 0) unless asked: most tests compare with learn({ refine: 0 }).
   let state = viaBytes(await planShards(shards[0], { k: K, refine: 0, ...options }));
   const merged: ShardState[] = [];
-  for (const pass of [1, 2, 3] as const) {
+  for (let next = await nextStep(state); next !== 'finish'; next = await nextStep(state)) {
+    const pass = next;
     const parts = await Promise.all(shards.map(async (s, i) => viaBytes(await accumulateShard(s, { pass, state, workers: i === 1 ? 2 : 0 }))));
     state = viaBytes(mergeStates(order ? order.map((i) => parts[i]) : parts));
     merged.push(state);
-    // The refinement step reads the data's first min(n, refineSamples) samples: here all of them.
-    if (pass === 2 && options.refine !== 0 && options.refine !== undefined) state = viaBytes(await refineShards(state, rows(0, N)));
   }
   return { model: await finishShards(state), merged };
 }
@@ -72,7 +71,7 @@ describe('sharded learning in the library', () => {
     expect(Array.from(model.A)).toEqual(Array.from(single.A));
     expect(withoutRunInfo(model.diagnostics!)).toEqual(withoutRunInfo(single.diagnostics!));
     expect(Object.keys(model.diagnostics!.timings)).toEqual(Object.keys(single.diagnostics!.timings));
-    expect(merged.map((s) => s.passes[s.pass - 1].parts)).toEqual([3, 3, 3]);
+    expect(merged.map((s) => s.passes[s.passes.length - 1].parts)).toEqual([3, 3, 3]);
     expect(merged[0].weighting!.rows).toBe(WEIGHTING_ROWS);
     // A first shard of two chunks: its own fold is the single run's prefix, still bit for bit.
     const two = await sharded([0, 2 * CHUNK, N], { chunkRows: CHUNK });
@@ -80,20 +79,24 @@ describe('sharded learning in the library', () => {
     expect(Array.from(two.model.A)).toEqual(Array.from(single.A));
   });
 
-  it("with the refinement step: learn()'s default model (refine 'auto') bit for bit", async () => {
+  it("with the refinement: learn()'s default model (refine 'auto') bit for bit, each of its passes over all the shards", async () => {
+    // 20 000 of the 30 000 samples in the refinement's subsample: passes over all of them follow.
     const single = await learn(rows(0, N), { k: K, chunkRows: CHUNK, workers: 0 });
-    expect(single.diagnostics!.refinement?.iterations).toBeGreaterThan(1);
-    const { model } = await sharded([0, CHUNK, 2 * CHUNK, N], { chunkRows: CHUNK, refine: 'auto' });
+    const passes = single.diagnostics!.refinement!.passes.length;
+    expect(passes).toBeGreaterThan(1);
+    const { model, merged } = await sharded([0, CHUNK, 2 * CHUNK, N], { chunkRows: CHUNK, refine: 'auto' });
     expect(Array.from(model.W)).toEqual(Array.from(single.W));
     expect(Array.from(model.A)).toEqual(Array.from(single.A));
     expect(withoutRunInfo(model.diagnostics!)).toEqual(withoutRunInfo(single.diagnostics!));
-    // Without the step, pass 3 refuses; with a first shard too short for it, refine refuses.
-    const plan = await planShards(rows(0, CHUNK), { k: K, chunkRows: CHUNK });
-    const p1 = mergeStates(await Promise.all([0, 1, 2].map((i) => accumulateShard(rows(i * CHUNK, (i + 1) * CHUNK), { pass: 1, state: plan, workers: 0 }))));
-    const p2 = mergeStates(await Promise.all([0, 1, 2].map((i) => accumulateShard(rows(i * CHUNK, (i + 1) * CHUNK), { pass: 2, state: p1, workers: 0 }))));
-    await expect(accumulateShard(rows(0, CHUNK), { pass: 3, state: p2, workers: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION', message: /run `pureneuron refine`/ });
-    await expect(refineShards(p2, rows(0, CHUNK))).rejects.toMatchObject({ code: 'TOO_FEW_SAMPLES', message: /reads the first 30000 samples of the data, but this shard holds 10000/ });
-    await expect(refineShards(await refineShards(p2, rows(0, N)), rows(0, N))).rejects.toMatchObject({ code: 'BAD_FILE' });
+    // pass 1, pass 2, the refinement passes, pass 3: one merged state each.
+    expect(merged.map((s) => s.refinePasses)).toEqual([0, 0, ...Array.from({ length: passes - 1 }, (_, j) => j + 1), passes - 1]);
+    // Each step takes the state that asks for it: pass 3 refuses before the refinement is done,
+    // a refinement pass after it.
+    const p2 = merged[1];
+    await expect(accumulateShard(rows(0, CHUNK), { pass: 3, state: p2, workers: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION', message: /the refinement is not done: run accumulate --pass refine/ });
+    await expect(accumulateShard(rows(0, CHUNK), { pass: 'refine', state: merged[merged.length - 2], workers: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION', message: /needs no further pass/ });
+    expect(await nextStep(p2)).toBe('refine');
+    expect(await nextStep(merged[merged.length - 2])).toBe(3);
   });
 
   it('unaligned shards and any merge order: the same sums up to rounding, the same model to 1e-6', async () => {
@@ -159,7 +162,7 @@ describe('state files', () => {
     }
     const bytes = encodeState(parts.all1);
     expect(new TextDecoder().decode(bytes.subarray(0, 7))).toBe('PNSTATE');
-    expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(1);
+    expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(2);
     expect((16 + new DataView(bytes.buffer).getUint32(12, true)) % 8).toBe(0);
   });
 
@@ -176,7 +179,7 @@ describe('state files', () => {
     expect(bad(good.subarray(0, 100))).toThrow(/^p\.state: truncated/);
     expect(bad(good.subarray(0, good.length - 1))).toThrow(/^p\.state: truncated: \d+ bytes, the header announces \d+/);
     expect(bad(new TextEncoder().encode('{"d": 8, "k": 4}\n'.repeat(4)))).toThrow(/not a pureneuron state file \(bad magic/);
-    expect(bad(patched(8, 2))).toThrow(/state format version 3 is not supported \(this pureneuron reads version 1\)/);
+    expect(bad(patched(8, 1))).toThrow(/state format version 3 is not supported \(this pureneuron reads version 2\)/);
     expect(bad(patched(good.length - 100, 1))).toThrow(/checksum mismatch: the file is corrupted/);
     expect(bad(Uint8Array.from([...good, 0, 0]))).toThrow(/2 unexpected bytes after the end/);
     for (const f of [bad(new Uint8Array(0)), bad(patched(20, 1)), bad(patched(good.length - 100, 1))]) {
@@ -185,7 +188,7 @@ describe('state files', () => {
   });
 
   it('wrong pass: each step takes the state of the step before', async () => {
-    await expect(accumulateShard(rows(0, CHUNK), { pass: 3, state: parts.all1 })).rejects.toMatchObject({ code: 'BAD_FILE', message: /accumulate pass 3 needs the merged pass-2 state, got a pass-1 state/ });
+    await expect(accumulateShard(rows(0, CHUNK), { pass: 3, state: parts.all1 })).rejects.toMatchObject({ code: 'BAD_FILE', message: /accumulate pass 3 needs the merged pass-2 state or refinement state, got a pass-1 state/ });
     await expect(accumulateShard(rows(0, CHUNK), { pass: 1, state: parts.all1 })).rejects.toMatchObject({ code: 'BAD_FILE', message: /needs a plan/ });
     await expect(accumulateShard(rows(0, CHUNK), { pass: 2, state: parts.plan })).rejects.toMatchObject({ code: 'BAD_FILE', message: /got a plan/ });
     await expect(finishShards(parts.all2)).rejects.toMatchObject({ code: 'BAD_FILE', message: /finish needs the merged pass-3 state, got a pass-2 state: run accumulate --pass 3/ });
@@ -200,9 +203,9 @@ describe('state files', () => {
     expect(() => mergeStates([parts.p1[0], q], ['a.state', 'q.state'])).toThrow(/cannot merge q\.state with a\.state: option seed is 2, not 1/);
     // Pass-2 parts built on different pass-1 states (the merged one, and one shard's alone).
     const stray = await accumulateShard(rows(CHUNK, N), { pass: 2, state: parts.p1[0], workers: 0 });
-    expect(() => mergeStates([parts.p2[0], stray], ['a.state', 's.state'])).toThrow(/cannot merge s\.state with a\.state: they were built on different merged pass-1 states/);
+    expect(() => mergeStates([parts.p2[0], stray], ['a.state', 's.state'])).toThrow(/cannot merge s\.state with a\.state: they were built on different merged states/);
     // A pass-2 state missing a shard: pass 3 refuses it.
-    await expect(accumulateShard(rows(0, CHUNK), { pass: 3, state: parts.p2[0] })).rejects.toMatchObject({ code: 'BAD_FILE', message: /the merged pass-2 sums cover 10000 samples but pass 1 covered 30000: a shard is missing/ });
+    await expect(accumulateShard(rows(0, CHUNK), { pass: 3, state: parts.p2[0] })).rejects.toMatchObject({ code: 'BAD_FILE', message: /the merged sums of its pass 2 cover 10000 samples but pass 1 covered 30000: a shard is missing/ });
     // A header that lies about the sums, or holds invalid options (with a valid checksum).
     const broken = { ...parts.all1, passes: [{ ...parts.all1.passes[0], state: { ...parts.all1.passes[0].state } }] };
     delete broken.passes[0].state.v3;
@@ -244,22 +247,32 @@ describe('the shard commands', () => {
   });
   const shardFiles = (i: number) => (i === 1 ? ['--x', 'x1.npy', '--y', 'y1.npy'] : ['--x', `x${i}.f64`, '--y', `y${i}.f64`, '--d', String(D), '--l', String(L)]);
 
-  it('plan, accumulate in parallel processes, merge, refine, finish: the model of `pureneuron learn`, bit for bit', async () => {
+  it('plan, accumulate in parallel processes, merge (which names the next pass), finish: the model of `pureneuron learn`, bit for bit', async () => {
     const planned = await runCliOk(['plan', ...shardFiles(0), '--k', String(K), '--chunk-rows', String(CHUNK), '--out', 'plan.state'], dir);
     expect(planned.stderr).toMatch(/^wrote the plan plan\.state \(d = 8, l = 6, k = 4, weighting robust, 10000 samples per chunk\)/);
-    for (const pass of [1, 2, 3]) {
-      if (pass === 3) {
-        // The default refine 'auto': one process refines from the merged pass-2 state and the
-        // data's first samples (all 30000 here, as min(n, refineSamples) asks).
-        const r = await runCliOk(['refine', '--state', 'all2.state', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--out', 'refined.state'], dir);
-        expect(r.stderr).toMatch(/wrote refined\.state \(refined pass-2 state: \d+ Gauss–Newton passes over 30000 samples/);
-      }
-      const prev = pass === 1 ? 'plan.state' : pass === 3 ? 'refined.state' : `all${pass - 1}.state`;
-      const runs = await Promise.all([0, 1, 2].map((i) => runCliOk(['accumulate', '--pass', String(pass), ...shardFiles(i), '--state', prev, '--out', `part${pass}-${i}.state`], dir)));
-      runs.forEach((r, i) => expect(r.stderr).toMatch(new RegExp(`wrote part${pass}-${i}\\.state \\(pass ${pass}, 10000 samples`)));
-      const m = await runCliOk(['merge', `part${pass}-0.state`, `part${pass}-1.state`, `part${pass}-2.state`, '--out', `all${pass}.state`], dir);
-      expect(m.stderr).toMatch(new RegExp(`wrote all${pass}\\.state \\(pass ${pass}, 30000 samples from 3 parts\\)`));
+    // The default refine 'auto' makes passes over every shard between pass 2 and pass 3, as
+    // many as merge asks for. Files: part1-i, all1 (pass 1), …, partr1-i, allr1 (the first
+    // refinement pass), …, all3 (pass 3).
+    let prev = 'plan.state';
+    let pass = '1';
+    const done: string[] = [];
+    while (pass !== 'finish') {
+      const name = pass === 'refine' ? `r${done.filter((p) => p === 'refine').length + 1}` : pass;
+      const runs = await Promise.all([0, 1, 2].map((i) => runCliOk(['accumulate', '--pass', pass, ...shardFiles(i), '--state', prev, '--out', `part${name}-${i}.state`], dir)));
+      const what = pass === 'refine' ? 'refinement pass \\d+' : `pass ${pass}`;
+      runs.forEach((r, i) => expect(r.stderr).toMatch(new RegExp(`wrote part${name}-${i}\\.state \\(${what}, 10000 samples`)));
+      const m = await runCliOk(['merge', `part${name}-0.state`, `part${name}-1.state`, `part${name}-2.state`, '--out', `all${name}.state`], dir);
+      expect(m.stderr).toMatch(new RegExp(`wrote all${name}\\.state \\(${what}, 30000 samples from 3 parts\\); next: `));
+      const next = /; next: pureneuron (?:accumulate --pass (\w+)|(finish))/.exec(m.stderr);
+      expect(next, m.stderr).not.toBeNull();
+      // stdout: the same step as one word, for a driver.
+      expect(m.stdout.trim()).toBe(next![1] ?? next![2]);
+      done.push(pass);
+      prev = `all${name}.state`;
+      pass = m.stdout.trim();
     }
+    expect(done.slice(0, 3)).toEqual(['1', '2', 'refine']);
+    expect(done[done.length - 1]).toBe('3');
     const fin = await runCliOk(['finish', '--state', 'all3.state', '--out', 'model.json'], dir);
     expect(fin.stderr).toMatch(/built k = 4 units from 30000 samples \(d = 8, l = 6\).*wrote model\.json/);
     await runCliOk(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--chunk-rows', String(CHUNK), '--out', 'single.json', '--quiet'], dir);
@@ -269,7 +282,7 @@ describe('the shard commands', () => {
     expect(a.A).toEqual(b.A);
     expect(withoutRunInfo(a.diagnostics!)).toEqual(withoutRunInfo(b.diagnostics!));
     expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
-    expect((await readStateFile(join(dir, 'all3.state'))).passes.map((p) => p.parts)).toEqual([3, 3, 3]);
+    expect((await readStateFile(join(dir, 'all3.state'))).passes.map((p) => p.parts)).toEqual(done.map(() => 3));
   });
 
   it('bad state files and wrong usage: one line, exit code, no output file', async () => {
@@ -296,7 +309,7 @@ describe('the shard commands', () => {
       runCli(['plan', '--x', 'xs.f64', '--y', 'ys.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--out', 'short.state'], dir),
     ]);
     expectError(results[0], 1, /cut\.state: truncated: \d+ bytes, the header announces \d+/);
-    expectError(results[1], 1, /all1\.state: accumulate pass 3 needs the merged pass-2 state, got a pass-1 state/);
+    expectError(results[1], 1, /all1\.state: accumulate pass 3 needs the merged pass-2 state or refinement state, got a pass-1 state/);
     expectError(results[2], 1, /all2\.state: finish needs the merged pass-3 state, got a pass-2 state/);
     expectError(results[3], 1, /cannot merge part2-1\.state with part1-0\.state: it is a pass-2 state/);
     expectError(results[4], 1, /x\.f64: not a pureneuron state file \(bad magic/);

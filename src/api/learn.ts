@@ -3,17 +3,18 @@
  * them, passes/ defines them) chained with the stages between them (method/stages.ts):
  *
  *   pass 1   second moments                        → afterPass1: linear part, reduction, plan
- *   pass 2   detector T                            → afterPass2: null space, pure directions, W
+ *   pass 2   detector T, and a subsample of rows   → afterPass2: null space, pure directions, W
  *            half-sample error estimate            → estimateError (no pass)
- *   refine   Gauss–Newton passes from W            → method/refine.ts
- *   pass 3   least squares of y on relu(Wx)        → A
+ *   refine   Gauss–Newton on the subsample, then   → method/refine.ts: the least-squares
+ *            passes over all the samples             optimum of all the samples
+ *   pass 3   least squares of y on relu(Wx)        → A (with the refinement: its last pass)
  *
  * The shard steps (shard.ts) chain the same functions on states merged across processes.
  */
 import { getKernels } from '../kernels/select.js';
 import type { Kernels } from '../kernels/types.js';
 import { fitDiagnostics } from '../method/diagnostics.js';
-import { refine } from '../method/refine.js';
+import { refine, refinePlan, type RefineReport } from '../method/refine.js';
 import { afterPass1, afterPass2, estimateError, secondLayerOf } from '../method/stages.js';
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
@@ -65,18 +66,31 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   const { k, red } = s1;
   lap('reduce');
 
-  const p2 = await runner.pass('pass2', { plan: red.plan }, n, n);
+  const plan = refinePlan(o, n, k, d, l);
+  const p2 = await runner.pass('pass2', { plan: red.plan, sampleFraction: plan.passes > 0 ? Math.min(1, plan.sampleRows / n) : 0 }, n, n);
   lap('pass2');
-  const s2 = afterPass2(kernels, s1, PASSES.pass2.read(p2.state), o);
+  const p2sums = PASSES.pass2.read(p2.state);
+  const s2 = afterPass2(kernels, s1, p2sums, o);
   lap('extract');
   const est = estimateError(kernels, s1, s2, o);
   if (o.errorEstimate) lap('errorEstimate');
 
-  const { W, report: refinement } = await refine(kernels, o, s2.W, n, k, d, l, est.errorEstimate, runner.refinePass(k, d, l, Math.min(n, o.refineSamples)));
-  if (refinement) lap('refine');
-
-  const p3 = await runner.pass('pass3', { W, k, d, l }, n, n);
-  const A = secondLayerOf(PASSES.pass3.read(p3.state), k, l);
+  let W = s2.W;
+  let A: Float64Array;
+  let refinement: RefineReport | undefined;
+  if (plan.passes > 0 && p2sums.sample.rows > 0) {
+    // The refinement's last pass over all the samples is pass 3, timed apart.
+    const io = runner.refineIO(k, d, l, p2sums.sample, n);
+    const allPass = io.allPass;
+    io.allPass = async (Ap, Wp, last) => {
+      if (last) lap('refine');
+      return allPass(Ap, Wp, last);
+    };
+    ({ W, A, report: refinement } = await refine(kernels, plan, s2.W, n, k, d, l, io));
+  } else {
+    const p3 = await runner.pass('pass3', { W, k, d, l }, n, n);
+    A = secondLayerOf(PASSES.pass3.read(p3.state), k, l);
+  }
   lap('pass3');
   timings.total = performance.now() - t0;
   const diagnostics = fitDiagnostics(s1, s2, est, { workers: pool?.size ?? 0, refinement, timings });

@@ -90,13 +90,13 @@ export const LEARN_OPTIONS = {
     flag: 'no-error-estimate', flagValue: false,
   },
   refine: {
-    default: 'auto', allowed: "'auto' or an integer in [0, 1000] (Gauss–Newton passes)", ok: (v) => v === 'auto' || isInt(v, 0, 1000),
-    doc: "Gauss–Newton passes on the squared loss from the spectral estimate (0: none); 'auto': up to 5, stopping at the noise level, none when k·d > 1024",
+    default: 'auto', allowed: "'auto' or an integer in [0, 1000] (passes over all the samples)", ok: (v) => v === 'auto' || isInt(v, 0, 1000),
+    doc: "refinement to the least-squares optimum of all the samples: at most N passes over them before pass 3 (0: the spectral estimate alone); 'auto': up to 4, until the steps fall below the statistical error, none when k·d > 1024",
     flag: 'refine', arg: 'N',
   },
   refineSamples: {
-    default: 100_000, allowed: 'a positive integer', ok: (v) => isInt(v, 1),
-    doc: 'samples the refinement passes read (the first ones)',
+    default: 'auto', allowed: "a positive integer or 'auto'", ok: (v) => v === 'auto' || isInt(v, 1),
+    doc: "rows of the refinement's in-memory subsample (its Gauss–Newton matrix steers the passes over all the samples); 'auto': ≈ 1.2·√(k·d·n), at least 20000, at most 32 MiB of x and y",
     flag: 'refine-samples', arg: 'N',
   },
   workers: {
@@ -132,7 +132,7 @@ export interface LearnOptions {
   robustScale?: number;
   errorEstimate?: boolean;
   refine?: number | 'auto';
-  refineSamples?: number;
+  refineSamples?: number | 'auto';
   workers?: number | 'auto';
   chunkRows?: number | 'auto';
   signal?: AbortSignal;

@@ -2,37 +2,41 @@
  * Learning across processes and machines: every pass is a sum over samples, so each shard of
  * the data can be accumulated separately (accumulateShard), the parts added (mergeStates), and
  * the model built from the merged sums (finishShards) by the same stage functions learn() uses
- * (method/stages.ts). The states travel as files (shardState.ts); docs/distributed.md has the worked
- * example.
+ * (method/stages.ts, method/refine.ts). The states travel as files (shardState.ts);
+ * docs/distributed.md has the worked example.
  *
- *   planShards(first shard, options)                  → plan (pass 0): options, weighting scales
- *   accumulateShard(shard, { pass: 1, state: plan })  → pass-1 part ─┐ mergeStates → pass-1 state
- *   accumulateShard(shard, { pass: 2, state: p1 })    → pass-2 part ─┐ mergeStates → pass-2 state
- *   accumulateShard(shard, { pass: 3, state: p2 })    → pass-3 part ─┐ mergeStates → pass-3 state
- *   finishShards(pass-3 state)                        → Model (as learn() returns)
+ *   planShards(first shard, options)                        → plan (pass 0): options, weighting scales
+ *   accumulateShard(shard, { pass: 1, state: plan })        → pass-1 part ─┐ mergeStates → pass-1 state
+ *   accumulateShard(shard, { pass: 2, state: p1 })          → pass-2 part ─┐ mergeStates → pass-2 state
+ *   accumulateShard(shard, { pass: 'refine', state: p2 })   → refinement part ─┐ mergeStates → refinement state
+ *     (again on the refinement state, while it asks for another pass)
+ *   accumulateShard(shard, { pass: 3, state: p2 or refinement state }) → pass-3 part ─┐ mergeStates → pass-3 state
+ *   finishShards(pass-3 state)                              → Model (as learn() returns)
  *
  * Equality with learn(): the robust weights use per-coordinate scales from the first chunk of
  * the data; the plan takes them from the first chunk of the FIRST shard, so every shard
- * weights its samples as the single run does. Pass 2 and 3 recompute the single run's
- * detector plan and W from the merged previous-pass sums, deterministically, on every shard.
- * The merged sums then differ from the single run's only in the association of the additions
- * (the single run folds chunk sums left to right; mergeStates folds the parts' sums left to
- * right): the model agrees to rounding, and bit for bit when the first shard holds a multiple
- * of chunkRows samples and every later shard one chunk (chunkRows samples, the last one at most).
+ * weights its samples as the single run does. Every later step recomputes, deterministically
+ * and on every shard, what the single run computes between its passes from the merged sums:
+ * the detector plan, W, the refinement's subsample fit (from the subsample rows pass 2
+ * collects) and each of its steps. The merged sums then differ from the single run's only in
+ * the association of the additions (the single run folds chunk sums left to right; mergeStates
+ * folds the parts' sums left to right): the model agrees to rounding, and bit for bit when the
+ * first shard holds a multiple of chunkRows samples and every later shard one chunk (chunkRows
+ * samples, the last one at most).
  */
 import { PureneuronError } from '../errors.js';
 import { getKernels } from '../kernels/select.js';
 import { jsKernels } from '../kernels/js/index.js';
 import type { Kernels } from '../kernels/types.js';
 import { fitDiagnostics } from '../method/diagnostics.js';
-import { refine, refinePlan } from '../method/refine.js';
+import { refineAdvance, refineFinish, refineLast, refinePlan, refineStart, type RefineReport } from '../method/refine.js';
 import { afterPass1, afterPass2, estimateError, secondLayerOf, type Stage1 } from '../method/stages.js';
 import { weightingFromSource } from '../method/weights.js';
 import { PASSES, type JobKind, type PassParams } from '../passes/jobs.js';
 import { copyState, fieldMismatch, mergeState, type PassState } from '../passes/state.js';
 import { releasePool, sharedPool } from '../parallel/pool.js';
 import { PassRunner, runnerOptions } from '../parallel/runner.js';
-import { toSampleSource } from '../sources/index.js';
+import { arraySource, toSampleSource } from '../sources/index.js';
 import type { ArrayInput, Progress, SampleSource } from '../types.js';
 import { Model } from './model.js';
 import {
@@ -57,12 +61,13 @@ export interface RunOptions {
 }
 
 export interface AccumulateOptions extends RunOptions {
-  pass: 1 | 2 | 3;
+  /** 1, 2, 'refine' (a refinement pass over all the samples, between pass 2 and 3) or 3. */
+  pass: 1 | 2 | 3 | 'refine';
   /**
    * Pass 1: a plan (planShards); without one, `options` must be given and the shard plans
    * itself (its weighting scales then come from its own first chunk: fine for one shard or
-   * weighting 'none', refused by mergeStates when the parts' scales differ). Pass 2 and 3: the
-   * merged state of the previous pass.
+   * weighting 'none', refused by mergeStates when the parts' scales differ). Pass 2: the merged
+   * pass-1 state; 'refine' and 3: the merged pass-2 state, or the merged refinement state.
    */
   state?: ShardState;
   /** Pass 1 without a plan: the learn options (as planShards takes them). */
@@ -77,7 +82,7 @@ const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null &&
 const SHARD_OPTIONS: OptionTable = {
   ...LEARN_OPTIONS,
   chunkRows: { ...LEARN_OPTIONS.chunkRows, default: undefined },
-  pass: { required: true, allowed: '1, 2 or 3', ok: (v) => v === 1 || v === 2 || v === 3 },
+  pass: { required: true, allowed: "1, 2, 'refine' or 3", ok: (v) => v === 1 || v === 2 || v === 3 || v === 'refine' },
   state: { allowed: 'a shard state', ok: isObject },
   options: { allowed: 'an object of learn options', ok: isObject },
 };
@@ -93,7 +98,7 @@ export async function planShards(input: ArrayInput | SampleSource, options: Plan
   const { d, l } = source;
   checkKFits(o.k, d, l);
   const weighting: ShardState['weighting'] = o.weighting === 'robust' ? await weightingFromSource(source, o.robustScale, o.signal) : null;
-  return { pass: 0, d, l, options: fitOptionsOf(o), chunkRows: resolveChunkRows(o.chunkRows, d, l), weighting, passes: [], W: null, basis: null };
+  return { pass: 0, d, l, options: fitOptionsOf(o), chunkRows: resolveChunkRows(o.chunkRows, d, l), weighting, passes: [], refinePasses: 0, W: null, basis: null };
 }
 
 /**
@@ -110,93 +115,94 @@ export async function accumulateShard(input: ArrayInput | SampleSource, options:
   const { pass } = a;
   const source = toSampleSource(input, { checkValues: false });
   let prev = a.state;
+  const needs = pass === 1 ? 'a plan (pass-0 state, from `pureneuron plan`)' : pass === 2 ? 'the merged pass-1 state' : 'the merged pass-2 state or refinement state';
   if (pass === 1 && prev === undefined) {
     if (!a.options) throw new PureneuronError('BAD_OPTION', 'accumulate pass 1 needs a plan (state, from planShards / `pureneuron plan`) or the learn options');
     prev = await planShards(source, { ...a.options, chunkRows: a.options.chunkRows ?? a.chunkRows, signal: a.signal });
   } else if (a.options !== undefined) {
-    throw new PureneuronError('BAD_OPTION', pass === 1 ? 'accumulate pass 1 takes either a plan or the learn options, not both (the plan holds the options)' : `accumulate pass ${pass} takes its options from the pass-${pass - 1} state; do not give options`);
+    throw new PureneuronError('BAD_OPTION', pass === 1 ? 'accumulate pass 1 takes either a plan or the learn options, not both (the plan holds the options)' : `accumulate pass ${pass} takes its options from the state; do not give options`);
   }
-  if (!prev) throw new PureneuronError('BAD_OPTION', `accumulate pass ${pass} needs the merged pass-${pass - 1} state`);
-  if (prev.pass !== pass - 1) {
-    throw new PureneuronError('BAD_FILE', `${label(prev)}: accumulate pass ${pass} needs ${pass === 1 ? 'a plan (pass-0 state, from `pureneuron plan`)' : `the merged pass-${pass - 1} state`}, got a ${describePass(prev.pass)}`);
-  }
+  if (!prev) throw new PureneuronError('BAD_OPTION', `accumulate pass ${pass} needs ${needs}`);
+  const after = pass === 'refine' || pass === 3 ? 2 : pass - 1;
+  if (prev.pass !== after) throw new PureneuronError('BAD_FILE', `${label(prev)}: accumulate pass ${pass} needs ${needs}, got a ${describePass(prev)}`);
   checkShape(source, prev);
   const { d, l } = prev;
-  const o = prev.options;
   const chunkRows = resolveChunkRows(a.chunkRows ?? prev.chunkRows, d, l);
   const kernels = await getKernels(a.backend);
-
-  // What this pass needs from the previous ones (the same computation on every shard).
-  const kind = `pass${pass}` as const;
-  let params: PassParams['pass1' | 'pass2' | 'pass3'] = { d, l };
-  let W: Float64Array | null = null;
-  if (pass >= 2) {
-    const s1 = stage1(kernels, prev);
-    params = { plan: s1.red.plan };
-    if (pass === 3) {
-      checkFields(prev, 2, passTemplate('pass2', { plan: s1.red.plan }, prev));
-      if (prev.W) {
-        // A refined pass-2 state: its W (refined, or the spectral one 'auto' kept).
-        W = prev.W;
-      } else {
-        if (refinePlan(o, s1.n, s1.k, d, l).passes > 0) {
-          throw new PureneuronError('BAD_OPTION', `${label(prev)}: the plan's refine option (${JSON.stringify(o.refine)}) asks for a refinement before pass 3: run \`pureneuron refine\` (refineShards) on this merged pass-2 state with the first shard, and give its output to accumulate --pass 3 (or plan with --refine 0)`);
-        }
-        W = afterPass2(kernels, s1, PASSES.pass2.read(prev.passes[1].state), o).W;
-      }
-      params = { W, k: s1.k, d, l };
-    }
-  }
-
   const workers = resolveWorkers(a.workers, source.n, chunkRows);
   // The worker pools learn() uses (shared within the process; idle workers never keep it alive).
   const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
   // The plan's scales, not this shard's first chunk: every shard weights as the single run does.
-  const runner = new PassRunner(source, kernels, { ...runnerOptions({ ...o, chunkRows, signal: a.signal, onProgress: a.onProgress }), weighting: prev.weighting ?? undefined }, pool);
-  const t0 = performance.now();
-  let r: { state: PassState; rows: number };
+  const runner = new PassRunner(source, kernels, { ...runnerOptions({ ...prev.options, chunkRows, signal: a.signal, onProgress: a.onProgress }), weighting: prev.weighting ?? undefined }, pool);
   try {
-    r = await runner.pass(kind, params as never, source.n);
+    const t0 = performance.now();
+    let W: Float64Array | null = null;
+    let r: { state: PassState; rows: number };
+    if (pass === 1) r = await runner.pass('pass1', { d, l }, source.n);
+    else {
+      // What this pass needs from the previous ones (the same computation on every shard).
+      const s = await replay(kernels, prev, runner);
+      if (pass === 2) r = await runner.pass('pass2', { plan: s.s1.red.plan, sampleFraction: s.sampleFraction }, source.n);
+      else if (!s.progress) {
+        if (pass === 'refine') throw new PureneuronError('BAD_OPTION', `${label(prev)}: the plan asks for no refinement (refine 0, or 'auto' out of its limits): run accumulate --pass 3`);
+        W = s.s2!.W;
+        r = await runner.pass('pass3', { W, k: s.s1.k, d, l }, source.n);
+      } else {
+        const last = refineLast(s.progress, s.plan);
+        if (pass === 'refine' && last) throw new PureneuronError('BAD_OPTION', `${label(prev)}: the refinement needs no further pass (its steps have settled, or it made all the passes it may): run accumulate --pass 3`);
+        if (pass === 3 && !last) throw new PureneuronError('BAD_OPTION', `${label(prev)}: the refinement is not done: run accumulate --pass refine on every shard with this state and merge, then pass 3`);
+        const { A, W: Wp } = s.progress;
+        if (pass === 3) W = Wp;
+        r = await runner.pass('gradient', { W: Wp, A, k: s.s1.k, d, l }, source.n, undefined, pass === 3 ? 'pass3' : 'refine');
+      }
+    }
+    const own: PassSums = { rows: r.rows, state: r.state, parts: 1, ms: performance.now() - t0, workers };
+    const refinePasses = prev.refinePasses + (pass === 'refine' ? 1 : 0);
+    return { pass: pass === 'refine' ? 2 : pass, d, l, options: prev.options, chunkRows, weighting: prev.weighting, passes: [...prev.passes, own], refinePasses, W, basis: fingerprint(prev) };
   } finally {
     if (pool) releasePool(pool);
   }
-  const own: PassSums = { rows: r.rows, state: r.state, parts: 1, ms: performance.now() - t0, workers };
-  return { pass, d, l, options: o, chunkRows, weighting: prev.weighting, passes: [...prev.passes, own], W, basis: fingerprint(prev), refinement: prev.refinement ?? null };
 }
 
 /**
- * The refinement between pass 2 and pass 3 (learn()'s refine option, default 'auto'): from the
- * merged pass-2 state, the spectral W (the same on every machine), then the Gauss–Newton passes
- * over the first refineSamples samples of the data — so `input` must be the data's first
- * shard(s), holding at least min(n, refineSamples) samples in the single run's order. Returns
- * the pass-2 state with the chosen W and the refinement's report, for accumulate --pass 3.
- * Runs on one machine: its passes read only those first samples. When the options ask for no
- * refinement (refine 0, or 'auto' out of its limits), the state gets the spectral W.
+ * The step that follows a merged state: the next pass to accumulate over every shard, or
+ * 'finish'. After pass 2 and each refinement pass the refinement decides (refine while its
+ * steps have not settled, at most as many passes as the plan allows; then pass 3).
  */
-export async function refineShards(state: ShardState, input: ArrayInput | SampleSource, options: RunOptions = {}): Promise<ShardState> {
-  const run = checkOptions<RunOptions & { backend: Resolved['backend']; workers: Resolved['workers'] }>(SHARD_OPTIONS, options, { what: 'refineShards()', keys: RUN_KEYS });
-  if (state?.pass !== 2 || state.W) {
-    throw new PureneuronError('BAD_FILE', `${label(state)}: refine needs the merged pass-2 state (not yet refined), got a ${state?.W ? 'refined pass-2 state' : describePass(state?.pass)}`);
+export async function nextStep(state: ShardState, options: Pick<RunOptions, 'backend'> = {}): Promise<1 | 2 | 'refine' | 3 | 'finish'> {
+  const run = checkOptions<{ backend: Resolved['backend'] }>(SHARD_OPTIONS, options, { what: 'nextStep()', keys: ['backend'] });
+  if (state.pass === 3) return 'finish';
+  if (state.pass < 2) return (state.pass + 1) as 1 | 2;
+  const r = await replay(await getKernels(run.backend), state);
+  return r.progress && !refineLast(r.progress, r.plan) ? 'refine' : 3;
+}
+
+/**
+ * What the single run has computed before the state's next pass, from the state's merged sums:
+ * the stages after pass 1 (pass ≥ 1) and pass 2 (pass ≥ 2) with the refinement's plan, and,
+ * when the plan refines, its progress through the refinement passes the state holds.
+ */
+async function replay(kernels: Kernels, s: ShardState, runner?: PassRunner, lap?: (phase: string) => void) {
+  const s1 = stage1(kernels, s);
+  lap?.('reduce');
+  const { d, l } = s;
+  const plan = refinePlan(s.options, s1.n, s1.k, d, l);
+  const sampleFraction = plan.passes > 0 ? Math.min(1, plan.sampleRows / s1.n) : 0;
+  if (s.pass < 2) return { s1, plan, sampleFraction };
+  checkFields(s, 2, passTemplate('pass2', { plan: s1.red.plan, sampleFraction }, s));
+  const p2 = PASSES.pass2.read(s.passes[1].state);
+  const s2 = afterPass2(kernels, s1, p2, s.options);
+  lap?.('extract');
+  if (plan.passes === 0 || p2.sample.rows === 0) return { s1, s2, plan, sampleFraction };
+  const io = (runner ?? new PassRunner(arraySource({ x: p2.sample.x, y: p2.sample.y, d, l }), kernels, { chunkRows: s.chunkRows })).refineIO(s1.k, d, l, p2.sample, s1.n);
+  let progress = await refineStart(kernels, s2.W, s1.k, d, l, p2.sample, io.subsamplePass, p2.sample.rows >= s1.n);
+  for (let j = 0; j < s.refinePasses; j++) {
+    const q = s.passes[2 + j];
+    checkFields(s, 3 + j, passTemplate('gradient', { W: progress.W, A: progress.A, k: s1.k, d, l }, s));
+    progress = refineAdvance(kernels, progress, PASSES.gradient.read(q.state), s1.n, s1.k, d, l);
   }
-  const source = toSampleSource(input, { checkValues: false });
-  checkShape(source, state);
-  const { d, l, options: o } = state;
-  const kernels = await getKernels(run.backend);
-  const s1 = stage1(kernels, state);
-  checkFields(state, 2, passTemplate('pass2', { plan: s1.red.plan }, state));
-  const s2 = afterPass2(kernels, s1, PASSES.pass2.read(state.passes[1].state), o);
-  const est = estimateError(kernels, s1, s2, o);
-  const chunkRows = resolveChunkRows(run.chunkRows ?? state.chunkRows, d, l);
-  const rows = Math.min(s1.n, o.refineSamples);
-  const workers = resolveWorkers(run.workers, Math.min(source.n ?? Infinity, rows), chunkRows);
-  const pool = workers > 0 ? sharedPool(workers, kernels.name) : undefined;
-  const runner = new PassRunner(source, kernels, { ...runnerOptions({ ...o, chunkRows, signal: run.signal, onProgress: run.onProgress }), weighting: state.weighting ?? undefined }, pool);
-  try {
-    const r = await refine(kernels, o, s2.W, s1.n, s1.k, d, l, est.errorEstimate, runner.refinePass(s1.k, d, l, rows));
-    return { ...state, W: r.W, refinement: r.report ?? null, source: undefined };
-  } finally {
-    if (pool) releasePool(pool);
-  }
+  lap?.('refine');
+  return { s1, s2, p2, plan, sampleFraction, progress };
 }
 
 /**
@@ -213,12 +219,10 @@ export function mergeStates(parts: ShardState[], names: string[] = parts.map((s,
     throw new PureneuronError('BAD_FILE', `cannot merge ${names[i]} with ${names[0]}: ${msg}`);
   };
   if (first.pass === 0) throw new PureneuronError('BAD_FILE', `${names[0]} is a plan (pass 0): it holds no sums to merge; give it to accumulate --pass 1`);
-  if (first.pass === 2 && first.W) throw new PureneuronError('BAD_FILE', `${names[0]} is a refined pass-2 state: it is already merged; give it to accumulate --pass 3`);
-  if (first.pass === 3) checkFields(first, 3, readoutTemplate(first));
   if (first.pass === 1) checkFields(first, 1, passTemplate('pass1', { d: first.d, l: first.l }, first));
   rest.forEach((s, j) => {
     const i = j + 1;
-    if (s.pass !== first.pass) bad(i, `it is a ${describePass(s.pass)}, ${names[0]} a ${describePass(first.pass)}`);
+    if (s.pass !== first.pass || s.refinePasses !== first.refinePasses) bad(i, `it is a ${describePass(s)}, ${names[0]} a ${describePass(first)}`);
     if (s.d !== first.d || s.l !== first.l) bad(i, `(d, l) = (${s.d}, ${s.l}) differs from (${first.d}, ${first.l})`);
     for (const key of FIT_OPTION_KEYS) {
       if (s.options[key] !== first.options[key]) bad(i, `option ${key} is ${JSON.stringify(s.options[key])}, not ${JSON.stringify(first.options[key])} (every shard must use the same plan)`);
@@ -227,16 +231,16 @@ export function mergeStates(parts: ShardState[], names: string[] = parts.map((s,
       bad(i, 'the robust weighting scales differ: the pass-1 shards were planned separately; run `pureneuron plan` on the first shard and give its state to every pass-1 shard');
     }
     if (s.basis !== first.basis) {
-      bad(i, first.pass === 1 ? 'they were built on different plans' : `they were built on different merged pass-${first.pass - 1} states (basis ${s.basis?.slice(0, 12)}… vs ${first.basis?.slice(0, 12)}…)`);
+      bad(i, first.pass === 1 ? 'they were built on different plans' : `they were built on different merged states (basis ${s.basis?.slice(0, 12)}… vs ${first.basis?.slice(0, 12)}…)`);
     }
     if (first.pass === 3 && !sameArray(s.W ?? undefined, first.W ?? undefined)) bad(i, 'their pass-3 sums were taken at different first layers W (the same pass-2 state gave a different W: different pureneuron versions?)');
-    const own = s.passes[s.pass - 1].state;
-    const ref = first.passes[first.pass - 1].state;
+    const own = s.passes[s.passes.length - 1].state;
+    const ref = first.passes[first.passes.length - 1].state;
     const a = Object.keys(own).sort().join(',');
     const b = Object.keys(ref).sort().join(',');
     if (a !== b || fieldMismatch(own, ref)) bad(i, 'their sums have different fields or sizes');
   });
-  const p = first.pass - 1;
+  const p = first.passes.length - 1;
   const state = copyState(first.passes[p].state);
   const own: PassSums = { rows: first.passes[p].rows, state, parts: first.passes[p].parts, ms: first.passes[p].ms, workers: first.passes[p].workers };
   for (const s of rest) {
@@ -260,40 +264,53 @@ export function mergeStates(parts: ShardState[], names: string[] = parts.map((s,
 export async function finishShards(state: ShardState, options: Pick<RunOptions, 'backend'> = {}): Promise<Model> {
   const run = checkOptions<{ backend: Resolved['backend'] }>(SHARD_OPTIONS, options, { what: 'finishShards()', keys: ['backend'] });
   if (state?.pass !== 3) {
-    throw new PureneuronError('BAD_FILE', `${label(state)}: finish needs the merged pass-3 state, got a ${describePass(state?.pass)}${state?.pass !== undefined && state.pass < 3 ? `: run accumulate --pass ${state.pass + 1} on every shard and merge first` : ''}`);
+    throw new PureneuronError('BAD_FILE', `${label(state)}: finish needs the merged pass-3 state, got a ${describePass(state)}${state?.pass !== undefined && state.pass < 3 ? `: run accumulate --pass ${state.pass === 2 ? 3 : state.pass + 1} on every shard and merge first` : ''}`);
   }
   const kernels = await getKernels(run.backend);
   const { d, l, options: o } = state;
-  const timings: Record<string, number> = {};
+  // The phases of learn(), in its order: the passes' times summed over the shards, the stages' here.
+  const timings: Record<string, number> = { pass1: state.passes[0].ms };
   let tp = performance.now();
   const lap = (name: string) => {
     const t = performance.now();
     timings[name] = t - tp;
     tp = t;
+    if (name === 'reduce') timings.pass2 = state.passes[1].ms;
   };
-  timings.pass1 = state.passes[0].ms;
-  const s1 = stage1(kernels, state);
-  lap('reduce');
-  timings.pass2 = state.passes[1].ms;
-  checkFields(state, 2, passTemplate('pass2', { plan: s1.red.plan }, state));
-  const s2 = afterPass2(kernels, s1, PASSES.pass2.read(state.passes[1].state), o);
-  lap('extract');
+  const r = await replay(kernels, state, undefined, lap);
+  const { s1, s2 } = r as Required<typeof r>;
   const est = estimateError(kernels, s1, s2, o);
   if (o.errorEstimate) lap('errorEstimate');
-  const W = state.W!;
-  if (W.length !== s1.k * d) throw new PureneuronError('BAD_FILE', `${label(state)}: its W has ${W.length / d} rows but its pass-1 sums give k = ${s1.k}`);
-  checkFields(state, 3, readoutTemplate(state));
-  const A = secondLayerOf(PASSES.pass3.read(state.passes[2].state), s1.k, l);
-  timings.pass3 = state.passes[2].ms;
-  timings.total = Object.values(timings).reduce((t, v) => t + v, 0);
-  const workers = Math.max(...state.passes.map((p) => p.workers));
-  const refinement = state.refinement ?? undefined;
-  const diagnostics = fitDiagnostics(s1, s2, est, { workers, refinement, timings });
-  if (!refinement && !sameArray(s2.W, W)) {
-    diagnostics.warnings.push('the pass-2 sums give a W that differs in its last bits from the one the pass-3 shards used (different pureneuron versions or platforms?); the model keeps the W that A was fitted to');
+  const W3 = state.W!;
+  if (W3.length !== s1.k * d) throw new PureneuronError('BAD_FILE', `${label(state)}: its W has ${W3.length / d} rows but its pass-1 sums give k = ${s1.k}`);
+  const own = state.passes[state.passes.length - 1];
+  let W = W3;
+  let A: Float64Array;
+  let refinement: RefineReport | undefined;
+  const warnings: string[] = [];
+  if (r.progress) {
+    checkFields(state, state.passes.length, passTemplate('gradient', { W: W3, A: r.progress.A, k: s1.k, d, l }, state));
+    ({ W, A, report: refinement } = refineFinish(kernels, r.progress, PASSES.gradient.read(own.state), s1.n, s1.k, d, l));
+    if (!sameArray(r.progress.W, W3)) warnings.push(pointWarning);
+  } else {
+    checkFields(state, state.passes.length, passTemplate('pass3', { W: W3, k: W3.length / d, d, l }, state));
+    A = secondLayerOf(PASSES.pass3.read(own.state), s1.k, l);
+    if (!sameArray(s2.W, W3)) warnings.push(pointWarning);
   }
+  if (refinement) timings.refine = (timings.refine ?? 0) + state.passes.slice(2, 2 + state.refinePasses).reduce((t, p) => t + p.ms, 0);
+  timings.pass3 = own.ms;
+  timings.total = Object.values(timings).reduce((t, v) => t + v, 0);
+  const ordered = Object.fromEntries(PHASE_ORDER.filter((p) => p in timings).map((p) => [p, timings[p]]));
+  const workers = Math.max(...state.passes.map((p) => p.workers));
+  const diagnostics = fitDiagnostics(s1, s2, est, { workers, refinement, timings: ordered });
+  diagnostics.warnings.push(...warnings);
   return new Model({ d, k: s1.k, l, W, A }, kernels.name, diagnostics);
 }
+
+/** learn()'s timings, in the order it takes them. */
+const PHASE_ORDER = ['pass1', 'reduce', 'pass2', 'extract', 'errorEstimate', 'refine', 'pass3', 'total'];
+
+const pointWarning = 'the merged sums give a first layer that differs in its last bits from the one the pass-3 shards used (different pureneuron versions or platforms?); the model keeps the one the pass-3 sums were taken at';
 
 // ------------------------------------------------------------------------------------------
 
@@ -302,7 +319,7 @@ function stage1(kernels: Kernels, s: ShardState): Stage1 {
   const n = s.passes[0].rows;
   for (let p = 1; p < s.passes.length; p++) {
     if (s.passes[p].rows !== n) {
-      throw new PureneuronError('BAD_FILE', `${label(s)}: the merged pass-${p + 1} sums cover ${s.passes[p].rows} samples but pass 1 covered ${n}: a shard is missing or repeated, or the data changed between passes`);
+      throw new PureneuronError('BAD_FILE', `${label(s)}: the merged sums of its pass ${p + 1} cover ${s.passes[p].rows} samples but pass 1 covered ${n}: a shard is missing or repeated, or the data changed between passes`);
     }
   }
   checkFields(s, 1, passTemplate('pass1', { d: s.d, l: s.l }, s));
@@ -315,10 +332,6 @@ function stage1(kernels: Kernels, s: ShardState): Stage1 {
  */
 function passTemplate<K extends JobKind>(kind: K, params: PassParams[K], s: ShardState): PassState {
   return PASSES[kind].run(jsKernels, params as never, { x: new Float64Array(s.d), y: new Float64Array(s.l), rows: 1 }, 0);
-}
-
-function readoutTemplate(s: ShardState): PassState {
-  return passTemplate('pass3', { W: s.W!, k: s.W!.length / s.d, d: s.d, l: s.l }, s);
 }
 
 /** The pass-p sums of `s` must have exactly the template's fields and sizes. */
@@ -346,6 +359,7 @@ function label(s: ShardState | undefined): string {
   return s?.source ?? 'the state';
 }
 
-function describePass(p: number | undefined): string {
-  return p === 0 ? 'plan (pass-0 state)' : p === undefined ? 'missing state' : `pass-${p} state`;
+function describePass(s: ShardState | undefined): string {
+  const p = s?.pass;
+  return p === 0 ? 'plan (pass-0 state)' : p === undefined ? 'missing state' : p === 2 && s!.refinePasses > 0 ? `refinement state (${s!.refinePasses} pass${s!.refinePasses > 1 ? 'es' : ''})` : `pass-${p} state`;
 }

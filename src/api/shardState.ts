@@ -2,8 +2,7 @@
  * Shard states: what the shard steps (shard.ts) hand each other between processes — the sums
  * of one pass (and the merged sums of the passes before it), the plan's options and weighting,
  * and W once it is fixed — and their files (the byte container is io/stateFile.ts), written by
- * `pureneuron plan / accumulate / merge / refine` and read by `accumulate`, `merge`, `refine`
- * and `finish` (docs/distributed.md).
+ * `pureneuron plan / accumulate / merge` and read by `accumulate`, `merge` and `finish` (docs/distributed.md).
  *
  * The header (StateHeader) says which pass the state is of, d and l, the learn options that
  * determine the model, the chunk size, the robust weighting's constant c (and the number of
@@ -20,7 +19,6 @@ import { readFile } from 'node:fs/promises';
 import { PureneuronError } from '../errors.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../io/atomic.js';
 import { encodeStateBytes, openStateBytes, STATE_FORMAT_VERSION } from '../io/stateFile.js';
-import type { RefineReport } from '../method/refine.js';
 import type { Weighting } from '../method/weights.js';
 import type { PassState } from '../passes/state.js';
 import { checkOptions, FIT_OPTION_KEYS, fitOptionsOf, LEARN_OPTIONS, type FitOptions } from './options.js';
@@ -43,8 +41,11 @@ export interface PassSums {
 
 /**
  * A shard state in memory. `pass` 0 is a plan (options and weighting, no sums); a pass-p state
- * (p = 1, 2, 3) carries the sums of passes 1…p: passes[p − 1] its own (a part's, or several
- * parts' merged), passes[0…p − 2] the merged sums it was built on.
+ * (p = 1, 2, 3) carries the sums of passes 1…p in order, with the refinement's passes over all
+ * the samples (`refinePasses` of them) between pass 2 and pass 3: the last entry of `passes` is
+ * the state's own (a part's, or several parts' merged), the others the merged sums it was built
+ * on. A pass-2 state with refinePasses > 0 is a refinement state: its own sums are the last
+ * refinement pass's.
  */
 export interface ShardState {
   pass: 0 | 1 | 2 | 3;
@@ -61,16 +62,10 @@ export interface ShardState {
    */
   weighting: (Weighting & { rows: number }) | null;
   passes: PassSums[];
-  /**
-   * The first layer (k×d row-major, k = W.length / d): pass 3, the one the pass-3 sums were
-   * taken at; a refined pass-2 state (see refinement), the refined one.
-   */
+  /** The refinement's passes over all the samples among `passes` (after pass 2). */
+  refinePasses: number;
+  /** Pass 3: the first layer the pass-3 sums were taken at (k×d row-major, k = W.length / d); null before. */
   W: Float64Array | null;
-  /**
-   * Set by `pureneuron refine` on a merged pass-2 state (and carried into pass 3): what the
-   * refinement did, with W the first layer it chose. null otherwise.
-   */
-  refinement?: RefineReport | null;
   /** Fingerprint (SHA-256, hex) of the state this one was built on (see fingerprint()); null for a plan. */
   basis: string | null;
   /** Where the state was read from, for messages (not written to files). */
@@ -89,11 +84,10 @@ interface StateHeader {
   /** c of the robust weighting and the samples its scales come from (its d scales open the payload), or null. */
   weighting: { c: number; rows: number } | null;
   passes: { pass: number; rows: number; parts: number; ms: number; workers: number; fields: { name: string; length?: number }[] }[];
+  refinePasses: number;
   /** [k, d] when W follows the sums in the payload. */
   W: [number, number] | null;
   basis: string | null;
-  /** The refinement's report (a refined pass-2 state and the pass-3 states built on it), or null. */
-  refinement?: RefineReport | null;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -154,9 +148,9 @@ export function encodeState(s: ShardState): Uint8Array {
     chunkRows: s.chunkRows,
     weighting: s.weighting ? { c: s.weighting.c, rows: s.weighting.rows } : null,
     passes,
+    refinePasses: s.refinePasses,
     W: s.W ? [s.W.length / s.d, s.d] : null,
     basis: s.basis,
-    refinement: s.refinement ?? null,
   };
   return encodeStateBytes(header, arrays);
 }
@@ -204,7 +198,7 @@ export function decodeState(bytes: Uint8Array, name = 'state file'): ShardState 
     }
   }
   if (W && !W.every(Number.isFinite)) bad('W holds a non-finite value');
-  return { pass: h.pass as ShardState['pass'], d: h.d, l: h.l, options: h.options, chunkRows: h.chunkRows, weighting, passes, W, basis: h.basis, refinement: h.refinement ?? null, source: name };
+  return { pass: h.pass as ShardState['pass'], d: h.d, l: h.l, options: h.options, chunkRows: h.chunkRows, weighting, passes, refinePasses: h.refinePasses, W, basis: h.basis, source: name };
 }
 
 const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
@@ -244,7 +238,9 @@ function checkHeader(h: unknown, bad: (msg: string) => never): StateHeader {
   if ((j.weighting === null) !== (opts.weighting === 'none')) bad(`header "weighting" must be ${opts.weighting === 'none' ? 'null for weighting "none"' : 'present for weighting "robust"'}`);
   if (j.weighting !== null && (j.weighting as { c: number }).c !== opts.robustScale) bad('header "weighting".c differs from the robustScale option');
 
-  if (!Array.isArray(j.passes) || j.passes.length !== pass) bad(`header "passes" must list the sums of passes 1 to ${pass}`);
+  if (!isInt(j.refinePasses, 0) || (pass < 2 && j.refinePasses !== 0)) bad('header "refinePasses" must be an integer ≥ 0, and 0 before pass 2');
+  const refinePasses = j.refinePasses as number;
+  if (!Array.isArray(j.passes) || j.passes.length !== pass + refinePasses) bad(`header "passes" must list the sums of passes 1 to ${pass}${refinePasses ? ` and ${refinePasses} refinement pass(es)` : ''}`);
   (j.passes as unknown[]).forEach((p, i) => {
     const where = `header "passes"[${i}]`;
     if (!isObject(p)) bad(`${where} must be an object`);
@@ -262,18 +258,10 @@ function checkHeader(h: unknown, bad: (msg: string) => never): StateHeader {
       seen.add(f.name as string);
     }
   });
-  const refinement = j.refinement ?? null;
-  if (refinement !== null) {
-    const r = refinement as Record<string, unknown>;
-    if (pass < 2) bad('header "refinement" must be null before pass 2');
-    if (!isObject(r) || !isInt(r.iterations, 0) || !isInt(r.samples, 1) || !Array.isArray(r.losses) || !(r.losses as unknown[]).every((v) => typeof v === 'number' && v >= 0) || typeof r.used !== 'boolean' || (r.standardError !== undefined && !(typeof r.standardError === 'number' && r.standardError >= 0)) || (r.stopped !== undefined && typeof r.stopped !== 'string')) {
-      bad('header "refinement" must be null or {"iterations", "samples", "losses", "used"[, "standardError", "stopped"]}');
-    }
-  }
-  if (pass === 3 || (pass === 2 && refinement !== null)) {
+  if (pass === 3) {
     const W = j.W;
-    if (!Array.isArray(W) || W.length !== 2 || !isInt(W[0], 1) || W[1] !== d || (W[0] as number) > Math.min(d, l)) bad(`header "W" must be [k, d] with 1 ≤ k ≤ min(d, l) and d = ${d} for a pass-3 or refined pass-2 state`);
-  } else if (j.W !== null) bad('header "W" must be null before pass 3 (unless the pass-2 state is refined)');
+    if (!Array.isArray(W) || W.length !== 2 || !isInt(W[0], 1) || W[1] !== d || (W[0] as number) > Math.min(d, l)) bad(`header "W" must be [k, d] with 1 ≤ k ≤ min(d, l) and d = ${d} for a pass-3 state`);
+  } else if (j.W !== null) bad('header "W" must be null before pass 3');
   if (pass === 0 ? j.basis !== null : typeof j.basis !== 'string' || !/^[0-9a-f]{64}$/.test(j.basis)) bad(`header "basis" must be ${pass === 0 ? 'null for a plan' : 'a SHA-256 in hex'}`);
   return j as unknown as StateHeader;
 }

@@ -8,7 +8,7 @@
 import { WEIGHTING_ROWS } from '../method/weights.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readStateFile, writeStateFile, type ShardState } from '../api/shardState.js';
-import { accumulateShard, finishShards, mergeStates, planShards, refineShards } from '../api/shard.js';
+import { accumulateShard, finishShards, mergeStates, nextStep, planShards } from '../api/shard.js';
 import { FIT_OPTION_KEYS, LEARN_OPTIONS } from '../api/options.js';
 import { intFlag, parse, required, UsageError } from './args.js';
 import type { Io } from './io.js';
@@ -43,15 +43,17 @@ ${optionsHelp(['chunkRows'])}
 
 export const accumulateHelp = `Usage: pureneuron accumulate --pass P --x FILE --y FILE --state FILE --out part.state [options]
 
-Runs pass P (1: second moments, 2: detector, 3: second layer) over one shard of the data
-and writes its sums as a part state. Parts of the same pass are added with 'pureneuron
-merge'; pass 2 and 3 start from the merged state of the pass before.
+Runs pass P over one shard of the data and writes its sums as a part state: 1 second
+moments, 2 detector (and the rows of the refinement's subsample), refine a refinement pass
+over all the samples, 3 second layer (with the refinement: its last pass). Parts of the same
+pass are added with 'pureneuron merge', whose message names the next pass: after pass 2,
+refinement passes until the refinement has settled (typically one), then pass 3.
 
 Options:
-  --pass P               1, 2 or 3
+  --pass P               1, 2, refine or 3
 ${SOURCE_HELP}
-  --state FILE           pass 1: the plan ('pureneuron plan'); pass 2 and 3: the merged
-                         state of the previous pass
+  --state FILE           pass 1: the plan ('pureneuron plan'); pass 2: the merged pass-1
+                         state; refine and 3: the merged pass-2 or refinement state
   --out FILE             where to write the part state
 ${optionsHelp(['backend', 'workers'])}
   --chunk-rows R         samples per chunk (default: the plan's)
@@ -66,11 +68,13 @@ export const mergeHelp = `Usage: pureneuron merge PART.state [PART.state …] --
 
 Adds the sums of part states of the same pass, in the order given (the order changes the
 sums in their last bits only). Refuses parts of different passes, shapes, options or
-weighting scales, parts built on different previous states, and plans.
+weighting scales, parts built on different previous states, and plans. Prints the next step
+on stdout as one word — 2, refine, 3 (the --pass of the next 'pureneuron accumulate') or
+finish — so a driver can loop until it reads finish.
 
 Options:
   --out FILE             where to write the merged state
-  --quiet                print nothing but errors
+  --quiet                print only the next step (no summary on stderr)
 `;
 
 export const finishHelp = `Usage: pureneuron finish --state all.state --out model.json [options]
@@ -86,27 +90,11 @@ ${optionsHelp(['backend'])}
   --quiet                print nothing but errors
 `;
 
-export const refineHelp = `Usage: pureneuron refine --state all2.state --x FILE --y FILE --out refined.state [options]
-
-The refinement between pass 2 and pass 3 (learn's --refine, default auto): from the merged
-pass-2 state, the spectral first layer, then Gauss–Newton passes over the first
-refineSamples (100000) samples of the data. Give it the FIRST shard (or the first shards
-concatenated), holding at least that many samples in the single run's order; it runs on one
-machine. Every 'accumulate --pass 3' then takes the refined state with --state. Needed when
-the plan's refine option asks for a refinement (the default 'auto' does unless k·d > 1024
-or the samples are fewer than 10 per weight); with --refine 0 in the plan, skip it.
-
-Options:
-  --state FILE           the merged pass-2 state
-${SOURCE_HELP}
-  --out FILE             where to write the refined pass-2 state
-${optionsHelp(['backend', 'workers'])}
-  --quiet                print nothing but errors
-`;
 
 function describe(s: ShardState): string {
-  const own = s.passes[s.pass - 1];
-  return `pass ${s.pass}, ${own.rows} samples${own.parts > 1 ? ` from ${own.parts} parts` : ''}`;
+  const own = s.passes[s.passes.length - 1];
+  const what = s.pass === 2 && s.refinePasses > 0 ? `refinement pass ${s.refinePasses}` : `pass ${s.pass}`;
+  return `${what}, ${own.rows} samples${own.parts > 1 ? ` from ${own.parts} parts` : ''}`;
 }
 
 export async function planCommand(argv: string[], io: Io): Promise<void> {
@@ -141,13 +129,13 @@ export async function accumulateCommand(argv: string[], io: Io): Promise<void> {
     quiet: { type: 'boolean' },
   });
   if (v.help) return io.out(accumulateHelp);
-  const pass = required('pass', intFlag('pass', v.pass, 1, 3)) as 1 | 2 | 3;
+  const pass = v.pass === 'refine' ? 'refine' : (required('pass', intFlag('pass', v.pass, 1, 3)) as 1 | 2 | 3);
   const files = sourceFlags(v);
   const given = FIT_OPTION_KEYS.map((key) => LEARN_OPTIONS[key].flag).filter((flag) => (v as Record<string, unknown>)[flag] !== undefined);
   if (v.state !== undefined && given.length) {
     throw new UsageError(`--${given[0]}: with --state the options come from the state (they are fixed by the plan)`);
   }
-  if (v.state === undefined && pass > 1) throw new UsageError(`--state is required for pass ${pass}: the merged pass-${pass - 1} state`);
+  if (v.state === undefined && pass !== 1) throw new UsageError(`--state is required for pass ${pass}: ${pass === 2 ? 'the merged pass-1 state' : 'the merged pass-2 or refinement state'}`);
   const run = optionsFromFlags(v, RUN_FLAGS);
   const options = v.state === undefined ? optionsFromFlags(v, PLAN_FLAGS) : undefined;
   const out = required('out', v.out);
@@ -170,32 +158,7 @@ export async function accumulateCommand(argv: string[], io: Io): Promise<void> {
     },
   );
   await writeStateFile(out, part, { signal: io.signal });
-  if (!v.quiet) io.err(`wrote ${out} (${describe(part)}, ${(part.passes[pass - 1].ms / 1000).toFixed(2)} s)`);
-}
-
-export async function refineCommand(argv: string[], io: Io): Promise<void> {
-  const { values: v } = parse(argv, { ...SOURCE_FLAGS, state: { type: 'string' }, out: { type: 'string' }, ...optionFlags(['backend', 'workers']), quiet: { type: 'boolean' } });
-  if (v.help) return io.out(refineHelp);
-  const statePath = required('state', v.state);
-  const files = sourceFlags(v);
-  const out = required('out', v.out);
-  const run = optionsFromFlags(v, ['backend', 'workers']);
-  await checkOutputDir(out);
-  const state = await readStateFile(statePath);
-  const source = await openSource(files);
-  const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
-  const refined = await refineShards(state, source, { ...run, signal: io.signal, onProgress: (p) => progress.update(p) }).then(
-    (s) => (progress.stop(true), s),
-    (e: unknown) => {
-      progress.stop(false);
-      throw e;
-    },
-  );
-  await writeStateFile(out, refined, { signal: io.signal });
-  if (!v.quiet) {
-    const r = refined.refinement;
-    io.err(`wrote ${out} (refined pass-2 state: ${r ? `${r.iterations} Gauss–Newton passes over ${r.samples} samples${r.used ? '' : '; the spectral W kept, its estimated error being the smaller'}` : 'no refinement asked for: the spectral W'})`);
-  }
+  if (!v.quiet) io.err(`wrote ${out} (${describe(part)}, ${(part.passes[part.passes.length - 1].ms / 1000).toFixed(2)} s)`);
 }
 
 export async function mergeCommand(argv: string[], io: Io): Promise<void> {
@@ -208,7 +171,11 @@ export async function mergeCommand(argv: string[], io: Io): Promise<void> {
   for (const path of positionals) parts.push(await readStateFile(path));
   const merged = mergeStates(parts, positionals);
   await writeStateFile(out, merged, { signal: io.signal });
-  if (!v.quiet) io.err(`wrote ${out} (${describe(merged)})`);
+  // The next step on stdout, one word for a driver's loop (`pass=$(pureneuron merge … --quiet)`);
+  // the human line on stderr.
+  const next = await nextStep(merged);
+  io.out(String(next));
+  if (!v.quiet) io.err(`wrote ${out} (${describe(merged)}); next: ${next === 'finish' ? 'pureneuron finish' : `pureneuron accumulate --pass ${next}`}`);
 }
 
 export async function finishCommand(argv: string[], io: Io): Promise<void> {

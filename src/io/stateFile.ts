@@ -1,11 +1,11 @@
 /**
  * The byte container of shard state files (what a state holds is api/shardState.ts's business):
- * a JSON header and float64 payload, checksummed. Layout (version 1; integers and floats
+ * a JSON header and float64 payload, checksummed. Layout (version 2; integers and floats
  * little-endian):
  *
  *   offset      size  content
  *   0           8     magic "PNSTATE\0" (50 4E 53 54 41 54 45 00)
- *   8           4     u32 format version (1)
+ *   8           4     u32 format version (2: the layout is unchanged since 1, the header has the refinement passes)
  *   12          4     u32 H: byte length of the header
  *   16          H     header: JSON, UTF-8, padded with spaces so that 16 + H is a multiple of 8
  *   16 + H      8·m   payload: m float64 values (the header says how many, and what they are)
@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { PureneuronError } from '../errors.js';
 
 export const STATE_MAGIC = 'PNSTATE\0';
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2;
 const PREAMBLE = 16;
 const TRAILER = 32;
 

@@ -4,7 +4,7 @@
  */
 import { samplesFor } from './errorEstimate.js';
 import { JD_WARN } from './extract.js';
-import { refinementConverged, type RefineReport } from './refine.js';
+import type { RefineReport } from './refine.js';
 import type { Stage1, Stage2 } from './stages.js';
 import type { SymmetryReport } from './symmetry.js';
 
@@ -38,10 +38,11 @@ export interface Diagnostics {
   /**
    * Estimated W error of the returned W (same measure as compare().wError). For the spectral
    * estimate: half the distance of two half-sample fits (spectralErrorEstimate). After a
-   * refinement that started from a trusted spectral fit (spectralErrorEstimate ≤ 0.1): the
-   * refined W's asymptotic standard error, √(σ̂²·tr(H⁻¹)/(n·k)) with σ̂² the residual variance
-   * per output and H the Gauss–Newton matrix (scale directions removed). Captures sampling
-   * variance, not bias. Undefined when disabled or when the halves could not be fitted.
+   * refinement that started from a trusted spectral fit (spectralErrorEstimate ≤ 0.1) and
+   * converged to the all-sample optimum: its asymptotic standard error, √(σ̂²·tr(H⁻¹)/(n·k))
+   * with σ̂² the residual variance per output over all n samples and H the Gauss–Newton matrix
+   * (scale directions removed). Captures sampling variance, not bias. Undefined when disabled
+   * or when the halves could not be fitted.
    */
   errorEstimate?: number;
   /** The half-sample estimate of the spectral W's error (before any refinement). */
@@ -74,20 +75,17 @@ export function fitDiagnostics(
   const nullSpaceRatio = k < sv.length ? sv[k - 1] / Math.max(sv[k], Number.MIN_VALUE) : 0;
   // The refinement's standard error speaks for the returned W only when the refinement started
   // inside the right basin — a clean spectral fit (small half-sample estimate, separated null
-  // space, low joint-diagonalization residual) — and reached the optimum: the loss stalled, or
-  // fell 100-fold (noiseless data converge quadratically). A failed square fit can have a small
-  // half-sample estimate (both halves fail alike), but not a clean null space and residual
-  // with a converged loss (docs/measurements.md).
+  // space, low joint-diagonalization residual) — and reached the all-sample optimum. A failed
+  // square fit can have a small half-sample estimate (both halves fail alike), but not a clean
+  // null space and residual with converged steps (docs/measurements.md).
   const ref = extra.refinement;
-  const losses = ref?.losses ?? [];
-  const converged = refinementConverged(losses);
   const cleanStart = spectralErrorEstimate !== undefined && spectralErrorEstimate <= ERROR_WARN && nullSpaceRatio <= 0.5 && full.residual <= JD_WARN;
-  const se = ref?.used === false ? undefined : ref?.standardError;
-  const errorEstimate = se !== undefined && cleanStart && converged ? se : spectralErrorEstimate;
+  const errorEstimate = ref?.standardError !== undefined && ref.converged && cleanStart ? ref.standardError : spectralErrorEstimate;
+  const lastPass = ref?.passes[ref.passes.length - 1];
   const refineWarning = ref?.stopped
-    ? [`the refinement stopped after ${ref.iterations} passes: ${ref.stopped}; the model keeps the best W it evaluated`]
-    : ref && ref.used !== false && !converged
-    ? [`the refinement did not converge in ${ref.iterations} passes (the loss still fell ${(100 * (1 - losses[losses.length - 1] / losses[losses.length - 2])).toFixed(0)}% in the last one): the spectral start may lie outside the basin of the planted solution; more passes (refine: N) or more samples may help`]
+    ? [`the refinement stopped early: ${ref.stopped}; the model keeps the best W it evaluated`]
+    : ref && !ref.converged && lastPass
+    ? [`the refinement did not converge in ${ref.passes.length} passes over all the samples (its last step moved W by ${lastPass.step.toExponential(1)} relative${ref.standardError !== undefined ? `, ${(lastPass.step / Math.max(ref.standardError, Number.MIN_VALUE)).toFixed(0)} standard errors` : ''}): the spectral start may lie outside the basin of the planted solution; more passes (refine: N) may help`]
     : [];
   // A small k-th singular value of A·W alone is no evidence against k: an ill-conditioned
   // square W gives one while the fit is good (false alarms on most such fits in the n sweep).

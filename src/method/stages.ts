@@ -23,6 +23,7 @@ import type { Kernels, Moments1Sums, ReadoutSums } from '../kernels/types.js';
 import { halfFirstLayer, weightDistance } from './errorEstimate.js';
 import { pureDirections } from './extract.js';
 import { firstLayer, secondLayer } from './layers.js';
+import type { Sample } from './refine.js';
 import { linearPart, reduce, significantRank, type LinearPart, type Reduction } from './reduce.js';
 import { symmetryReport, type SymmetryReport } from './symmetry.js';
 
@@ -39,7 +40,7 @@ export interface FitOptions {
   robustScale: number;
   errorEstimate: boolean;
   refine: number | 'auto';
-  refineSamples: number;
+  refineSamples: number | 'auto';
 }
 
 /** Moment sums (Kernels.moments1's layout) with their sample count and Σρ (= n unweighted). */
@@ -62,9 +63,10 @@ export interface DetectorSums {
   weight: number;
 }
 
-/** Pass 2's merged sums, the two halves of every chunk apart. */
+/** Pass 2's merged sums, the two halves of the samples apart, and the refinement's subsample. */
 export interface Pass2Sums {
   halves: [DetectorSums, DetectorSums];
+  sample: Sample;
 }
 
 /** Pass 3's merged sums: the normal equations of y on relu(Wx). */

@@ -54,11 +54,15 @@ export function weightingFromChunk(chunk: Chunk, d: number, c: number): Weightin
 
 /**
  * The weights of a kernel call over `rows` rows of width d, computed by the kernel itself:
- * invScale_j = 1/s_j (0 for s_j = 0), denom = 1/(c·d), ρ written to `out`.
+ * invScale_j = 1/s_j (0 for s_j = 0), denom = 1/(c·d), ρ written to `out`. `out` is one buffer
+ * per thread, reused by the next call (a chunk job uses one weighting at a time): a fresh
+ * half-megabyte array per chunk let glibc's heap creep by tens of MiB over millions of rows.
  */
 export function robustWeighting(w: Weighting, d: number, rows: number): RobustWeighting {
-  return { invScale: Float64Array.from(w.scales, (s) => (s > 0 ? 1 / s : 0)), denom: 1 / (w.c * d), out: new Float64Array(rows) };
+  if (outBuffer.length < rows) outBuffer = new Float64Array(rows);
+  return { invScale: Float64Array.from(w.scales, (s) => (s > 0 ? 1 / s : 0)), denom: 1 / (w.c * d), out: outBuffer.subarray(0, rows) };
 }
+let outBuffer = new Float64Array(0);
 
 /** The weights of rows [from, to) of a call (views: a RobustWeighting still writes into the whole call's `out`). */
 export function weightRows<W extends RowWeights | undefined>(rho: W, from: number, to: number): W {

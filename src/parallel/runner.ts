@@ -7,12 +7,13 @@
  */
 import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
-import type { RefinePass } from '../method/refine.js';
+import type { RefineIO, Sample } from '../method/refine.js';
 import { weightingFromSource, type Weighting } from '../method/weights.js';
 import { PASSES, runChunkJob, type JobKind, type PassParams } from '../passes/jobs.js';
-import { mergeState, rowsOf, type PassState } from '../passes/state.js';
+import { isSampleField, mergeState, rowsOf, type PassState } from '../passes/state.js';
+import { arraySource } from '../sources/array.js';
 import { findBadValue } from '../sources/check.js';
-import type { Progress, SampleSource } from '../types.js';
+import type { Phase, Progress, SampleSource } from '../types.js';
 import type { WorkerPool } from './pool.js';
 
 export interface RunnerOptions {
@@ -54,11 +55,18 @@ export class PassRunner {
    * Streams the first `limit` samples (all by default) through pass `kind`; returns the merged
    * state and the sample count. `total` is the count shown in progress reports, when known.
    */
-  async run<K extends JobKind>(kind: K, params: PassParams[K], total: number | undefined, limit = Infinity): Promise<{ state: PassState; rows: number }> {
+  async run<K extends JobKind>(kind: K, params: PassParams[K], total: number | undefined, limit = Infinity, phase: Phase = kind as Phase): Promise<{ state: PassState; rows: number }> {
     const { source, kernels, opts, pool } = this;
     const { d, l } = source;
     let merged: PassState | undefined;
+    // Collected rows (sample fields) are concatenated once, at the end, not chunk by chunk.
+    const rows: Record<string, Float64Array[]> = {};
     const take = (s: PassState) => {
+      for (const key of Object.keys(s)) {
+        if (!isSampleField(key)) continue;
+        (rows[key] ??= []).push(s[key] as Float64Array);
+        s[key] = new Float64Array(0);
+      }
       if (merged) mergeState(merged, s);
       else merged = s;
     };
@@ -70,7 +78,7 @@ export class PassRunner {
     try {
       for await (const whole of source.chunks(opts.chunkRows, opts.signal)) {
         // The same wording (and the signal's reason) as the sources' own check, wherever the abort is seen first.
-        throwIfAborted(opts.signal, `learning (${kind})`);
+        throwIfAborted(opts.signal, `learning (${phase})`);
         const chunk = done + whole.rows > limit ? rowsOf(whole, 0, limit - done, d, l) : whole;
         if (pool) {
           const job = pool.run(kind, p, chunk, done, opts.signal);
@@ -85,7 +93,7 @@ export class PassRunner {
           await new Promise<void>((res) => setImmediate(res));
         }
         done += chunk.rows;
-        opts.onProgress?.({ phase: kind, done, total });
+        opts.onProgress?.({ phase, done, total });
         if (done >= limit) break;
       }
       while (inFlight.length) take(await inFlight.shift()!);
@@ -94,6 +102,15 @@ export class PassRunner {
       for (const f of inFlight) f.catch(() => {});
     }
     if (!merged) throw new PureneuronError('TOO_FEW_SAMPLES', 'the source yielded no samples');
+    for (const [key, parts] of Object.entries(rows)) {
+      const all = new Float64Array(parts.reduce((t, a) => t + a.length, 0));
+      let at = 0;
+      for (const a of parts) {
+        all.set(a, at);
+        at += a.length;
+      }
+      merged[key] = all;
+    }
     return { state: merged, rows: done };
   }
 
@@ -105,10 +122,10 @@ export class PassRunner {
    * scan of every value; when one is not finite, the source is read once more to name the
    * first bad value, and if every value is finite the products overflowed: BAD_VALUE says so.
    */
-  async pass<K extends JobKind>(kind: K, params: PassParams[K], total: number | undefined, expectRows?: number): Promise<{ state: PassState; rows: number }> {
-    const r = await this.run(kind, params, total);
+  async pass<K extends JobKind>(kind: K, params: PassParams[K], total: number | undefined, expectRows?: number, phase: Phase = kind as Phase): Promise<{ state: PassState; rows: number }> {
+    const r = await this.run(kind, params, total, Infinity, phase);
     if (expectRows !== undefined && r.rows !== expectRows) {
-      throw new PureneuronError('BAD_FILE', `the source yielded ${r.rows} samples in ${kind.replace(/^pass/, 'pass ')} but ${expectRows} in pass 1: the data changed between passes (sources must be re-readable unchanged)`);
+      throw new PureneuronError('BAD_FILE', `the source yielded ${r.rows} samples in ${phase.replace(/^pass/, 'pass ')} but ${expectRows} in pass 1: the data changed between passes (sources must be re-readable unchanged)`);
     }
     for (const { fields, overflow } of PASSES[kind].finite) {
       const finite = Object.entries(r.state).every(([key, v]) => !fields.some((f) => key.startsWith(f)) || (typeof v === 'number' ? Number.isFinite(v) : v.every(Number.isFinite)));
@@ -120,17 +137,20 @@ export class PassRunner {
   }
 
   /**
-   * The refinement's pass (method/refine.ts) over the first `rows` samples of the source. A
-   * source shorter than that (a shard given to `pureneuron refine` that is not the data's first
-   * ones) would give another model than the single run: TOO_FEW_SAMPLES.
+   * The refinement's passes (method/refine.ts): Gauss–Newton evaluations on the in-memory
+   * subsample (through the same pool, unweighted, no progress reports: they take little time),
+   * and the passes over all the samples at (A, W), reported as 'refine', the last as 'pass3'.
    */
-  refinePass(k: number, d: number, l: number, rows: number): RefinePass {
-    return async (W, hessianFraction) => {
-      const { state, rows: read } = await this.run('refine', { W, k, d, l, hessianFraction }, rows, rows);
-      if (read < rows) {
-        throw new PureneuronError('TOO_FEW_SAMPLES', `the refinement reads the first ${rows} samples of the data, but this shard holds ${read}: give refine the first shard(s) holding at least ${rows} samples (or lower refineSamples in the plan)`);
-      }
-      return PASSES.refine.read(state);
+  refineIO(k: number, d: number, l: number, sample: Sample, n: number): RefineIO {
+    const { kernels, opts, pool } = this;
+    const sub = new PassRunner(arraySource({ x: sample.x, y: sample.y, d, l }, { checkValues: false }), kernels, { chunkRows: opts.chunkRows, signal: opts.signal }, pool);
+    return {
+      sample,
+      subsamplePass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessianFraction: 1 }, sample.rows)).state),
+      allPass: async (A, W, last) => {
+        const r = await this.pass('gradient', { W, A, k, d, l }, n, n, last ? 'pass3' : 'refine');
+        return PASSES.gradient.read(r.state);
+      },
     };
   }
 }

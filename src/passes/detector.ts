@@ -1,24 +1,28 @@
 /**
  * Pass 2: the detector matrix T = Σ φ(h)·φ(q)ᵀ (see DetectorPlan in kernels/types.ts), each
- * half of every chunk apart (the half-sample error estimate refits each half).
+ * half of the samples apart (the half-sample error estimate refits each half); and the rows of
+ * the refinement's in-memory subsample (a fraction of the samples, chosen by row hash).
  *
  * State fields (h = 0, 1): T{h} mh×mz row-major (mh = triLen(hDim), mz = triLen(zDim)),
- * n{h} samples, w{h} Σρ.
+ * n{h} samples, w{h} Σρ; sample.x (ns×d) and sample.y (ns×l), the subsample's rows in data
+ * order (merged by concatenation), and ns their count.
  */
 import type { DetectorPlan } from '../kernels/types.js';
 import { triLen } from '../math/symcoords.js';
 import type { DetectorSums, Pass2Sums } from '../method/stages.js';
 import { robustWeighting, weightSum, type Weighting } from '../method/weights.js';
-import { halves, type PassDef } from './pass.js';
+import { halves, subsample, type PassDef } from './pass.js';
 import type { PassState } from './state.js';
 
 export interface Pass2Params {
   plan: DetectorPlan;
   weighting?: Weighting;
+  /** The fraction of the samples collected for the refinement (0: none). */
+  sampleFraction: number;
 }
 
 export const pass2: PassDef<Pass2Params, Pass2Sums> = {
-  run(kernels, { plan, weighting }, chunk) {
+  run(kernels, { plan, weighting, sampleFraction }, chunk) {
     const rho = weighting ? robustWeighting(weighting, plan.d, chunk.rows) : undefined;
     const mn = triLen(plan.hDim) * triLen(plan.zDim);
     const sums: DetectorSums[] = [0, 1].map(() => ({ T: new Float64Array(mn), n: 0, weight: 0 }));
@@ -30,12 +34,18 @@ export const pass2: PassDef<Pass2Params, Pass2Sums> = {
     });
     const out: PassState = {};
     sums.forEach((s, h) => Object.assign(out, { ['T' + h]: s.T, ['n' + h]: s.n, ['w' + h]: s.weight }));
+    const sample = sampleFraction > 0 ? subsample(chunk, undefined, plan.d, plan.l, sampleFraction) : undefined;
+    out['sample.x'] = sample ? sample.part.x.slice() : new Float64Array(0);
+    out['sample.y'] = sample ? sample.part.y.slice() : new Float64Array(0);
+    out.ns = sample ? sample.part.rows : 0;
     return out;
   },
 
   read(state) {
     const half = (h: number): DetectorSums => ({ T: state['T' + h] as Float64Array, n: state['n' + h] as number, weight: state['w' + h] as number });
-    return { halves: [half(0), half(1)] };
+    const x = state['sample.x'] as Float64Array;
+    const y = state['sample.y'] as Float64Array;
+    return { halves: [half(0), half(1)], sample: { x, y, rows: state.ns as number } };
   },
 
   finite: [{ fields: ['T'], overflow: { what: "detector's fourth-order sums", scale: '1e75', fix: 'x and y' } }],

@@ -6,12 +6,13 @@
 import type { Kernels } from '../kernels/types.js';
 import type { Chunk } from '../types.js';
 import { pass2, type Pass2Params } from './detector.js';
+import { gradientPass, type GradientParams } from './gradient.js';
 import { pass1, type Pass1Params } from './moments1.js';
 import { pass3, type Pass3Params } from './readout.js';
 import { refinePass, type RefineParams } from './refine.js';
 import type { PassState } from './state.js';
 
-export const PASSES = { pass1, pass2, refine: refinePass, pass3 } as const;
+export const PASSES = { pass1, pass2, refine: refinePass, gradient: gradientPass, pass3 } as const;
 
 export type JobKind = keyof typeof PASSES;
 
@@ -20,6 +21,7 @@ export interface PassParams {
   pass1: Omit<Pass1Params, 'weighting'>;
   pass2: Omit<Pass2Params, 'weighting'>;
   refine: Omit<RefineParams, 'weighting'>;
+  gradient: GradientParams;
   pass3: Omit<Pass3Params, 'weighting'>;
 }
 

@@ -52,11 +52,21 @@ export function rowHash(words: Uint32Array, row: number, d: number): number {
 export const wordsOf = (x: Float64Array): Uint32Array => new Uint32Array(x.buffer, x.byteOffset, 2 * x.length);
 const [LOW, HIGH] = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? [0, 1] : [1, 0];
 
+/** A chunk's arrays must hold its rows (as the kernels check): the rows are read here first. */
+function checkChunk(c: Chunk, d: number, l: number): void {
+  if (c.x.length < c.rows * d) throw new RangeError(`x has length ${c.x.length}, expected at least ${c.rows * d}`);
+  if (c.y.length < c.rows * l) throw new RangeError(`y has length ${c.y.length}, expected at least ${c.rows * l}`);
+}
+
 /** Gather buffers and row lists, one set per use, reused chunk after chunk (kernels are synchronous, never re-entered). */
 const buffers = [0, 1, 2].map(() => ({ x: new Float64Array(0), y: new Float64Array(0), rho: new Float64Array(0), rows: new Int32Array(0) }));
 type Buffers = (typeof buffers)[number];
 
-/** Rows `list[0..count)` of chunk c, copied into `g` (with their given weights; robust weights get their own `out`). */
+/**
+ * Rows `list[0..count)` of chunk c, copied into `g` (with their given weights). Robust weights
+ * computed by the kernel are written over the front of the chunk's own `out`: the parts of a
+ * chunk are used one after the other, and the whole chunk's weights no longer.
+ */
 function gather(c: Chunk, rho: RowWeights | undefined, d: number, l: number, g: Buffers, count: number): { part: Chunk; rho?: RowWeights } {
   if (g.x.length < count * d) g.x = new Float64Array(count * d);
   if (g.y.length < count * l) g.y = new Float64Array(count * l);
@@ -72,7 +82,7 @@ function gather(c: Chunk, rho: RowWeights | undefined, d: number, l: number, g: 
     if (g.rho.length < count) g.rho = new Float64Array(count);
     for (let t = 0; t < count; t++) g.rho[t] = rho[list[t]];
     w = g.rho.subarray(0, count);
-  } else if (rho) w = { ...rho, out: new Float64Array(count) };
+  } else if (rho) w = { ...rho, out: rho.out.subarray(0, count) };
   return { part: { x: x.subarray(0, count * d), y: y.subarray(0, count * l), rows: count }, rho: w };
 }
 
@@ -86,6 +96,7 @@ function gather(c: Chunk, rho: RowWeights | undefined, d: number, l: number, g: 
  * the kernel per half.
  */
 export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: number, add: (h: 0 | 1, part: Chunk, rho?: RowWeights) => void): void {
+  checkChunk(c, d, l);
   const words = wordsOf(c.x);
   for (const g of buffers) if (g.rows.length < c.rows) g.rows = new Int32Array(c.rows);
   const count = [0, 0];
@@ -108,6 +119,7 @@ export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: numb
  * subsample keeps x and −x together, and it is the same whatever the chunking.
  */
 export function subsample(c: Chunk, rho: RowWeights | undefined, d: number, l: number, fraction: number): { part: Chunk; rho?: RowWeights } | undefined {
+  checkChunk(c, d, l);
   const words = wordsOf(c.x);
   const g = buffers[2];
   if (g.rows.length < c.rows) g.rows = new Int32Array(c.rows);

@@ -2,17 +2,26 @@
  * Pass state as plain data: a flat record of Float64Arrays and numbers, named by the pass that
  * made it (each pass module in this folder spells its own field names; nothing else does).
  * Every statistic of every pass is a sum over samples, so two states of the same pass merge by
- * adding field by field; states cross worker boundaries (structured clone) and state files
- * (api/shardState.ts) unchanged.
+ * adding field by field — except the rows a pass collects (a subsample), in fields named
+ * `sample.…`, which merge by concatenation in chunk order. States cross worker boundaries
+ * (structured clone) and state files (api/shardState.ts) unchanged.
  */
 export type PassState = Record<string, Float64Array | number>;
 
-/** dst += src field by field (same fields and lengths; throws otherwise). */
+/** Fields of collected rows: merged by concatenation, of any length. */
+export const isSampleField = (key: string): boolean => key.startsWith('sample.');
+
+/** dst += src field by field (same fields and lengths; throws otherwise); sample fields: dst ++ src. */
 export function mergeState(dst: PassState, src: PassState): void {
   for (const key of Object.keys(src)) {
     const a = dst[key];
     const b = src[key];
-    if (typeof a === 'number' && typeof b === 'number') {
+    if (isSampleField(key) && a instanceof Float64Array && b instanceof Float64Array) {
+      const c = new Float64Array(a.length + b.length);
+      c.set(a);
+      c.set(b, a.length);
+      dst[key] = c;
+    } else if (typeof a === 'number' && typeof b === 'number') {
       dst[key] = a + b;
     } else if (a instanceof Float64Array && b instanceof Float64Array && a.length === b.length) {
       for (let i = 0; i < a.length; i++) a[i] += b[i];
@@ -36,7 +45,7 @@ export const fieldLength = (v: Float64Array | number | undefined): number => (v 
  */
 export function fieldMismatch(state: PassState, template: PassState): string | undefined {
   for (const [key, v] of Object.entries(template)) {
-    if (fieldLength(state[key]) !== fieldLength(v)) return `lack the field "${key}" (${fieldLength(v) < 0 ? 'a number' : `${fieldLength(v)} values`})`;
+    if (isSampleField(key) ? !(state[key] instanceof Float64Array) : fieldLength(state[key]) !== fieldLength(v)) return `lack the field "${key}" (${fieldLength(v) < 0 ? 'a number' : `${fieldLength(v)} values`})`;
   }
   for (const key of Object.keys(state)) if (!(key in template)) return `have an unknown field "${key}"`;
   return undefined;

@@ -85,7 +85,7 @@ export function stagesOn(x: Float64Array, y: Float64Array, n: number, d: number,
   const chunks = chunksOf(x, y, n, d, l);
   const p1 = runPass(kernels, 'pass1', { d, l }, chunks);
   const s1 = afterPass1(kernels, p1, n, d, l, opts);
-  const p2 = runPass(kernels, 'pass2', { plan: s1.red.plan }, chunks);
+  const p2 = runPass(kernels, 'pass2', { plan: s1.red.plan, sampleFraction: 0 }, chunks);
   const [h0, h1] = p2.halves;
   const T = Float64Array.from(h0.T, (v, i) => v + h1.T[i]);
   const { Rx, Ry, hDim } = s1.red.plan;
