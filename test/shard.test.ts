@@ -41,7 +41,7 @@ const rows = (a: number, b: number) => ({ x: g.x.subarray(a * D, b * D), y: g.y.
 const viaBytes = (s: ShardState): ShardState => decodeState(encodeState(s), 'test.state');
 
 /** plan → accumulate (each pass nextStep names, each shard) → merge → finish, in the library. */
-async function sharded(bounds: number[], options: { chunkRows: number; polish?: boolean; refine?: 'auto' | number }, order?: number[]) {
+async function sharded(bounds: number[], options: { chunkRows: number; polish?: boolean; refine?: 'auto' | number; refineSamples?: number }, order?: number[]) {
   const shards = bounds.slice(0, -1).map((a, i) => rows(a, bounds[i + 1]));
   // Spectral (refine 0) unless asked: most tests compare with learn({ refine: 0 }).
   let state = viaBytes(await planShards(shards[0], { k: K, refine: 0, ...options }));
@@ -80,11 +80,12 @@ describe('sharded learning in the library', () => {
   });
 
   it("with the refinement: learn()'s default model (refine 'auto') bit for bit, each of its passes over all the shards", async () => {
-    // 20 000 of the 30 000 samples in the refinement's subsample: passes over all of them follow.
-    const single = await learn(rows(0, N), { k: K, chunkRows: CHUNK, workers: 0 });
+    // 20 000 of the 30 000 samples in the refinement's subsample (by default all of them would
+    // be: they fit in its 32 MiB): passes over all of them follow.
+    const single = await learn(rows(0, N), { k: K, chunkRows: CHUNK, workers: 0, refineSamples: 20_000 });
     const passes = single.diagnostics!.refinement!.passes.length;
     expect(passes).toBeGreaterThan(1);
-    const { model, merged } = await sharded([0, CHUNK, 2 * CHUNK, N], { chunkRows: CHUNK, refine: 'auto' });
+    const { model, merged } = await sharded([0, CHUNK, 2 * CHUNK, N], { chunkRows: CHUNK, refine: 'auto', refineSamples: 20_000 });
     expect(Array.from(model.W)).toEqual(Array.from(single.W));
     expect(Array.from(model.A)).toEqual(Array.from(single.A));
     expect(withoutRunInfo(model.diagnostics!)).toEqual(withoutRunInfo(single.diagnostics!));
@@ -248,7 +249,8 @@ describe('the shard commands', () => {
   const shardFiles = (i: number) => (i === 1 ? ['--x', 'x1.npy', '--y', 'y1.npy'] : ['--x', `x${i}.f64`, '--y', `y${i}.f64`, '--d', String(D), '--l', String(L)]);
 
   it('plan, accumulate in parallel processes, merge (which names the next pass), finish: the model of `pureneuron learn`, bit for bit', async () => {
-    const planned = await runCliOk(['plan', ...shardFiles(0), '--k', String(K), '--chunk-rows', String(CHUNK), '--out', 'plan.state'], dir);
+    // A subsample of 20 000 of the 30 000 samples, so that refinement passes over all of them follow.
+    const planned = await runCliOk(['plan', ...shardFiles(0), '--k', String(K), '--chunk-rows', String(CHUNK), '--refine-samples', '20000', '--out', 'plan.state'], dir);
     expect(planned.stderr).toMatch(/^wrote the plan plan\.state \(d = 8, l = 6, k = 4, weighting robust, 10000 samples per chunk\)/);
     // The default refine 'auto' makes passes over every shard between pass 2 and pass 3, as
     // many as merge asks for. Files: part1-i, all1 (pass 1), …, partr1-i, allr1 (the first
@@ -275,7 +277,7 @@ describe('the shard commands', () => {
     expect(done[done.length - 1]).toBe('3');
     const fin = await runCliOk(['finish', '--state', 'all3.state', '--out', 'model.json'], dir);
     expect(fin.stderr).toMatch(/built k = 4 units from 30000 samples \(d = 8, l = 6\).*wrote model\.json/);
-    await runCliOk(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--chunk-rows', String(CHUNK), '--out', 'single.json', '--quiet'], dir);
+    await runCliOk(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', String(D), '--l', String(L), '--k', String(K), '--chunk-rows', String(CHUNK), '--refine-samples', '20000', '--out', 'single.json', '--quiet'], dir);
     const a = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelJSON;
     const b = JSON.parse(await readFile(join(dir, 'single.json'), 'utf8')) as ModelJSON;
     expect(a.W).toEqual(b.W);

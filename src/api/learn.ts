@@ -23,7 +23,7 @@ import { toSampleSource } from '../sources/index.js';
 import type { ArrayInput, SampleSource } from '../types.js';
 import { Model } from './model.js';
 export type { LearnOptions } from './options.js';
-import { checkKFits, resolveChunkRows, resolveLearnOptions, resolveWorkers, type LearnOptions, type Resolved } from './options.js';
+import { checkFits, resolveChunkRows, resolveLearnOptions, resolveWorkers, type LearnOptions, type Resolved } from './options.js';
 
 /** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
 export async function learn(input: ArrayInput | SampleSource, options: LearnOptions): Promise<Model> {
@@ -32,7 +32,7 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   const source = toSampleSource(input, { checkValues: false });
   const { d, l } = source;
   const o = { ...o0, chunkRows: resolveChunkRows(o0.chunkRows, d, l) };
-  checkKFits(o.k, d, l);
+  checkFits(o, d, l);
   const kernels = await getKernels(o.backend);
   const workers = resolveWorkers(o.workers, source.n, o.chunkRows);
   // Shared across calls (started once, idle workers unref'd): see sharedPool in parallel/pool.ts.
@@ -93,6 +93,6 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   }
   lap('pass3');
   timings.total = performance.now() - t0;
-  const diagnostics = fitDiagnostics(s1, s2, est, { workers: pool?.size ?? 0, refinement, timings });
+  const diagnostics = fitDiagnostics(s1, s2, est, { workers: pool?.size ?? 0, refinement, refinementSkipped: plan.skipped, timings });
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
 }

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { PureneuronError } from '../errors.js';
 import type { BackendOption } from '../kernels/select.js';
 import type { FitOptions } from '../method/stages.js';
+import { checkRefineFits } from '../method/refine.js';
 import type { Progress } from '../types.js';
 
 /** One option: what it allows, its default, what it does, and its flag on the command line. */
@@ -91,12 +92,12 @@ export const LEARN_OPTIONS = {
   },
   refine: {
     default: 'auto', allowed: "'auto' or an integer in [0, 1000] (passes over all the samples)", ok: (v) => v === 'auto' || isInt(v, 0, 1000),
-    doc: "refinement to the least-squares optimum of all the samples: at most N passes over them before pass 3 (0: the spectral estimate alone); 'auto': up to 4, until the steps fall below the statistical error, none when k·d > 1024",
+    doc: "refinement to the least-squares optimum of all the samples: at most N passes over them before pass 3 (0: the spectral estimate alone); 'auto': up to 4, until the steps fall below the statistical error, none when its dense matrix would need more than 1.25 GiB (k·d > 6553)",
     flag: 'refine', arg: 'N',
   },
   refineSamples: {
     default: 'auto', allowed: "a positive integer or 'auto'", ok: (v) => v === 'auto' || isInt(v, 1),
-    doc: "rows of the refinement's in-memory subsample (its Gauss–Newton matrix steers the passes over all the samples); 'auto': ≈ 1.2·√(k·d·n), at least 20000, at most 32 MiB of x and y",
+    doc: "rows of the refinement's in-memory subsample (its Gauss–Newton matrix steers the passes over all the samples); 'auto': as many as 16 MiB of x and y hold (at least 8 per weight of W), all of them when they fit",
     flag: 'refine-samples', arg: 'N',
   },
   workers: {
@@ -204,11 +205,18 @@ export function resolveLearnOptions(options: LearnOptions, ctx: Partial<CheckCon
   return checkOptions<Resolved>(LEARN_OPTIONS, options, { what: 'learn()', least: '{ k }', ...ctx });
 }
 
-/** k must fit the data: 1 ≤ k ≤ min(d, l) (a RangeError, as for other sizes that do not match the data). */
-export function checkKFits(k: number | 'auto', d: number, l: number): void {
-  if (k !== 'auto' && k > Math.min(d, l)) {
+/**
+ * Before any pass: k must fit the data, 1 ≤ k ≤ min(d, l) (a RangeError, as for other sizes that
+ * do not match the data), and a refinement asked for explicitly must fit in memory
+ * (checkRefineFits; with k 'auto' that is checked once pass 1 has chosen k).
+ */
+export function checkFits(o: { k: number | 'auto'; refine: number | 'auto' }, d: number, l: number): void {
+  const { k } = o;
+  if (k === 'auto') return;
+  if (k > Math.min(d, l)) {
     throw new RangeError(`k = ${k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
   }
+  checkRefineFits(o.refine, k, d);
 }
 
 /**

@@ -40,7 +40,7 @@ import { arraySource, toSampleSource } from '../sources/index.js';
 import type { ArrayInput, Progress, SampleSource } from '../types.js';
 import { Model } from './model.js';
 import {
-  checkKFits, checkOptions, FIT_OPTION_KEYS, fitOptionsOf, LEARN_OPTIONS, resolveChunkRows, resolveWorkers, type LearnOptions, type OptionTable, type Resolved,
+  checkFits, checkOptions, FIT_OPTION_KEYS, fitOptionsOf, LEARN_OPTIONS, resolveChunkRows, resolveWorkers, type LearnOptions, type OptionTable, type Resolved,
 } from './options.js';
 import { fingerprint, type PassSums, type ShardState } from './shardState.js';
 
@@ -96,7 +96,7 @@ export async function planShards(input: ArrayInput | SampleSource, options: Plan
   const o = checkOptions<Resolved>(LEARN_OPTIONS, options, { what: 'planShards()', keys: PLAN_KEYS, least: '{ k }' });
   const source = toSampleSource(input, { checkValues: false });
   const { d, l } = source;
-  checkKFits(o.k, d, l);
+  checkFits(o, d, l);
   const weighting: ShardState['weighting'] = o.weighting === 'robust' ? await weightingFromSource(source, o.robustScale, o.signal) : null;
   return { pass: 0, d, l, options: fitOptionsOf(o), chunkRows: resolveChunkRows(o.chunkRows, d, l), weighting, passes: [], refinePasses: 0, W: null, basis: null };
 }
@@ -195,7 +195,7 @@ async function replay(kernels: Kernels, s: ShardState, runner?: PassRunner, lap?
   lap?.('extract');
   if (plan.passes === 0 || p2.sample.rows === 0) return { s1, s2, plan, sampleFraction };
   const io = (runner ?? new PassRunner(arraySource({ x: p2.sample.x, y: p2.sample.y, d, l }), kernels, { chunkRows: s.chunkRows })).refineIO(s1.k, d, l, p2.sample, s1.n);
-  let progress = await refineStart(kernels, s2.W, s1.k, d, l, p2.sample, io.subsamplePass, p2.sample.rows >= s1.n);
+  let progress = await refineStart(kernels, s2.W, s1.k, d, l, io, p2.sample.rows >= s1.n);
   for (let j = 0; j < s.refinePasses; j++) {
     const q = s.passes[2 + j];
     checkFields(s, 3 + j, passTemplate('gradient', { W: progress.W, A: progress.A, k: s1.k, d, l }, s));
@@ -302,7 +302,7 @@ export async function finishShards(state: ShardState, options: Pick<RunOptions, 
   timings.total = Object.values(timings).reduce((t, v) => t + v, 0);
   const ordered = Object.fromEntries(PHASE_ORDER.filter((p) => p in timings).map((p) => [p, timings[p]]));
   const workers = Math.max(...state.passes.map((p) => p.workers));
-  const diagnostics = fitDiagnostics(s1, s2, est, { workers, refinement, timings: ordered });
+  const diagnostics = fitDiagnostics(s1, s2, est, { workers, refinement, refinementSkipped: r.plan.skipped, timings: ordered });
   diagnostics.warnings.push(...warnings);
   return new Model({ d, k: s1.k, l, W, A }, kernels.name, diagnostics);
 }

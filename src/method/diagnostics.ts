@@ -66,7 +66,7 @@ export function fitDiagnostics(
   s1: Stage1,
   s2: Stage2,
   est: { errorEstimate?: number; warnings: string[] },
-  extra: { workers: number; refinement?: RefineReport; timings: Record<string, number> },
+  extra: { workers: number; refinement?: RefineReport; refinementSkipped?: string; timings: Record<string, number> },
 ): Diagnostics {
   const { k, n, red, lp, rank, symmetry } = s1;
   const { full } = s2;
@@ -95,7 +95,7 @@ export function fitDiagnostics(
   const rankWarning = s1.kAboveRank && suspect
     ? [`the linear part A·W has only ${rank} singular value(s) clear of sampling noise, fewer than k = ${k}, and the fit looks unreliable: k may be too large (try k = ${Math.max(rank, 1)} or k: 'auto'), or the samples too few`]
     : [];
-  const warnings = [...s1.warnings, ...rankWarning, ...s2.warnings, ...est.warnings, ...refineWarning];
+  const warnings = [...s1.warnings, ...rankWarning, ...s2.warnings, ...est.warnings, ...refineWarning, ...(extra.refinementSkipped ? [extra.refinementSkipped] : [])];
   if (nullSpaceRatio > 0.5) {
     warnings.push(`the detector's null space is not well separated (σ_k/σ_k+1 = ${nullSpaceRatio.toFixed(3)}): too few samples for k = ${k}, or k is wrong; the weights may be inaccurate`);
   }

@@ -59,12 +59,23 @@ export class PassRunner {
     const { source, kernels, opts, pool } = this;
     const { d, l } = source;
     let merged: PassState | undefined;
-    // Collected rows (sample fields) are concatenated once, at the end, not chunk by chunk.
-    const rows: Record<string, Float64Array[]> = {};
+    // Collected rows (sample fields) are appended to one buffer per field, sized from the first
+    // chunk's share times the chunks expected (+10%), grown by half when that is short: a list
+    // of parts concatenated at the end would hold the rows twice at the peak.
+    const rows: Record<string, { buf: Float64Array; used: number }> = {};
+    const chunksExpected = Math.ceil(Math.min(total ?? Infinity, limit) / opts.chunkRows);
     const take = (s: PassState) => {
       for (const key of Object.keys(s)) {
         if (!isSampleField(key)) continue;
-        (rows[key] ??= []).push(s[key] as Float64Array);
+        const part = s[key] as Float64Array;
+        const r = (rows[key] ??= { buf: new Float64Array(Number.isFinite(chunksExpected) ? Math.ceil(1.1 * part.length * chunksExpected) : part.length), used: 0 });
+        if (r.used + part.length > r.buf.length) {
+          const grown = new Float64Array(Math.max(r.used + part.length, Math.ceil(1.5 * r.buf.length)));
+          grown.set(r.buf.subarray(0, r.used));
+          r.buf = grown;
+        }
+        r.buf.set(part, r.used);
+        r.used += part.length;
         s[key] = new Float64Array(0);
       }
       if (merged) mergeState(merged, s);
@@ -102,15 +113,7 @@ export class PassRunner {
       for (const f of inFlight) f.catch(() => {});
     }
     if (!merged) throw new PureneuronError('TOO_FEW_SAMPLES', 'the source yielded no samples');
-    for (const [key, parts] of Object.entries(rows)) {
-      const all = new Float64Array(parts.reduce((t, a) => t + a.length, 0));
-      let at = 0;
-      for (const a of parts) {
-        all.set(a, at);
-        at += a.length;
-      }
-      merged[key] = all;
-    }
+    for (const [key, r] of Object.entries(rows)) merged[key] = r.buf.subarray(0, r.used);
     return { state: merged, rows: done };
   }
 
@@ -137,16 +140,18 @@ export class PassRunner {
   }
 
   /**
-   * The refinement's passes (method/refine.ts): Gauss–Newton evaluations on the in-memory
-   * subsample (through the same pool, unweighted, no progress reports: they take little time),
-   * and the passes over all the samples at (A, W), reported as 'refine', the last as 'pass3'.
+   * The refinement's passes (method/refine.ts): over the in-memory subsample — its Gauss–Newton
+   * sums (the matrix) and its gradient sums — through the same pool, unweighted, with no
+   * progress reports (they take little time); and over all the samples at (A, W), reported as
+   * 'refine', the last as 'pass3'.
    */
   refineIO(k: number, d: number, l: number, sample: Sample, n: number): RefineIO {
     const { kernels, opts, pool } = this;
     const sub = new PassRunner(arraySource({ x: sample.x, y: sample.y, d, l }, { checkValues: false }), kernels, { chunkRows: opts.chunkRows, signal: opts.signal }, pool);
     return {
       sample,
-      subsamplePass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessianFraction: 1 }, sample.rows)).state),
+      matrixPass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessianFraction: 1 }, sample.rows)).state),
+      samplePass: async (A, W) => PASSES.gradient.read((await sub.run('gradient', { W, A, k, d, l }, sample.rows)).state),
       allPass: async (A, W, last) => {
         const r = await this.pass('gradient', { W, A, k, d, l }, n, n, last ? 'pass3' : 'refine');
         return PASSES.gradient.read(r.state);
