@@ -30,7 +30,8 @@
 //    bitwise identical for every worker count (W and A), or the script fails.
 // 4. Figures per cell: medians over the repeats (each phase independently); samples/s both as
 //    n / wall (data-set samples per second, end to end) and n·passes / wall (samples read per
-//    second over the passes, 3 passes: pass 1, 2, 3); peak RSS as median and maximum over the
+//    second over the passes: pass 1, 2, the refinement's, the last of them pass 3 — 4 by
+//    default at this size); peak RSS as median and maximum over the
 //    repeats. Ratio W=2 / W=1 = W=1 median / W=2 median (of the wall time and of each pass).
 //
 // Outputs: Markdown on stdout (progress on stderr), and <out>.json + <out>.md, where <out> is
@@ -271,8 +272,9 @@ async function compareModel(modelPath, truthPath) {
   return JSON.parse(r.stdout);
 }
 
-const passesOf = (timings) => Object.keys(timings).filter((k) => /^pass\d+$/.test(k)).length;
-const PHASE_ORDER = ['pass1', 'reduce', 'pass2', 'nullspace', 'extract', 'errorEstimate', 'pass3', 'refine'];
+/** Passes over the data: pass 1, pass 2, and the refinement's (its last is pass 3), or pass 3 alone. */
+const passesOf = (diagnostics) => 2 + (diagnostics.refinement?.passes.length ?? 1);
+const PHASE_ORDER = ['pass1', 'reduce', 'pass2', 'nullspace', 'extract', 'errorEstimate', 'refine', 'pass3'];
 const phasesOf = (timingsList) => {
   const keys = new Set(timingsList.flatMap((t) => Object.keys(t)));
   keys.delete('total');
@@ -383,7 +385,7 @@ function renderThroughput(res) {
   lines.push('Times in ms unless marked. Speed-up of 2 workers over 1 (median 1-worker time / median 2-worker time):');
   lines.push('');
   for (const r of res.ratios) {
-    lines.push(`- ${r.chunkRows === 'default' ? '' : `chunk rows ${r.chunkRows}: `}wall ${r.wall.toFixed(2)}×, learn total ${r.learnTotal.toFixed(2)}×, pass 1 ${r.pass1?.toFixed(2)}×, pass 2 ${r.pass2?.toFixed(2)}×, pass 3 ${r.pass3?.toFixed(2)}×`);
+    lines.push(`- ${r.chunkRows === 'default' ? '' : `chunk rows ${r.chunkRows}: `}wall ${r.wall.toFixed(2)}×, learn total ${r.learnTotal.toFixed(2)}×, pass 1 ${r.pass1?.toFixed(2)}×, pass 2 ${r.pass2?.toFixed(2)}×, refine ${r.refine?.toFixed(2)}×, pass 3 ${r.pass3?.toFixed(2)}×`);
   }
   if (res.note) {
     lines.push('');
@@ -412,7 +414,7 @@ if (memoryMode) {
   env.loadavgEnd = os.loadavg().map((v) => round(v));
   if (args.deleteData !== false) rmSync(data.files.dir, { recursive: true, force: true });
   const rssMB = r.maxRssBytes / 1e6;
-  const passes = passesOf(model.diagnostics.timings);
+  const passes = passesOf(model.diagnostics);
   // RSS profile in MiB at ~1 s resolution (the maximum over each second).
   const profile = [];
   for (const [t, b] of r.profile) {
@@ -475,7 +477,7 @@ for (let rep = 0; rep < repeats; rep++) {
       console.error(`bench:file: the model of ${cellName(c)} differs from the first model of the same chunk size (W/A not bitwise identical): aborting`);
       process.exit(1);
     }
-    const run = { wallMs: round(r.wallMs, 4), maxRssMiB: round(r.maxRssBytes / MiB, 4), timings: model.diagnostics.timings, workersReported: model.diagnostics.workers, n: model.diagnostics.n };
+    const run = { wallMs: round(r.wallMs, 4), maxRssMiB: round(r.maxRssBytes / MiB, 4), timings: model.diagnostics.timings, diagnostics: { refinement: model.diagnostics.refinement }, workersReported: model.diagnostics.workers, n: model.diagnostics.n };
     if (rep === 0) c.errors = await compareModel(modelPath, data.files.truth);
     rmSync(modelPath, { force: true });
     c.runs.push(run);
@@ -490,7 +492,7 @@ for (const c of cells) {
   c.medianMs = Object.fromEntries(phases.map((p) => [p, round(median(c.runs.map((r) => r.timings[p] ?? 0)), 4)]));
   c.wallMs = round(median(c.runs.map((r) => r.wallMs)), 4);
   c.wallRunsMs = c.runs.map((r) => r.wallMs);
-  c.passes = passesOf(c.runs[0].timings);
+  c.passes = passesOf(c.runs[0].diagnostics);
   c.samplesPerSecond = round(n / (c.wallMs / 1000));
   c.samplesReadPerSecond = round((n * c.passes) / (c.wallMs / 1000));
   c.learnSamplesPerSecond = round(n / (c.medianMs.total / 1000));
@@ -504,7 +506,7 @@ for (const chunkRows of chunkList) {
   const two = cells.find((c) => c.workers === 2 && c.chunkRows === chunkRows);
   if (!one || !two) continue;
   const ratio = { chunkRows: chunkRows ?? 'default', wall: round(one.wallMs / two.wallMs), learnTotal: round(one.medianMs.total / two.medianMs.total) };
-  for (const p of ['pass1', 'pass2', 'pass3']) if (one.medianMs[p] && two.medianMs[p]) ratio[p] = round(one.medianMs[p] / two.medianMs[p]);
+  for (const p of ['pass1', 'pass2', 'refine', 'pass3']) if (one.medianMs[p] && two.medianMs[p]) ratio[p] = round(one.medianMs[p] / two.medianMs[p]);
   ratios.push(ratio);
 }
 

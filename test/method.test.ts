@@ -530,7 +530,7 @@ describe('step 5 (refinement): Newton steps with one Gauss–Newton matrix (refi
   type G = ReturnType<typeof generate>;
   const chunks = (g: G) => chunksOf(g.x, g.y, g.n, g.d, g.l, 2048);
   /** The joint matrix at W (formed from the refine pass's sums, as refineStart does). */
-  const matrixAt = (g: G, W: Float64Array) => jointMatrix(K, runPass(K, 'refine', { W, k: g.truth.k, d: g.d, l: g.l, hessianFraction: 1 }, chunks(g)), W, g.truth.k, g.d, g.l);
+  const matrixAt = (g: G, W: Float64Array) => jointMatrix(K, runPass(K, 'refine', { W, k: g.truth.k, d: g.d, l: g.l }, chunks(g)), W, g.truth.k, g.d, g.l);
   const gradientAt = (g: G, A: Float64Array, W: Float64Array) => runPass(K, 'gradient', { W, A, k: g.truth.k, d: g.d, l: g.l }, chunks(g));
   /** One step from (A, W) with J; `scale` < 1 shortens it (the test's deliberately broken variant). */
   const stepFrom = (g: G, J: ReturnType<typeof matrixAt>, A: Float64Array, W: Float64Array, scale = 1) => {

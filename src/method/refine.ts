@@ -41,15 +41,10 @@ export interface VarProPart {
   weight: number;
 }
 
-/**
- * The sums that form the Gauss–Newton matrix at W: `all` over the samples; `head` over a
- * fraction of them (by row hash), and M (Kernels.refineHessian) with its Σρ `wM` over the same.
- */
+/** The subsample's sums that form its Gauss–Newton matrix at W (passes/refine.ts): variable-projection sums and M (Kernels.refineHessian), over the same rows. */
 export interface RefineSums {
-  all: VarProPart;
-  head: VarProPart;
+  part: VarProPart;
   M: Float64Array;
-  wM: number;
 }
 
 /** One gradient pass's sums (Kernels.refineGradient) over n samples. */
@@ -180,15 +175,16 @@ export interface JointMatrix {
 
 /** The joint matrix from the subsample's sums at W; NUMERICAL_FAILURE when it is singular. */
 export function jointMatrix(kernels: Kernels, sums: RefineSums, W: Float64Array, k: number, d: number, l: number): JointMatrix {
-  const A = leastSquaresA(sums.all, k, l);
+  const { part, M } = sums;
+  const A = leastSquaresA(part, k, l);
   if (!A) throw new PureneuronError('NUMERICAL_FAILURE', "the subsample's second-layer least squares is singular");
-  const S = reducedHessian(sums.head, sums.M, sums.wM, A, k, d, l);
+  const S = reducedHessian(part, M, part.weight, A, k, d, l);
   const sf = scaleFree(S, W, k, d);
   if (!sf) throw new PureneuronError('NUMERICAL_FAILURE', 'refinement: the Gauss–Newton matrix is zero');
   factorWithRidge(S, k * d, sf.c, kernels);
-  const inv = 1 / sums.head.weight;
-  const R = symmetrizeUpper(Float64Array.from(sums.head.sums.rr, (v) => v * inv), k);
-  const S2 = Float64Array.from(sums.head.sums.S2.subarray(0, k * d * k), (v) => v * inv);
+  const inv = 1 / part.weight;
+  const R = symmetrizeUpper(Float64Array.from(part.sums.rr, (v) => v * inv), k);
+  const S2 = Float64Array.from(part.sums.S2.subarray(0, k * d * k), (v) => v * inv);
   return { R, S2, A, L: S, u: sf.u, c: sf.c };
 }
 

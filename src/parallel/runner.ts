@@ -15,6 +15,7 @@ import { arraySource } from '../sources/array.js';
 import { findBadValue } from '../sources/check.js';
 import type { Phase, Progress, SampleSource } from '../types.js';
 import type { WorkerPool } from './pool.js';
+import { sharedF64 } from './sharedMemory.js';
 
 export interface RunnerOptions {
   chunkRows: number;
@@ -68,9 +69,10 @@ export class PassRunner {
       for (const key of Object.keys(s)) {
         if (!isSampleField(key)) continue;
         const part = s[key] as Float64Array;
-        const r = (rows[key] ??= { buf: new Float64Array(Number.isFinite(chunksExpected) ? Math.ceil(1.1 * part.length * chunksExpected) : part.length), used: 0 });
+        // Shared memory: the refinement's passes over these rows then reach the workers uncopied.
+        const r = (rows[key] ??= { buf: sharedF64(Number.isFinite(chunksExpected) ? Math.ceil(1.1 * part.length * chunksExpected) : part.length), used: 0 });
         if (r.used + part.length > r.buf.length) {
-          const grown = new Float64Array(Math.max(r.used + part.length, Math.ceil(1.5 * r.buf.length)));
+          const grown = sharedF64(Math.max(r.used + part.length, Math.ceil(1.5 * r.buf.length)));
           grown.set(r.buf.subarray(0, r.used));
           r.buf = grown;
         }
@@ -150,7 +152,7 @@ export class PassRunner {
     const sub = new PassRunner(arraySource({ x: sample.x, y: sample.y, d, l }, { checkValues: false }), kernels, { chunkRows: opts.chunkRows, signal: opts.signal }, pool);
     return {
       sample,
-      matrixPass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessianFraction: 1 }, sample.rows)).state),
+      matrixPass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l }, sample.rows)).state),
       samplePass: async (A, W) => PASSES.gradient.read((await sub.run('gradient', { W, A, k, d, l }, sample.rows)).state),
       allPass: async (A, W, last) => {
         const r = await this.pass('gradient', { W, A, k, d, l }, n, n, last ? 'pass3' : 'refine');

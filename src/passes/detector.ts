@@ -34,10 +34,10 @@ export const pass2: PassDef<Pass2Params, Pass2Sums> = {
     });
     const out: PassState = {};
     sums.forEach((s, h) => Object.assign(out, { ['T' + h]: s.T, ['n' + h]: s.n, ['w' + h]: s.weight }));
-    const sample = sampleFraction > 0 ? subsample(chunk, undefined, plan.d, plan.l, sampleFraction) : undefined;
-    out['sample.x'] = sample ? sample.part.x.slice() : new Float64Array(0);
-    out['sample.y'] = sample ? sample.part.y.slice() : new Float64Array(0);
-    out.ns = sample ? sample.part.rows : 0;
+    const sample = sampleFraction > 0 ? subsample(chunk, plan.d, plan.l, sampleFraction) : undefined;
+    out['sample.x'] = sample ? sample.x.slice() : new Float64Array(0);
+    out['sample.y'] = sample ? sample.y.slice() : new Float64Array(0);
+    out.ns = sample ? sample.rows : 0;
     return out;
   },
 

@@ -115,10 +115,11 @@ export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: numb
 /**
  * The rows of a chunk in a subsample of the data (a fraction `fraction` of all rows, whichever
  * chunk they are in): those whose rowHash, without its top bit (the halves' bit), falls below
- * fraction·2³¹. Copies of the rows; undefined when none is selected. Like the halves, the
- * subsample keeps x and −x together, and it is the same whatever the chunking.
+ * fraction·2³¹. The rows in the thread's gather buffer (copy what must outlive the next
+ * call); undefined when none is selected. Like the halves, the subsample keeps x and −x
+ * together, and it is the same whatever the chunking.
  */
-export function subsample(c: Chunk, rho: RowWeights | undefined, d: number, l: number, fraction: number): { part: Chunk; rho?: RowWeights } | undefined {
+export function subsample(c: Chunk, d: number, l: number, fraction: number): Chunk | undefined {
   checkChunk(c, d, l);
   const words = wordsOf(c.x);
   const g = buffers[2];
@@ -126,5 +127,5 @@ export function subsample(c: Chunk, rho: RowWeights | undefined, d: number, l: n
   const limit = fraction * 2 ** 31;
   let count = 0;
   for (let r = 0; r < c.rows; r++) if ((rowHash(words, r, d) & 0x7fffffff) < limit) g.rows[count++] = r;
-  return count === 0 ? undefined : gather(c, rho, d, l, g, count);
+  return count === 0 ? undefined : gather(c, undefined, d, l, g, count).part;
 }
