@@ -20,7 +20,11 @@ import { describe, expect, it } from 'vitest';
 import { compare } from '../src/api/compare.js';
 import { generate } from '../src/api/generate.js';
 import { learn } from '../src/api/learn.js';
-import { REFINE_MEMORY_LIMIT, refineBytes, refinePlan } from '../src/method/refine.js';
+import { jsKernels } from '../src/kernels/js/index.js';
+import { normalizeRows } from '../src/math/linalg.js';
+import { Rng } from '../src/math/random.js';
+import { REFINE_MEMORY_LIMIT, refine, refineBytes, refinePlan, type RefineIO } from '../src/method/refine.js';
+import { chunksOf, runPass, wError } from './helpers/planted.js';
 
 const distance = (a: Float64Array, b: Float64Array) => Math.sqrt(a.reduce((t, v, i) => t + (v - b[i]) ** 2, 0) / b.reduce((t, v) => t + v * v, 0));
 
@@ -114,5 +118,68 @@ describe('refinement', () => {
     // The subsample: 8 rows per weight of W here (wider than 16 MiB of rows).
     expect(refinePlan({ refine: 'auto', refineSamples: 'auto' }, 1e6, 64, 100, 66)).toEqual({ passes: 4, sampleRows: 8 * 64 * 100 });
     expect(refinePlan({ refine: 'auto', refineSamples: 'auto' }, 1e6, 4, 8, 6).sampleRows).toBe(Math.floor((16 << 20) / (8 * 14)));
+  });
+
+  describe('faults: the best W evaluated and the reason, never NaN, never worse than the start', () => {
+    // refine() itself, its passes over data in memory (the same pass code learn() runs) with
+    // one of them broken on purpose.
+    const g = generate({ distribution: 'gaussian', n: 12_000, d: 8, k: 4, l: 6, noise: 0.05, seed: 8 });
+    const [k, d, l] = [4, 8, 6];
+    const all = chunksOf(g.x, g.y, g.n, d, l, 3000);
+    const sub = chunksOf(g.x, g.y, 4000, d, l, 4000); // the first 4000 rows as the subsample
+    const rng = new Rng(3, 1);
+    const W0 = normalizeRows(g.truth.W.map((v) => v + 0.03 * rng.normal()), k, d);
+    const io = (over: Partial<RefineIO> = {}): RefineIO => ({
+      sample: { x: g.x.subarray(0, 4000 * d), y: g.y.subarray(0, 4000 * l), rows: 4000 },
+      matrixPass: async (W) => runPass(jsKernels, 'refine', { W, k, d, l }, sub),
+      samplePass: async (A, W) => runPass(jsKernels, 'gradient', { W, A, k, d, l }, sub),
+      allPass: async (A, W) => runPass(jsKernels, 'gradient', { W, A, k, d, l }, all),
+      ...over,
+    });
+    const run = (over: Partial<RefineIO>) => refine(jsKernels, { passes: 4 }, W0, g.n, k, d, l, io(over));
+    const e0 = wError(W0, g.truth.W, k, d);
+
+    it('unbroken: the optimum (the yardstick of the cases below)', async () => {
+      const r = await run({});
+      expect(r.report.stopped).toBeUndefined();
+      expect(r.report.converged).toBe(true);
+      // Measured 2.2e-3 (the statistical error at n = 12 000) from a start at 0.084.
+      expect(wError(r.W, g.truth.W, k, d)).toBeLessThan(0.1 * e0);
+    });
+
+    it('a singular matrix: the start W with its least-squares A, and why', async () => {
+      // Every unit inactive on the subsample: the second layer's least squares is singular.
+      const r = await run({ matrixPass: async (W) => runPass(jsKernels, 'refine', { W: W.map(() => 0), k, d, l }, sub) });
+      expect(r.report.stopped).toMatch(/singular/);
+      expect(Array.from(r.W)).toEqual(Array.from(W0));
+      expect(r.A.every(Number.isFinite)).toBe(true);
+    });
+
+    it('a loss that is not finite on the subsample: the start W, and why', async () => {
+      const r = await run({
+        samplePass: async (A, W) => {
+          const s = runPass(jsKernels, 'gradient', { W, A, k, d, l }, sub);
+          s.sums.ee[0] = NaN;
+          return s;
+        },
+      });
+      expect(r.report.stopped).toMatch(/not finite/);
+      expect(Array.from(r.W)).toEqual(Array.from(W0));
+    });
+
+    it('a step that raises the loss over all the samples: undone, the best point kept, and why', async () => {
+      let calls = 0;
+      const r = await run({
+        allPass: async (A, W) => {
+          const s = runPass(jsKernels, 'gradient', { W, A, k, d, l }, all);
+          if (++calls === 2) s.sums.ee[0] *= 2; // the second point looks worse than the first
+          return s;
+        },
+      });
+      expect(r.report.stopped).toMatch(/a step raised the loss over all the samples/);
+      expect(r.W.every(Number.isFinite) && r.A.every(Number.isFinite)).toBe(true);
+      // The first all-sample point: the subsample's optimum, far better than the start.
+      expect(wError(r.W, g.truth.W, k, d)).toBeLessThan(0.5 * e0);
+    });
   });
 });

@@ -363,6 +363,8 @@ export async function refineStart(
   }
   // The best point evaluated; none (a singular start): the spectral W with the matrix's A.
   const at = best ?? { W: W0, A: J.A };
+  // Stopped by a fault: no step from here is trusted; pass 3 gives the final A at the best W.
+  if (report.stopped) return { ...start, W: at.W, A: at.A, converged: true };
   return { ...start, W: at.W, A: at.A, J, converged: exact };
 }
 
@@ -377,8 +379,8 @@ export const refineLast = (p: RefineProgress, plan: { passes: number }): boolean
 export function refineAdvance(kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number): RefineProgress {
   const q = evaluate(p, g, k, l);
   if (q.worse) {
-    q.report.stopped ??= 'a step raised the loss over all the samples';
-    return { ...q, W: q.best!.W, A: q.best!.A, converged: true };
+    if (q.rose) q.report.stopped ??= 'a step raised the loss over all the samples';
+    return { ...q, W: q.best!.W, A: q.best!.A, converged: true, settled: q.settled || !q.rose };
   }
   if (!q.J) return { ...q, converged: true };
   const { dW, dA, gradient } = jointStep(g.sums, g.n, q.A, q.J, k, d, l);
@@ -401,8 +403,8 @@ export function refineFinish(kernels: Kernels, p: RefineProgress, g: GradientPas
   let W = q.best!.W;
   let A = q.best!.A;
   const { report } = q;
-  // A loss that rose at rounding level is no evidence against the last step's convergence.
   report.converged = q.settled;
+  if (q.rose) report.stopped ??= 'a step raised the loss over all the samples';
   if (!q.worse && q.J) {
     const { dW, dA, gradient } = jointStep(g.sums, g.n, q.A, q.J, k, d, l);
     const step = norm(dW) / Math.sqrt(k);
@@ -416,13 +418,19 @@ export function refineFinish(kernels: Kernels, p: RefineProgress, g: GradientPas
   return { W, A, report };
 }
 
-/** The progress with the pass's point evaluated: the best point updated (exact A), `worse` when the loss rose beyond rounding. */
+/**
+ * The progress with the pass's point evaluated: the best point updated (exact A); `worse` when
+ * the loss rose beyond rounding (the point is not kept), `rose` when by more than the floor the
+ * ReLU kinks leave with noise (SUBSAMPLE_STALL relative): then the step failed, and says so;
+ * below it the steps have simply converged.
+ */
 function evaluate(p: RefineProgress, g: GradientPassSums, k: number, l: number) {
   const loss = g.sums.ee[0] / g.n;
   const report: RefineReport = { ...p.report, passes: [...p.report.passes] };
   const worse = p.best !== undefined && !(loss <= p.best.loss * (1 + 1e-12) + roundingFloor(g));
+  const rose = worse && !(loss <= p.best!.loss * (1 + SUBSAMPLE_STALL));
   const best = worse ? p.best : { W: p.W, A: exactA(g.sums, k, l) ?? p.A, loss };
-  return { ...p, report, best, worse, passes: p.passes + 1 };
+  return { ...p, report, best, worse, rose, passes: p.passes + 1 };
 }
 
 /**
