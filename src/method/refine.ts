@@ -314,6 +314,7 @@ export async function refineStart(
   let halvings = 0;
   let best: { W: Float64Array; A: Float64Array; loss: number } | undefined;
   for (;;) {
+    // The normal equations Σrrᵀ, Σryᵀ do not depend on the A a pass is given.
     const A = exactA((await io.samplePass(J.A, W)).sums, k, l);
     const g = A && (await io.samplePass(A, W));
     const loss = g ? g.sums.ee[0] / g.n : NaN;
@@ -324,7 +325,7 @@ export async function refineStart(
       if (best && loss <= best.loss * (1 + SUBSAMPLE_STALL)) break;
       // A real rise (or a loss that is not finite): the matrix again at the best point, then halving.
       if (!best) {
-        report.stopped = 'the least squares of the subsample are singular or not finite at the spectral estimate';
+        report.stopped = 'the least squares of the subsample are singular or not finite';
         break;
       }
       if (!fresh) {
