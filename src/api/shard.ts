@@ -199,10 +199,10 @@ async function replay(kernels: Kernels, s: ShardState, runner?: PassRunner, lap?
   for (let j = 0; j < s.refinePasses; j++) {
     const q = s.passes[2 + j];
     checkFields(s, 3 + j, passTemplate('gradient', { W: progress.W, A: progress.A, k: s1.k, d, l }, s));
-    progress = refineAdvance(kernels, progress, PASSES.gradient.read(q.state), s1.n, s1.k, d, l);
+    progress = await refineAdvance(kernels, progress, PASSES.gradient.read(q.state), s1.n, s1.k, d, l, io);
   }
   lap?.('refine');
-  return { s1, s2, p2, plan, sampleFraction, progress };
+  return { s1, s2, p2, plan, sampleFraction, progress, io };
 }
 
 /**
@@ -290,7 +290,7 @@ export async function finishShards(state: ShardState, options: Pick<RunOptions, 
   const warnings: string[] = [];
   if (r.progress) {
     checkFields(state, state.passes.length, passTemplate('gradient', { W: W3, A: r.progress.A, k: s1.k, d, l }, state));
-    ({ W, A, report: refinement } = refineFinish(kernels, r.progress, PASSES.gradient.read(own.state), s1.n, s1.k, d, l));
+    ({ W, A, report: refinement } = await refineFinish(kernels, r.progress, PASSES.gradient.read(own.state), s1.n, s1.k, d, l, r.io!));
     if (!sameArray(r.progress.W, W3)) warnings.push(pointWarning);
   } else {
     checkFields(state, state.passes.length, passTemplate('pass3', { W: W3, k: W3.length / d, d, l }, state));

@@ -4,20 +4,29 @@
  * Gaussian noise this is the maximum-likelihood estimate), from the spectral estimate W0, which
  * lies inside its basin — what makes a local method safe here: no restarts, no step size.
  *
- * Every step is a Newton step in the joint (A, W) space with ONE matrix H̃: the Gauss–Newton
- * matrix of an in-memory subsample S (rows chosen by row hash in pass 2, spread over the data),
- * formed once at W0 and factored once (JointMatrix), and the exact gradient of the loss being
- * minimized at the current point:
- *  A. over S (cheap passes over memory), with A eliminated, to the optimum of S;
- *  B. over all the samples (one streamed pass each, passes/gradient.ts), to the all-sample
+ * Every step is a Newton step in W with A eliminated (variable projection: A = A*(W), the
+ * least-squares A for that W) and ONE matrix S̃: the reduced Gauss–Newton matrix of an
+ * in-memory subsample S (rows chosen by row hash in pass 2, spread over the data), formed once
+ * at W0 and factored once (SampleMatrix), with the exact gradient of the loss being minimized:
+ *  A. over S (cheap passes over memory) to the optimum of S;
+ *  B. over all the samples (one streamed pass each, passes/gradient.ts) to the all-sample
  *     optimum; the last pass is pass 3: the step it gives is the last one taken, and its normal
- *     equations the fallback A.
- * The fixed point of the steps is where the gradient vanishes, whatever H̃ is; H̃ only sets the
+ *     equations give A.
+ * The fixed point of the steps is where the gradient vanishes, whatever S̃ is; S̃ only sets the
  * contraction per step: ~√(kd/|S|) for S against all the samples (sampling), and ~‖W − W0‖ on
- * S itself (the matrix was formed at W0). Forming H̃ costs O(|S|·k²d²/4) and factoring it
+ * S itself (the matrix was formed at W0). Forming S̃ costs O(|S|·k²d²/4) and factoring it
  * (kd)³/3, so once instead of per step is what makes the refinement affordable to k·d ≈ 6000.
- * When a step on S raises S's loss (a start far from the optimum), H̃ is formed again at the
+ * When a step on S raises S's loss (a start far from the optimum), S̃ is formed again at the
  * best point, and steps are halved if that is not enough (Gauss–Newton with a line search).
+ *
+ * A must be A*(W): steps in the joint (A, W) space with the stale matrix converge slowly where
+ * the second-layer normal equations are ill-conditioned (x = [X; −X] with X = |N(0, 1)|: the
+ * step sizes fell by only 0.6–0.9 per pass, docs/measurements.md). A pass over all the samples
+ * at (A, W) gives A*(W) exactly (its normal equations do not depend on A) and the gradient at
+ * A; the gradient at A*(W) differs by terms of the variable-projection sums (S1, S2), which the
+ * subsample supplies at W, in memory (Kernels.refineVarPro over S): the correction is exact but
+ * for the subsample's sampling error times ‖A*(W) − A‖, second order. The next pass's A is
+ * A*(W) moved by the subsample's change of A* from W to the next W.
  *
  * Layouts: W k×d and A l×k row-major; matrices over W are (kd)×(kd) with index i·d + j for
  * unit i, input j.
@@ -83,6 +92,8 @@ export interface RefineIO {
   sample: Sample;
   /** The subsample's Gauss–Newton sums at W (the matrix). */
   matrixPass: (W: Float64Array) => Promise<RefineSums>;
+  /** The subsample's variable-projection sums at W (the matrix pass without M). */
+  varProPass: (W: Float64Array) => Promise<VarProPart>;
   /** The subsample's gradient sums at (A, W). */
   samplePass: (A: Float64Array, W: Float64Array) => Promise<GradientPassSums>;
   allPass: (A: Float64Array, W: Float64Array, last: boolean) => Promise<GradientPassSums>;
@@ -109,12 +120,18 @@ const MAX_HALVINGS = 8;
 const SAMPLE_BYTES = 16 << 20;
 const SAMPLE_ROWS_PER_WEIGHT = 8;
 /**
- * The contraction of a step with the subsample's matrix, ‖I − H̃⁻¹H‖ ≈ √(kd/|S|) (measured ~0.6 of
- * that: docs/measurements.md), so a step δ leaves the point about ĉ·|δ| from the optimum. When
- * that is within one standard error, the next pass is pass 3, whose step leaves ~ĉ of one.
+ * The contraction of a step with the subsample's matrix, ‖I − S̃⁻¹S‖: ~√(kd/|S|) from sampling
+ * (measured ~0.6 of that on most data: docs/measurements.md), more where the subsample's matrix
+ * is a poorer likeness of the whole (0.2–0.7 measured on x = [X; −X], X = |N(0, 1)|). A step δ
+ * leaves the point about ρ·|δ| from the optimum, ρ the larger of that estimate and the ratio of
+ * the last two steps, once there are two. When that is within one standard error the next pass
+ * is pass 3, whose step leaves ~ρ of one; the refinement has converged when the last step
+ * leaves at most FINAL_TOLERANCE of one (W error within ~4% of the optimum's).
  */
-const contraction = (k: number, d: number, rows: number): number => Math.min(1, Math.sqrt((k * d) / Math.max(rows, 1)));
-const settled = (step: number, c: number, se: number | undefined): boolean => c * step <= (se ?? 0) + 1e-12;
+const contraction = (k: number, d: number, rows: number, step: number, previousStep: number): number =>
+  Math.min(1, Math.max(Math.sqrt((k * d) / Math.max(rows, 1)), Number.isFinite(previousStep) && previousStep > 0 ? step / previousStep : 0));
+const within = (step: number, rho: number, se: number | undefined, tolerance: number): boolean => rho * step <= tolerance * (se ?? 0) + 1e-12;
+const FINAL_TOLERANCE = 0.3;
 
 /** Bytes the refinement's dense matrix needs at k·d = p. */
 export const refineBytes = (k: number, d: number): number => DENSE_BYTES_PER_ENTRY * (k * d) ** 2;
@@ -153,17 +170,13 @@ export function refinePlan(o: RefineOptions, n: number, k: number, d: number, l:
 }
 
 /**
- * The subsample's Gauss–Newton matrix in the joint (A, W) space, formed at one point and
- * factored once, as the Schur-complement step (jointStep) needs it, in means over the subsample:
- *   H̃_AA = I_l ⊗ R with R = Σ r rᵀ/m (k×k),  H̃_AW[(o,t),(i,j)] = A_oi·S2[(i,j),t] with
- *   S2 = Σ m_i x_j r_t/m (kd×k), and the reduced S̃ = H̃_WW − H̃_WA·H̃_AA⁻¹·H̃_AW (reducedHessian),
- * A being the subsample's least-squares A at that point. S̃ is made regular along the k scale
- * directions (scaleFree, u: the unit rows of W there) and factored, S̃ = L·Lᵀ (L in the lower
- * triangle of `L`, p×p, p = kd; the upper triangle keeps S̃).
+ * The subsample's reduced Gauss–Newton matrix S̃ = H_WW − H_WA·H_AA⁻¹·H_AW (reducedHessian: the
+ * matrix of the loss as a function of W alone, A eliminated) at one point, made regular along
+ * the k scale directions (scaleFree; u: the unit rows of W there) and factored once, S̃ = L·Lᵀ
+ * (L in the lower triangle of `L`, p×p, p = kd; the upper triangle keeps S̃); A: the subsample's
+ * least-squares A at that point.
  */
-export interface JointMatrix {
-  R: Float64Array;
-  S2: Float64Array;
+export interface SampleMatrix {
   A: Float64Array;
   L: Float64Array;
   u: Float64Array;
@@ -173,8 +186,8 @@ export interface JointMatrix {
   traceInv?: number;
 }
 
-/** The joint matrix from the subsample's sums at W; NUMERICAL_FAILURE when it is singular. */
-export function jointMatrix(kernels: Kernels, sums: RefineSums, W: Float64Array, k: number, d: number, l: number): JointMatrix {
+/** The matrix from the subsample's sums at W; NUMERICAL_FAILURE when it is singular. */
+export function sampleMatrix(kernels: Kernels, sums: RefineSums, W: Float64Array, k: number, d: number, l: number): SampleMatrix {
   const { part, M } = sums;
   const A = leastSquaresA(part, k, l);
   if (!A) throw new PureneuronError('NUMERICAL_FAILURE', "the subsample's second-layer least squares is singular");
@@ -182,10 +195,7 @@ export function jointMatrix(kernels: Kernels, sums: RefineSums, W: Float64Array,
   const sf = scaleFree(S, W, k, d);
   if (!sf) throw new PureneuronError('NUMERICAL_FAILURE', 'refinement: the Gauss–Newton matrix is zero');
   factorWithRidge(S, k * d, sf.c, kernels);
-  const inv = 1 / part.weight;
-  const R = symmetrizeUpper(Float64Array.from(part.sums.rr, (v) => v * inv), k);
-  const S2 = Float64Array.from(part.sums.S2.subarray(0, k * d * k), (v) => v * inv);
-  return { R, S2, A, L: S, u: sf.u, c: sf.c };
+  return { A, L: S, u: sf.u, c: sf.c };
 }
 
 /**
@@ -207,7 +217,7 @@ function factorWithRidge(S: Float64Array, p: number, c: number, kernels: Kernels
  * with A eliminated does not see them): the two O(p²) triangular solves with the factor, row by
  * row along contiguous rows of L. NUMERICAL_FAILURE when the result is not finite.
  */
-function solveW(J: JointMatrix, b: Float64Array, k: number, d: number): Float64Array {
+export function solveW(J: SampleMatrix, b: Float64Array, k: number, d: number): Float64Array {
   const p = k * d;
   const { L, u } = J;
   const x = Float64Array.from(b);
@@ -240,7 +250,7 @@ function solveW(J: JointMatrix, b: Float64Array, k: number, d: number): Float64A
  * too): scaleFree's matrix adds exactly k/c there. tr(S̃⁻¹) = ‖L⁻¹‖²_F (Kernels.triInverse, p³/3,
  * once), summed column by column, down each column.
  */
-function standardError(J: JointMatrix, loss: number, k: number, d: number, l: number, n: number, kernels: Kernels): number {
+function standardError(J: SampleMatrix, loss: number, k: number, d: number, l: number, n: number, kernels: Kernels): number {
   const p = k * d;
   if (J.traceInv === undefined) {
     const Li = new Float64Array(p * p);
@@ -269,7 +279,7 @@ export interface RefineProgress {
   passes: number;
   report: RefineReport;
   /** The subsample's matrix, absent when it could not be formed. */
-  J?: JointMatrix;
+  J?: SampleMatrix;
   /** The standard error at the first all-sample pass (the steps' yardstick). */
   se?: number;
 }
@@ -292,16 +302,16 @@ export async function refineStart(
   kernels: Kernels, W0: Float64Array, k: number, d: number, l: number, io: Pick<RefineIO, 'sample' | 'matrixPass' | 'samplePass'>, exact: boolean,
 ): Promise<RefineProgress> {
   const report: RefineReport = { samples: io.sample.rows, iterations: 0, matrices: 0, losses: [], passes: [], converged: false };
-  const form = async (W: Float64Array): Promise<JointMatrix> => {
+  const form = async (W: Float64Array): Promise<SampleMatrix> => {
     report.matrices++;
-    return jointMatrix(kernels, await io.matrixPass(W), W, k, d, l);
+    return sampleMatrix(kernels, await io.matrixPass(W), W, k, d, l);
   };
   const start = { W: W0, A: new Float64Array(l * k), previousStep: Infinity, passes: 0, report, settled: false };
   const stop = (e: unknown): void => {
     if (!(e instanceof PureneuronError && e.code === 'NUMERICAL_FAILURE')) throw e;
     report.stopped = e.message;
   };
-  let J: JointMatrix;
+  let J: SampleMatrix;
   try {
     J = await form(W0);
   } catch (e) {
@@ -350,8 +360,7 @@ export async function refineStart(
     if (stalled || report.iterations >= SUBSAMPLE_ITERATIONS) break;
     let dW: Float64Array;
     try {
-      // At A*(W) the A-gradient vanishes (to rounding): the joint step is the reduced one.
-      ({ dW } = jointStep(g.sums, g.n, A, J, k, d, l));
+      dW = solveW(J, Float64Array.from(g.sums.gW, (v) => v / g.n), k, d);
     } catch (e) {
       stop(e);
       break;
@@ -372,26 +381,54 @@ export async function refineStart(
 /** Whether the next pass over all the samples is the last one, pass 3. */
 export const refineLast = (p: RefineProgress, plan: { passes: number }): boolean => p.converged || p.passes >= plan.passes;
 
+/** The subsample passes phase B uses beside the pass over all the samples. */
+type SampleIO = Pick<RefineIO, 'varProPass' | 'samplePass'>;
+
+/**
+ * The step from a pass over all the samples at p's point (A, W): A*(W) from the pass's normal
+ * equations; the gradient at A*(W) = the pass's gradient at A + g_S(A*) − g_S(A), g_S being the
+ * subsample's gradient as a function of A at this W (its variable-projection sums: exact in A);
+ * δW = S̃⁻¹·P·that; and the A for the next pass, A*(W) + (A*_S(W + δW) − A*_S(W)). Also the
+ * loss at A*(W): the pass's loss at A minus the quadratic decrease from A to A*(W)
+ * (tr(D·Σrrᵀ·Dᵀ)/n, D = A*(W) − A: exact, and no cancellation near zero residual).
+ */
+async function allSampleStep(p: RefineProgress & { J: SampleMatrix }, g: GradientPassSums, k: number, d: number, l: number, io: SampleIO) {
+  const { W, A, J } = p;
+  const As = exactA(g.sums, k, l) ?? A;
+  const rr = symmetrizeUpper(Float64Array.from(g.sums.rr), k);
+  let drop = 0;
+  for (let o = 0; o < l; o++)
+    for (let i = 0; i < k; i++) for (let t = 0; t < k; t++) drop += (As[o * k + i] - A[o * k + i]) * rr[i * k + t] * (As[o * k + t] - A[o * k + t]);
+  const loss = Math.max(g.sums.ee[0] - drop, 0) / g.n;
+  const vp = await io.varProPass(W);
+  const before = gradient(vp, A, k, d, l);
+  const after = gradient(vp, As, k, d, l);
+  const gW = Float64Array.from(g.sums.gW, (v, i) => v / g.n + after[i] - before[i]);
+  const dW = solveW(J, gW, k, d);
+  const Wn = normalizeRows(W.map((v, i) => v + dW[i]), k, d);
+  const AsS = leastSquaresA(vp, k, l);
+  const AnS = exactA((await io.samplePass(As, Wn)).sums, k, l);
+  const An = AsS && AnS ? As.map((v, i) => v + AnS[i] - AsS[i]) : As;
+  return { As, loss, gradient: gW, step: norm(dW) / Math.sqrt(k), W: Wn, A: An };
+}
+
 /**
  * Phase B after a pass over all the samples that was not the last: the step from its sums at
- * p's point, and the progress at the next point. A step that raised the all-sample loss is
- * undone (the next pass, the last, evaluates the best point again).
+ * p's point (allSampleStep), and the progress at the next point. A step that raised the
+ * all-sample loss is undone (the next pass, the last, evaluates the best point again).
  */
-export function refineAdvance(kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number): RefineProgress {
-  const q = evaluate(p, g, k, l);
+export async function refineAdvance(kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO): Promise<RefineProgress> {
+  if (!p.J) return { ...evaluate(p, g, p.A, g.sums.ee[0] / g.n), converged: true };
+  const st = await allSampleStep({ ...p, J: p.J }, g, k, d, l, io);
+  const q = evaluate(p, g, st.As, st.loss);
   if (q.worse) {
     if (q.rose) q.report.stopped ??= 'a step raised the loss over all the samples';
     return { ...q, W: q.best!.W, A: q.best!.A, converged: true, settled: q.settled || !q.rose };
   }
-  if (!q.J) return { ...q, converged: true };
-  const { dW, dA, gradient } = jointStep(g.sums, g.n, q.A, q.J, k, d, l);
-  const step = norm(dW) / Math.sqrt(k); // relative to ‖W‖_F = √k (unit rows)
-  const loss = g.sums.ee[0] / g.n;
-  q.report.passes.push({ loss, gradient: norm(gradient) / Math.sqrt(k), step });
-  q.se ??= standardError(q.J, loss, k, d, l, n, kernels);
-  const [W, A] = move(q.W, q.A, dW, dA, k, d, l);
-  const done = settled(step, contraction(k, d, q.report.samples), q.se);
-  return { ...q, W, A, previousStep: step, converged: done, settled: done };
+  q.report.passes.push({ loss: st.loss, gradient: norm(st.gradient) / Math.sqrt(k), step: st.step });
+  q.se ??= standardError(p.J, st.loss, k, d, l, n, kernels);
+  const done = within(st.step, contraction(k, d, q.report.samples, st.step, q.previousStep), q.se, 1);
+  return { ...q, W: st.W, A: st.A, previousStep: st.step, converged: done, settled: done };
 }
 
 /**
@@ -399,38 +436,38 @@ export function refineAdvance(kernels: Kernels, p: RefineProgress, g: GradientPa
  * when the steps contract and the loss did not rise; else the best point evaluated, with its
  * exact A. Returns W (unit rows), A and the report.
  */
-export function refineFinish(kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number): { W: Float64Array; A: Float64Array; report: RefineReport } {
-  const q = evaluate(p, g, k, l);
+export async function refineFinish(
+  kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO,
+): Promise<{ W: Float64Array; A: Float64Array; report: RefineReport }> {
+  const st = p.J ? await allSampleStep({ ...p, J: p.J }, g, k, d, l, io) : undefined;
+  const q = evaluate(p, g, st?.As ?? exactA(g.sums, k, l) ?? p.A, st?.loss ?? g.sums.ee[0] / g.n);
   let W = q.best!.W;
   let A = q.best!.A;
   const { report } = q;
   report.converged = q.settled;
   if (q.rose) report.stopped ??= 'a step raised the loss over all the samples';
-  if (!q.worse && q.J) {
-    const { dW, dA, gradient } = jointStep(g.sums, g.n, q.A, q.J, k, d, l);
-    const step = norm(dW) / Math.sqrt(k);
-    const loss = g.sums.ee[0] / g.n;
-    report.passes.push({ loss, gradient: norm(gradient) / Math.sqrt(k), step });
-    q.se ??= standardError(q.J, loss, k, d, l, n, kernels);
-    if (step <= q.previousStep) [W, A] = move(q.W, q.A, dW, dA, k, d, l);
-    report.converged = settled(step, contraction(k, d, report.samples), q.se);
+  if (st && !q.worse) {
+    report.passes.push({ loss: st.loss, gradient: norm(st.gradient) / Math.sqrt(k), step: st.step });
+    q.se ??= standardError(p.J!, st.loss, k, d, l, n, kernels);
+    // The last step is not evaluated: it is taken when the steps contract (A: its prediction).
+    if (st.step <= q.previousStep) [W, A] = [st.W, st.A];
+    report.converged = within(st.step, contraction(k, d, report.samples, st.step, q.previousStep), q.se, FINAL_TOLERANCE);
   }
-  if (q.J) report.standardError = standardError(q.J, q.best!.loss, k, d, l, n, kernels);
+  if (p.J) report.standardError = standardError(p.J, q.best!.loss, k, d, l, n, kernels);
   return { W, A, report };
 }
 
 /**
- * The progress with the pass's point evaluated: the best point updated (exact A); `worse` when
- * the loss rose beyond rounding (the point is not kept), `rose` when by more than the floor the
- * ReLU kinks leave with noise (SUBSAMPLE_STALL relative): then the step failed, and says so;
- * below it the steps have simply converged.
+ * The progress with the pass's point evaluated at (A*, W) with its loss: the best point
+ * updated; `worse` when the loss rose beyond rounding (the point is not kept), `rose` when by
+ * more than the floor the ReLU kinks leave with noise (SUBSAMPLE_STALL relative): then the step
+ * failed, and says so; below it the steps have simply converged.
  */
-function evaluate(p: RefineProgress, g: GradientPassSums, k: number, l: number) {
-  const loss = g.sums.ee[0] / g.n;
+function evaluate(p: RefineProgress, g: GradientPassSums, As: Float64Array, loss: number) {
   const report: RefineReport = { ...p.report, passes: [...p.report.passes] };
   const worse = p.best !== undefined && !(loss <= p.best.loss * (1 + 1e-12) + roundingFloor(g));
   const rose = worse && !(loss <= p.best!.loss * (1 + SUBSAMPLE_STALL));
-  const best = worse ? p.best : { W: p.W, A: exactA(g.sums, k, l) ?? p.A, loss };
+  const best = worse ? p.best : { W: p.W, A: As, loss };
   return { ...p, report, best, worse, rose, passes: p.passes + 1 };
 }
 
@@ -445,8 +482,8 @@ export async function refine(
   for (;;) {
     const last = refineLast(p, plan);
     const g = await io.allPass(p.A, p.W, last);
-    if (last) return refineFinish(kernels, p, g, n, k, d, l);
-    p = refineAdvance(kernels, p, g, n, k, d, l);
+    if (last) return refineFinish(kernels, p, g, n, k, d, l, io);
+    p = await refineAdvance(kernels, p, g, n, k, d, l, io);
   }
 }
 
@@ -460,64 +497,6 @@ function exactA(s: GradientSums, k: number, l: number): Float64Array | undefined
   } catch {
     return undefined;
   }
-}
-
-/**
- * (W + δW, A + δA) with W's rows back to unit norm and A's columns scaled to match: the model
- * a_i·relu(w_i·x) = (s·a_i)·relu(w_i·x/s) is unchanged, and the scale the loss cannot see stays fixed.
- */
-function move(W: Float64Array, A: Float64Array, dW: Float64Array, dA: Float64Array, k: number, d: number, l: number): [Float64Array, Float64Array] {
-  const W2 = W.map((v, i) => v + dW[i]);
-  const A2 = A.map((v, i) => v + dA[i]);
-  for (let i = 0; i < k; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += W2[i * d + j] * W2[i * d + j];
-    s = Math.sqrt(s);
-    if (!(s > 0)) continue;
-    for (let j = 0; j < d; j++) W2[i * d + j] /= s;
-    for (let o = 0; o < l; o++) A2[o * k + i] *= s;
-  }
-  return [W2, A2];
-}
-
-/**
- * The Newton step with the joint matrix J and the gradient sums at (A, W) over n samples, by the
- * Schur complement (means):
- *   gA = Σ e rᵀ/n = (Σ y rᵀ − A·Σ r rᵀ)/n,  gW = Σ (m∘Aᵀe) xᵀ/n,
- *   δW = S̃⁻¹(gW − H̃_WA·H̃_AA⁻¹·gA),  δA = H̃_AA⁻¹(gA − H̃_AW·δW),
- * with H̃_AA⁻¹·G = G·R⁻¹ (l×k) and (H̃_WA·Z)[(i,j)] = Σ_t S2[(i,j),t]·(AᵀZ)[i][t] (J's A). Returns
- * the steps and the gradient gW.
- */
-export function jointStep(s: GradientSums, n: number, A: Float64Array, J: JointMatrix, k: number, d: number, l: number) {
-  const inv = 1 / n;
-  const rr = symmetrizeUpper(Float64Array.from(s.rr), k);
-  const gA = new Float64Array(l * k);
-  for (let o = 0; o < l; o++)
-    for (let t = 0; t < k; t++) {
-      let v = 0;
-      for (let i = 0; i < k; i++) v += A[o * k + i] * rr[i * k + t];
-      gA[o * k + t] = (s.ry[t * l + o] - v) * inv;
-    }
-  const gW = Float64Array.from(s.gW, (v) => v * inv);
-  // Z = gA·R⁻¹ (l×k): R⁻¹·gAᵀ, one LU with l right-hand sides.
-  const Z = transpose(solve(J.R, transpose(gA, l, k), k, l), k, l);
-  const C = new Float64Array(k * k); // C = AᵀZ (J's A)
-  for (let i = 0; i < k; i++) for (let t = 0; t < k; t++) { let v = 0; for (let o = 0; o < l; o++) v += J.A[o * k + i] * Z[o * k + t]; C[i * k + t] = v; }
-  const rhs = new Float64Array(k * d);
-  for (let i = 0; i < k; i++)
-    for (let j = 0; j < d; j++) {
-      let v = 0;
-      const row = (i * d + j) * k;
-      for (let t = 0; t < k; t++) v += J.S2[row + t] * C[i * k + t];
-      rhs[i * d + j] = gW[i * d + j] - v;
-    }
-  const dW = solveW(J, rhs, k, d);
-  const V = new Float64Array(k * k); // V[i][t] = Σ_j S2[(i,j),t]·δW_ij
-  for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) { const w = dW[i * d + j], row = (i * d + j) * k; for (let t = 0; t < k; t++) V[i * k + t] += J.S2[row + t] * w; }
-  const G = new Float64Array(l * k); // gA − A·V
-  for (let o = 0; o < l; o++) for (let t = 0; t < k; t++) { let v = 0; for (let i = 0; i < k; i++) v += J.A[o * k + i] * V[i * k + t]; G[o * k + t] = gA[o * k + t] - v; }
-  const dA = transpose(solve(J.R, transpose(G, l, k), k, l), k, l);
-  return { dW, dA, gradient: gW };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -534,6 +513,27 @@ export function leastSquaresA(p: VarProPart, k: number, l: number): Float64Array
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The mean gradient of ½·loss w.r.t. W (k×d; the sign that W + S̃⁻¹g lowers the loss) at
+ * (A, W), from the variable-projection sums at W — for any A, since e = y − A·r is linear in it:
+ * g_i = (S1_i·a_i − S2_i·(Aᵀa_i))/w with S1_i = Σρ m_i x yᵀ (d×l), S2_i = Σρ m_i x rᵀ (d×k).
+ */
+export function gradient(p: VarProPart, A: Float64Array, k: number, d: number, l: number): Float64Array {
+  const { S1, S2 } = p.sums;
+  const g = new Float64Array(k * d);
+  const G = gram(A, l, k);
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < d; j++) {
+      let v = 0;
+      const b1 = (i * d + j) * l;
+      for (let o = 0; o < l; o++) v += S1[b1 + o] * A[o * k + i];
+      const b2 = (i * d + j) * k;
+      for (let t = 0; t < k; t++) v -= S2[b2 + t] * G[t * k + i];
+      g[i * d + j] = v / p.weight;
+    }
+  return g;
 }
 
 /**

@@ -143,7 +143,7 @@ export class PassRunner {
 
   /**
    * The refinement's passes (method/refine.ts): over the in-memory subsample — its Gauss–Newton
-   * sums (the matrix) and its gradient sums — through the same pool, unweighted, with no
+   * sums (the matrix), its variable-projection sums and its gradient sums — through the same pool, unweighted, with no
    * progress reports (they take little time); and over all the samples at (A, W), reported as
    * 'refine', the last as 'pass3'.
    */
@@ -152,7 +152,8 @@ export class PassRunner {
     const sub = new PassRunner(arraySource({ x: sample.x, y: sample.y, d, l }, { checkValues: false }), kernels, { chunkRows: opts.chunkRows, signal: opts.signal }, pool);
     return {
       sample,
-      matrixPass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l }, sample.rows)).state),
+      matrixPass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessian: true }, sample.rows)).state),
+      varProPass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessian: false }, sample.rows)).state).part,
       samplePass: async (A, W) => PASSES.gradient.read((await sub.run('gradient', { W, A, k, d, l }, sample.rows)).state),
       allPass: async (A, W, last) => {
         const r = await this.pass('gradient', { W, A, k, d, l }, n, n, last ? 'pass3' : 'refine');

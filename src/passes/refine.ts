@@ -1,8 +1,8 @@
 /**
- * The refinement's matrix pass at a first layer W, over the in-memory subsample: the
- * variable-projection sums (Kernels.refineVarPro) and the pieces M of the Gauss–Newton matrix
- * (Kernels.refineHessian), over the same rows. See method/refine.ts (jointMatrix) for what is
- * made of them.
+ * The refinement's pass over its in-memory subsample at a first layer W: the
+ * variable-projection sums (Kernels.refineVarPro) and, for the matrix, the pieces M of the
+ * Gauss–Newton matrix (Kernels.refineHessian) over the same rows. See method/refine.ts
+ * (sampleMatrix, allSampleStep) for what is made of them.
  *
  * State fields: S1 (k·d)×l, S2 (k·d)×k, rr k×k (upper triangle), ry k×l, yy Σρ‖y‖², w Σρ, and
  * M triLen(k)×triLen(d).
@@ -20,18 +20,20 @@ export interface RefineParams {
   d: number;
   l: number;
   weighting?: Weighting;
+  /** Also the pieces M of the Gauss–Newton matrix (false: the variable-projection sums alone; M is then empty). */
+  hessian: boolean;
 }
 
 const VARPRO = ['S1', 'S2', 'rr', 'ry'] as const;
 
 export const refinePass: PassDef<RefineParams, RefineSums> = {
-  run(kernels, { W, k, d, l, weighting }, chunk) {
+  run(kernels, { W, k, d, l, weighting, hessian }, chunk) {
     const rho = weighting ? robustWeighting(weighting, d, chunk.rows) : undefined;
     const sums: VarProSums = { rr: new Float64Array(k * k), ry: new Float64Array(k * l), S1: new Float64Array(k * d * l), S2: new Float64Array(k * d * k), yy: new Float64Array(1) };
-    const M = new Float64Array(triLen(k) * triLen(d));
+    const M = new Float64Array(hessian ? triLen(k) * triLen(d) : 0);
     // The first call computes the robust weights into rho.out; the second reads them from there.
     kernels.refineVarPro(sums, W, k, chunk.x, chunk.y, chunk.rows, d, l, rho ?? null);
-    kernels.refineHessian(M, W, k, chunk.x, chunk.rows, d, rho?.out ?? null);
+    if (hessian) kernels.refineHessian(M, W, k, chunk.x, chunk.rows, d, rho?.out ?? null);
     const out: Record<string, Float64Array | number> = { yy: sums.yy[0], w: weightSum(rho, chunk.rows), M };
     for (const key of VARPRO) out[key] = sums[key];
     return out;
