@@ -57,6 +57,8 @@ export interface Diagnostics {
   timings: Record<string, number>;
 }
 
+/** A refined standard error at or below which the fit is exact (see fitDiagnostics). */
+const EXACT_SE = 1e-8;
 /** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
 const ERROR_WARN = 0.1;
 const ERROR_TARGET = 0.05;
@@ -80,7 +82,13 @@ export function fitDiagnostics(
   // null space and residual with converged steps (docs/measurements.md).
   const ref = extra.refinement;
   const cleanStart = spectralErrorEstimate !== undefined && spectralErrorEstimate <= ERROR_WARN && nullSpaceRatio <= 0.5 && full.residual <= JD_WARN;
-  const errorEstimate = ref?.standardError !== undefined && ref.converged && cleanStart ? ref.standardError : spectralErrorEstimate;
+  // An exact fit speaks for itself whatever the start: a standard error this small needs a
+  // residual at rounding level, which a wrong local optimum (misfit ≫ rounding) cannot have
+  // with n·l equations for far fewer weights. (Exact fits from few samples started from a
+  // spectral estimate above 0.1; they were reported with the spectral estimate and a warning.)
+  const exactFit = ref?.standardError !== undefined && ref.standardError <= EXACT_SE && ref.converged;
+  // (errorEstimate: false leaves it undefined, as documented, whatever the refinement found.)
+  const errorEstimate = ref?.standardError !== undefined && ref.converged && spectralErrorEstimate !== undefined && (cleanStart || exactFit) ? ref.standardError : spectralErrorEstimate;
   const lastPass = ref?.passes[ref.passes.length - 1];
   const refineWarning = ref?.stopped
     ? [`the refinement stopped early: ${ref.stopped}; the model keeps the best W it evaluated`]
@@ -92,14 +100,16 @@ export function fitDiagnostics(
   // A k above the data's rank shows in the fit as well (a junk unit: the halves disagree, the
   // null space blurs), so the rank is named only when the fit is suspect too.
   const suspect = nullSpaceRatio > 0.5 || full.residual > JD_WARN || errorEstimate === undefined || errorEstimate > ERROR_WARN;
-  const rankWarning = s1.kAboveRank && suspect
+  // An exact fit also answers the doubts about the spectral stage below (a blurred null space,
+  // an unreliable extraction, a rank below k): they concern its start, and the fit is exact.
+  const rankWarning = s1.kAboveRank && suspect && !exactFit
     ? [`the linear part A·W has only ${rank} singular value(s) clear of sampling noise, fewer than k = ${k}, and the fit looks unreliable: k may be too large (try k = ${Math.max(rank, 1)} or k: 'auto'), or the samples too few`]
     : [];
   const warnings = [...s1.warnings, ...rankWarning, ...s2.warnings, ...est.warnings, ...refineWarning, ...(extra.refinementSkipped ? [extra.refinementSkipped] : [])];
-  if (nullSpaceRatio > 0.5) {
+  if (nullSpaceRatio > 0.5 && !exactFit) {
     warnings.push(`the detector's null space is not well separated (σ_k/σ_k+1 = ${nullSpaceRatio.toFixed(3)}): too few samples for k = ${k}, or k is wrong; the weights may be inaccurate`);
   }
-  if (full.residual > JD_WARN) {
+  if (full.residual > JD_WARN && !exactFit) {
     warnings.push(`the recovered directions leave ${(100 * full.residual).toFixed(0)}% of the null-space basis off-diagonal (joint-diagonalization residual ${full.residual.toFixed(2)}): the rank-one extraction is unreliable (too few samples, a degenerate input distribution, or k too large)`);
   }
   if (errorEstimate !== undefined && errorEstimate > ERROR_WARN) {

@@ -108,10 +108,19 @@ const AUTO_PASSES = 4;
  */
 const DENSE_BYTES_PER_ENTRY = 32;
 export const REFINE_MEMORY_LIMIT = 1.25 * 2 ** 30;
-/** Steps on the subsample at most, the relative loss change that ends them, and the halvings of a step that raised the loss. */
+/** Steps on the subsample at most, and the halvings of a step that raised the loss. */
 const SUBSAMPLE_ITERATIONS = 30;
-const SUBSAMPLE_STALL = 1e-6;
 const MAX_HALVINGS = 8;
+/**
+ * The relative change of a mean loss over `rows` samples that is no evidence either way: with
+ * noise the loss of finitely many samples is only piecewise smooth (its gradient jumps where a
+ * sample crosses a ReLU kink) and steps end hovering near its minimum, by up to ~1e-5 relative
+ * at n = 1000 ((20,10,15), σ = 0.1). A change this small moves W by a few hundredths of its
+ * standard error: the loss rises by ~s²·(kd + lk)/(rows·l) relative for a displacement of s
+ * standard errors (every parameter's share of the residual variance), so at s = 0.1 by 1% of
+ * (kd + lk)/(rows·l); and never below 1e-6.
+ */
+const lossFloor = (k: number, d: number, l: number, rows: number): number => Math.max(1e-6, (0.01 * (k * d + l * k)) / (rows * l));
 /**
  * The subsample's rows, 'auto': as many as SAMPLE_BYTES of x and y hold, and at least
  * SAMPLE_ROWS_PER_WEIGHT per weight of W (the steps over all the samples contract by
@@ -165,7 +174,7 @@ export function refinePlan(o: RefineOptions, n: number, k: number, d: number, l:
   if (refineBytes(k, d) > REFINE_MEMORY_LIMIT) {
     return { passes: 0, sampleRows, skipped: `the refinement was skipped: at k·d = ${k * d} its dense Gauss–Newton matrix needs ${mb(refineBytes(k, d))}, above the limit of ${mb(REFINE_MEMORY_LIMIT)}; W is the spectral estimate, not the least-squares optimum` };
   }
-  if (n < 10 * (k * d + l * k)) return { passes: 0, sampleRows };
+  if (n * l < 10 * (k * d + l * k) || n < 10 * d) return { passes: 0, sampleRows };
   return { passes: AUTO_PASSES, sampleRows };
 }
 
@@ -320,9 +329,10 @@ export async function refineStart(
     return { ...start, converged: true };
   }
   let W = W0;
-  let fresh = true; // J was formed at W
+  let formedAt = W0; // the W J was formed at
   let halvings = 0;
   let best: { W: Float64Array; A: Float64Array; loss: number } | undefined;
+  const floor = lossFloor(k, d, l, io.sample.rows);
   for (;;) {
     // The normal equations Σrrᵀ, Σryᵀ do not depend on the A a pass is given.
     const A = exactA((await io.samplePass(J.A, W)).sums, k, l);
@@ -330,22 +340,22 @@ export async function refineStart(
     const loss = g ? g.sums.ee[0] / g.n : NaN;
     report.losses.push(loss);
     if (!A || !g || !(loss <= (best?.loss ?? Infinity) * (1 + 1e-12) + roundingFloor(g))) {
-      // With noise the loss is only piecewise smooth (its gradient jumps where a sample crosses a
-      // kink), and steps end hovering within ~1e-8 of the minimum: a rise that small is the end.
-      if (best && loss <= best.loss * (1 + SUBSAMPLE_STALL)) break;
-      // A real rise (or a loss that is not finite): the matrix again at the best point, then halving.
+      // A rise within lossFloor is the hovering that ends the steps.
+      if (best && loss <= best.loss * (1 + floor)) break;
+      // A real rise (or a loss that is not finite): the matrix again at the best point (once per
+      // best point), then halving.
       if (!best) {
         report.stopped = 'the least squares of the subsample are singular or not finite';
         break;
       }
-      if (!fresh) {
+      if (formedAt !== best.W) {
         try {
           J = await form(best.W);
         } catch (e) {
           stop(e);
           break;
         }
-        [W, fresh, best] = [best.W, true, undefined];
+        [W, formedAt, best] = [best.W, best.W, undefined];
         continue;
       }
       if (++halvings > MAX_HALVINGS) {
@@ -355,7 +365,7 @@ export async function refineStart(
       W = normalizeRows(W.map((v, i) => best!.W[i] + 0.5 * (v - best!.W[i])), k, d);
       continue;
     }
-    const stalled = best !== undefined && best.loss - loss <= SUBSAMPLE_STALL * best.loss;
+    const stalled = best !== undefined && best.loss - loss <= floor * best.loss;
     best = { W, A, loss };
     if (stalled || report.iterations >= SUBSAMPLE_ITERATIONS) break;
     let dW: Float64Array;
@@ -367,7 +377,6 @@ export async function refineStart(
     }
     report.iterations++;
     W = normalizeRows(W.map((v, i) => v + dW[i]), k, d);
-    fresh = false;
     halvings = 0;
     if (norm(dW) <= 1e-15 * Math.sqrt(k)) break; // a step at rounding: converged
   }
@@ -418,9 +427,9 @@ async function allSampleStep(p: RefineProgress & { J: SampleMatrix }, g: Gradien
  * all-sample loss is undone (the next pass, the last, evaluates the best point again).
  */
 export async function refineAdvance(kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO): Promise<RefineProgress> {
-  if (!p.J) return { ...evaluate(p, g, p.A, g.sums.ee[0] / g.n), converged: true };
+  if (!p.J) return { ...evaluate(p, g, p.A, g.sums.ee[0] / g.n, lossFloor(k, d, l, n)), converged: true };
   const st = await allSampleStep({ ...p, J: p.J }, g, k, d, l, io);
-  const q = evaluate(p, g, st.As, st.loss);
+  const q = evaluate(p, g, st.As, st.loss, lossFloor(k, d, l, n));
   if (q.worse) {
     if (q.rose) q.report.stopped ??= 'a step raised the loss over all the samples';
     return { ...q, W: q.best!.W, A: q.best!.A, converged: true, settled: q.settled || !q.rose };
@@ -440,7 +449,7 @@ export async function refineFinish(
   kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO,
 ): Promise<{ W: Float64Array; A: Float64Array; report: RefineReport }> {
   const st = p.J ? await allSampleStep({ ...p, J: p.J }, g, k, d, l, io) : undefined;
-  const q = evaluate(p, g, st?.As ?? exactA(g.sums, k, l) ?? p.A, st?.loss ?? g.sums.ee[0] / g.n);
+  const q = evaluate(p, g, st?.As ?? exactA(g.sums, k, l) ?? p.A, st?.loss ?? g.sums.ee[0] / g.n, lossFloor(k, d, l, n));
   let W = q.best!.W;
   let A = q.best!.A;
   const { report } = q;
@@ -460,13 +469,13 @@ export async function refineFinish(
 /**
  * The progress with the pass's point evaluated at (A*, W) with its loss: the best point
  * updated; `worse` when the loss rose beyond rounding (the point is not kept), `rose` when by
- * more than the floor the ReLU kinks leave with noise (SUBSAMPLE_STALL relative): then the step
- * failed, and says so; below it the steps have simply converged.
+ * more than lossFloor: then the step failed, and says so; below it the steps have simply
+ * converged.
  */
-function evaluate(p: RefineProgress, g: GradientPassSums, As: Float64Array, loss: number) {
+function evaluate(p: RefineProgress, g: GradientPassSums, As: Float64Array, loss: number, floor: number) {
   const report: RefineReport = { ...p.report, passes: [...p.report.passes] };
   const worse = p.best !== undefined && !(loss <= p.best.loss * (1 + 1e-12) + roundingFloor(g));
-  const rose = worse && !(loss <= p.best!.loss * (1 + SUBSAMPLE_STALL));
+  const rose = worse && !(loss <= p.best!.loss * (1 + floor));
   const best = worse ? p.best : { W: p.W, A: As, loss };
   return { ...p, report, best, worse, rose, passes: p.passes + 1 };
 }
