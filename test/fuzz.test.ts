@@ -1243,8 +1243,9 @@ describe('regressions: defects this file found, now fixed', () => {
       console.log(JSON.stringify({ errors: [...new Set(errors)], unhandled }));
       `,
       // 16 learn() calls, each starting and closing a pool: ~1 s alone, and several times that
-      // on a loaded machine (one full-suite run beside another job timed out at 30 s).
-      120_000,
+      // on a loaded machine (one full-suite run beside another job timed out at 30 s); below
+      // vitest's own 120 s, so that a hang fails here, with the child's output.
+      100_000,
     );
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ errors: ['RangeError'], unhandled: 0 });
