@@ -57,7 +57,7 @@ export interface Diagnostics {
   timings: Record<string, number>;
 }
 
-/** A refined standard error at or below which the fit is exact (see fitDiagnostics). */
+/** A refined error estimate at or below which the fit is exact (see fitDiagnostics). */
 const EXACT_SE = 1e-8;
 /** Estimated W error above which learn() warns, and the error its sample-size advice aims at. */
 const ERROR_WARN = 0.1;
@@ -86,9 +86,12 @@ export function fitDiagnostics(
   // residual at rounding level, which a wrong local optimum (misfit ≫ rounding) cannot have
   // with n·l equations for far fewer weights. (Exact fits from few samples started from a
   // spectral estimate above 0.1; they were reported with the spectral estimate and a warning.)
-  const exactFit = ref?.standardError !== undefined && ref.standardError <= EXACT_SE && ref.converged;
+  // The refined estimate: the standard error and what the steps may have left (ref.remaining:
+  // ~0 when they converged on noisy data; the last rounding-level steps on exact data).
+  const refined = ref?.standardError !== undefined && ref.converged ? Math.hypot(ref.standardError, ref.remaining ?? 0) : undefined;
+  const exactFit = refined !== undefined && refined <= EXACT_SE;
   // (errorEstimate: false leaves it undefined, as documented, whatever the refinement found.)
-  const errorEstimate = ref?.standardError !== undefined && ref.converged && spectralErrorEstimate !== undefined && (cleanStart || exactFit) ? ref.standardError : spectralErrorEstimate;
+  const errorEstimate = refined !== undefined && spectralErrorEstimate !== undefined && (cleanStart || exactFit) ? refined : spectralErrorEstimate;
   const lastPass = ref?.passes[ref.passes.length - 1];
   const refineWarning = ref?.stopped
     ? [`the refinement stopped early: ${ref.stopped}; the model keeps the best W it evaluated`]

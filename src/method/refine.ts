@@ -81,6 +81,12 @@ export interface RefineReport {
   converged: boolean;
   /** Asymptotic standard error of the returned W (see Diagnostics.errorEstimate), when computed. */
   standardError?: number;
+  /**
+   * How far the returned W is estimated to lie from the all-sample optimum (relative to ‖W‖_F,
+   * as the steps): ρ times the last step, ρ the contraction (the larger of √(kd/|S|) and the
+   * last steps' ratio); the whole last step when it was not taken. Undefined without steps.
+   */
+  remaining?: number;
   /** Why the refinement stopped before converging (the W kept is the best one evaluated). */
   stopped?: string;
 }
@@ -139,7 +145,8 @@ const SAMPLE_ROWS_PER_WEIGHT = 8;
  */
 const contraction = (k: number, d: number, rows: number, step: number, previousStep: number): number =>
   Math.min(1, Math.max(Math.sqrt((k * d) / Math.max(rows, 1)), Number.isFinite(previousStep) && previousStep > 0 ? step / previousStep : 0));
-const within = (step: number, rho: number, se: number | undefined, tolerance: number): boolean => rho * step <= tolerance * (se ?? 0) + 1e-12;
+/** Whether ρ·step is within `tolerance` standard errors; or below 1e-11, far under any W error that matters (the noiseless bar is 1e-10). */
+const within = (step: number, rho: number, se: number | undefined, tolerance: number): boolean => rho * step <= tolerance * (se ?? 0) + 1e-11;
 const FINAL_TOLERANCE = 0.3;
 
 /** Bytes the refinement's dense matrix needs at k·d = p. */
@@ -459,8 +466,13 @@ export async function refineFinish(
     report.passes.push({ loss: st.loss, gradient: norm(st.gradient) / Math.sqrt(k), step: st.step });
     q.se ??= standardError(p.J!, st.loss, k, d, l, n, kernels);
     // The last step is not evaluated: it is taken when the steps contract (A: its prediction).
-    if (st.step <= q.previousStep) [W, A] = [st.W, st.A];
-    report.converged = within(st.step, contraction(k, d, report.samples, st.step, q.previousStep), q.se, FINAL_TOLERANCE);
+    const rho = contraction(k, d, report.samples, st.step, q.previousStep);
+    const taken = st.step <= q.previousStep;
+    if (taken) [W, A] = [st.W, st.A];
+    report.remaining = taken ? rho * st.step : st.step;
+    // A step below 1e-11 is rounding (the gradient of an exact fit is noise at that level):
+    // converged, taken or not.
+    report.converged = (taken && within(st.step, rho, q.se, FINAL_TOLERANCE)) || st.step <= 1e-11;
   }
   if (p.J) report.standardError = standardError(p.J, q.best!.loss, k, d, l, n, kernels);
   return { W, A, report };
