@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { experimentCommand } from '../tools/experiments/command.js';
 import { compare } from '../src/api/compare.js';
 import { generate } from '../src/api/generate.js';
+import { getKernels } from '../src/kernels/select.js';
+import { gaussNewtonSystem, leastSquares } from '../tools/experiments/leastsq.js';
 import {
   plant,
   rewriteFromJson,
@@ -23,6 +25,7 @@ import {
   toJson,
   trainAdam,
   type BaselineResult,
+  type OptimumResult,
   type SpectralResult,
   type SweepName,
   type SweepResult,
@@ -76,6 +79,33 @@ function checkBaseline(r: BaselineResult): void {
   }
 }
 
+function checkOptimum(r: OptimumResult): void {
+  expect(r.rows).toHaveLength(r.cells.length * 2);
+  expect(r.augmentedRows).toHaveLength(r.augmented.length * 2);
+  expect(r.aggregates).toHaveLength(r.cells.length);
+  for (const row of r.rows) {
+    const c = r.cells.find((x) => x.id === row.cell)!;
+    expect(row.errors).toBeUndefined();
+    for (const key of ['spectral', 'default', 'head', 'optimum'] as const) expect(finiteOrNull(row[key])).toBe(true);
+    if (c.noise === 0) {
+      expect(row.optimum).toBe(0);
+      expect(row.default!).toBeLessThan(1e-10);
+    } else {
+      // The all-sample optimum (Gauss–Newton from the truth) converged, and the default is near it.
+      expect(['step', 'floor']).toContain(row.optimumFit!.stop);
+      expect(row.default! / row.optimum!).toBeLessThan(1.5);
+    }
+    expect(row.learnMs).toBeGreaterThan(0);
+  }
+  for (const a of r.aggregates) expect(a.runs).toBe(2);
+  for (const row of r.augmentedRows) {
+    expect(row.errors).toBeUndefined();
+    // Exactly symmetric noiseless samples: exact fit, estimate ≈ 0, no warning, k found.
+    if (r.augmented.find((x) => x.id === row.cell)!.noise === 0) expect(row).toMatchObject({ kAuto: 4, warnings: [] });
+  }
+  for (const a of r.augmentedAggregates) if (a.passed !== undefined) expect(a.passed).toBe(a.runs);
+}
+
 describe('every sweep at tiny scale', () => {
   it.each(SWEEP_NAMES.map((s) => [s]))('%s: JSON, SVG and markdown', async (name) => {
     const out = join(dir, 'out');
@@ -91,6 +121,7 @@ describe('every sweep at tiny scale', () => {
     expect(json.machine.cores).toBeGreaterThan(0);
     expect(json.durationMs).toBeGreaterThan(0);
     if (json.kind === 'spectral') checkSpectral(json);
+    else if (json.kind === 'optimum') checkOptimum(json);
     else checkBaseline(json);
 
     const svg = await readFile(join(out, `${name}.svg`), 'utf8');
@@ -161,6 +192,63 @@ describe('harness pieces', () => {
     }
     for (const a of A) expect(Math.abs(a - 1)).toBeLessThan(0.6);
     expect(compare({ ...p.truth }, p.truth).wError).toBe(0);
+  });
+});
+
+describe('least squares of the optimum sweep (tools/experiments/leastsq.ts)', () => {
+  const g = generate({ distribution: 'gaussian', n: 6000, d: 5, k: 3, l: 4, noise: 0.1, seed: 3 });
+  const { d, k, l } = g.truth;
+  const loss = (A: Float64Array, W: Float64Array): number => {
+    let s = 0;
+    const r = new Float64Array(k);
+    for (let t = 0; t < g.n; t++) {
+      for (let i = 0; i < k; i++) {
+        let v = 0;
+        for (let j = 0; j < d; j++) v += W[i * d + j] * g.x[t * d + j];
+        r[i] = v > 0 ? v : 0;
+      }
+      for (let o = 0; o < l; o++) {
+        let p = 0;
+        for (let i = 0; i < k; i++) p += A[o * k + i] * r[i];
+        s += (g.y[t * l + o] - p) ** 2;
+      }
+    }
+    return s;
+  };
+  const W = Float64Array.from(g.truth.W, (v, p) => v + 0.05 * Math.sin(p));
+  const A = Float64Array.from(g.truth.A, (v, p) => v + 0.05 * Math.cos(p));
+
+  it('the Gauss–Newton gradient is −½ the gradient of the loss (central differences)', async () => {
+    const kernels = await getKernels('js');
+    const vp = { rr: new Float64Array(k * k), ry: new Float64Array(k * l), S1: new Float64Array(k * d * l), S2: new Float64Array(k * d * k), yy: new Float64Array(1) };
+    const M = new Float64Array(((k * (k + 1)) / 2) * ((d * (d + 1)) / 2));
+    kernels.refineVarPro(vp, W, k, g.x, g.y, g.n, d, l, null);
+    kernels.refineHessian(M, W, k, g.x, g.n, d, null);
+    const { g: grad } = gaussNewtonSystem({ ...vp, M, ee: 0 }, A, W, d, k, l);
+    const h = 1e-6;
+    for (let p = 0; p < l * k + k * d; p++) {
+      const [A1, W1, A2, W2] = [A, W, A, W].map((v) => Float64Array.from(v));
+      if (p < l * k) (A1[p] += h), (A2[p] -= h);
+      else (W1[p - l * k] += h), (W2[p - l * k] -= h);
+      const fd = -(loss(A1, W1) - loss(A2, W2)) / (4 * h);
+      expect(Math.abs(grad[p] - fd)).toBeLessThan(1e-5 * (1 + Math.abs(fd)));
+    }
+  });
+
+  it('reaches the same optimum from the truth and from a perturbed start, below the loss at the truth', async () => {
+    const kernels = await getKernels('auto');
+    const a = leastSquares(kernels, g.x, g.y, g.n, g.truth);
+    const b = leastSquares(kernels, g.x, g.y, g.n, { ...g.truth, W, A });
+    expect(a.converged && b.converged).toBe(true);
+    // The same point, to within the loss's rough bottom (leastSquares: far below the optimum's own error).
+    const wa = compare({ ...g.truth, W: a.W, A: a.A }, g.truth).wError;
+    expect(compare({ ...g.truth, W: a.W, A: a.A }, { ...g.truth, W: b.W, A: b.A }).wError).toBeLessThan(1e-4 * wa);
+    expect(loss(a.A, a.W)).toBeLessThan(loss(g.truth.A, g.truth.W));
+    expect(a.loss).toBeCloseTo(loss(a.A, a.W) / (g.n * l), 12);
+    // Noiseless: from a perturbed start to the truth, to rounding.
+    const q = generate({ distribution: 'gaussian', n: 6000, d, k, l, seed: 3 });
+    const c = leastSquares(kernels, q.x, q.y, q.n, { ...q.truth, W, A });
+    expect(compare({ ...q.truth, W: c.W, A: c.A }, q.truth).wError).toBeLessThan(1e-12);
   });
 });
 

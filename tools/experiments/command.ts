@@ -3,6 +3,8 @@ import { rewriteFromJson, runExperiment, SWEEP_NAMES, type SweepName } from './i
 import { duration } from './report.js';
 import { intFlag, parse, UsageError } from '../../src/cli/args.js';
 import type { Io } from '../../src/cli/io.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const DEFAULT_OUT = 'docs/experiments';
 const DEFAULT_DOC = 'docs/experiments.md';
@@ -22,17 +24,22 @@ Sweeps:
   condition  vs cond(W) (1 … 1000), (20,10,15) and (10,10,10), n = 1e5
   variants   default learner vs its ablations and the paper-literal detector, vs n
   baseline   spectral vs Adam from random starts vs Adam from the spectral estimate
-  all        all of the above, cheapest first
+  optimum    the default vs the least-squares optimum of all n samples (n = 1e4 … 1e7,
+             computed independently by Gauss–Newton from the truth), the error estimate's
+             calibration, exactly symmetric [X; −X] samples; 3 seeds; hours (not in 'all')
+  all        all of the above but optimum, cheapest first
 
 Options:
   --quick          a reduced grid (n ≤ 1e5, 3 seeds): ~2 min for all instead of ~10
-  --seeds N        seeds 1..N per configuration (default 5; 3 with --quick)
+  --seeds N        seeds 1..N per configuration (default 5, optimum 3; 3 with --quick)
   --max-n N        skip configurations with more than N samples (e.g. 3e5 to leave out n = 1e6)
   --out DIR        output directory (default ${DEFAULT_OUT})
   --doc FILE       markdown file to splice the tables into (default ${DEFAULT_DOC} when
                    --out is the default, else none)
   --no-doc         do not touch any markdown document besides DIR/SWEEP.md
   --report-only    do not run anything: re-render the SVG and tables from DIR/SWEEP.json
+  --resume         optimum: keep the runs an interrupted run left in its checkpoint
+                   (TMPDIR/pureneuron-experiment-optimum-SCALE.jsonl, written as it goes)
   --quiet          no progress lines on stderr
 `;
 
@@ -49,6 +56,7 @@ export async function experimentCommand(argv: string[], io: Io): Promise<void> {
       doc: { type: 'string' },
       'no-doc': { type: 'boolean' },
       'report-only': { type: 'boolean' },
+      resume: { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
     true,
@@ -61,7 +69,8 @@ export async function experimentCommand(argv: string[], io: Io): Promise<void> {
   }
   if (v.doc !== undefined && v['no-doc']) throw new UsageError('--doc and --no-doc exclude each other');
   const scale = v.quick ? 'quick' : 'full';
-  const seeds = intFlag('seeds', v.seeds, 1, 1000) ?? (v.quick ? 3 : 5);
+  // Unset: each sweep's own default (5; the optimum sweep 3), or 3 with --quick.
+  const seeds = intFlag('seeds', v.seeds, 1, 1000) ?? (v.quick ? 3 : undefined);
   const maxN = intFlag('max-n', v['max-n'], 1);
   const out = v.out ?? DEFAULT_OUT;
   const doc = v['no-doc'] ? undefined : (v.doc ?? (v.out === undefined ? DEFAULT_DOC : undefined));
@@ -78,7 +87,16 @@ export async function experimentCommand(argv: string[], io: Io): Promise<void> {
     const command = ['pureneuron experiment', sweep, ...flags].join(' ');
     const { files } = await runExperiment(
       sweep,
-      { scale, seeds, maxN, command, signal: io.signal, log: v.quiet ? undefined : (line) => io.err(line) },
+      {
+        scale,
+        seeds,
+        maxN,
+        command,
+        signal: io.signal,
+        log: v.quiet ? undefined : (line) => io.err(line),
+        checkpoint: sweep === 'optimum' ? join(tmpdir(), `pureneuron-experiment-optimum-${scale}.jsonl`) : undefined,
+        resume: v.resume,
+      },
       { out, doc },
     );
     io.out(`${sweep}: ${duration(performance.now() - t0)}; wrote ${files.join(', ')}`);

@@ -5,6 +5,7 @@
  * every configuration that differs only in the learner's options (so variants are paired).
  */
 import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { compare } from '../../src/api/compare.js';
 import { PureneuronError } from '../../src/errors.js';
@@ -13,9 +14,20 @@ import { learn } from '../../src/api/learn.js';
 import { Model } from '../../src/api/model.js';
 import { Rng } from '../../src/math/random.js';
 import type { Network } from '../../src/types.js';
+import { getKernels } from '../../src/kernels/select.js';
+import type { Kernels } from '../../src/kernels/types.js';
 import { trainAdam, type AdamResult } from './adam.js';
+import { leastSquares, type LeastSquaresResult } from './leastsq.js';
 import type {
   AdamSettings,
+  AugmentedAggregate,
+  AugmentedCell,
+  AugmentedRow,
+  LeastSquaresReport,
+  OptimumAggregate,
+  OptimumResult,
+  OptimumRow,
+  OptimumSweep,
   BaselineAggregate,
   BaselineResult,
   BaselineRow,
@@ -44,6 +56,13 @@ export interface RunOptions {
   /** Progress lines (one per run). */
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * Optimum sweep: a JSON-lines file that receives every finished (cell, seed) as it ends, so that
+   * a long run can be resumed after a crash; deleted when the sweep completes.
+   */
+  checkpoint?: string;
+  /** Optimum sweep: reuse the (cell, seed) rows already in `checkpoint` instead of running them again. */
+  resume?: boolean;
 }
 
 /** Samples of a planted problem: what generate() returns. */
@@ -137,6 +156,7 @@ function base(sweep: Sweep, o: RunOptions, seeds: number[], t0: number, load0: n
 }
 
 export async function runSweep(sweep: Sweep, o: RunOptions = {}): Promise<SweepResult> {
+  if (sweep.kind === 'optimum') return runOptimum(sweep, o);
   return sweep.kind === 'spectral' ? runSpectral(sweep, o) : runBaseline(sweep, o);
 }
 
@@ -404,6 +424,365 @@ export async function runBaseline(sweep: BaselineSweep, o: RunOptions = {}): Pro
     fineTarget: sweep.fineTarget,
     rows: rows.map(roundBaselineRow),
     aggregates: aggregates.map(roundBaselineAggregate),
+  };
+}
+
+// --- The optimum sweep (issue 12).
+
+/** Frees the previous cell's samples before the next is generated, when node runs with --expose-gc. */
+const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/**
+ * Exactly symmetric samples as users build them (AugmentedCell): X (m×d) iid exponential(1) or
+ * |N(0,1)|, x = [X; −X] as one block, y = A·relu(W·x) with the planted network of the seed (the
+ * generator's, as for every other sweep), then noise on every output of both halves.
+ */
+export function plantAugmented(c: AugmentedCell, seed: number): Planted {
+  const { n, d, k, l } = c;
+  if (n % 2 !== 0) throw new RangeError(`augmented n = ${n} must be even`);
+  const m = n / 2;
+  const truth = generate({ distribution: 'gaussian', n: 1, d, k, l, seed }).truth;
+  const x = new Float64Array(new SharedArrayBuffer(8 * n * d));
+  const rng = new Rng(seed, 21);
+  for (let t = 0; t < m * d; t++) {
+    const v = c.base === 'exponential' ? -Math.log(1 - rng.uniform()) : Math.abs(rng.normal());
+    x[t] = v;
+    x[m * d + t] = -v;
+  }
+  const y = new Float64Array(new SharedArrayBuffer(8 * n * l));
+  y.set(new Model(truth).predict(x));
+  if (c.noise > 0) {
+    const nr = new Rng(seed, 23);
+    for (let t = 0; t < y.length; t++) y[t] += c.noise * nr.normal();
+  }
+  return { x, y, n, d, l, truth };
+}
+
+/**
+ * The least-squares optimum of all the samples into `row` (Gauss–Newton from the planted truth), and
+ * the default model's distance from it; noiseless samples: the optimum is the truth (0, not computed).
+ */
+function fitOptimum(
+  kernels: Kernels,
+  data: Planted,
+  noise: number,
+  tol: number,
+  dm: Model | undefined,
+  row: Pick<OptimumRow, 'optimum' | 'optimumFit' | 'toOptimum'>,
+  errors: string[],
+): void {
+  if (noise === 0) {
+    row.optimum = 0;
+    return;
+  }
+  const { truth } = data;
+  try {
+    const f = leastSquares(kernels, data.x, data.y, data.n, truth, { tol });
+    row.optimum = lsqWError(f, truth);
+    row.optimumFit = lsqReport(f);
+    if (dm) row.toOptimum = compare(dm, { d: truth.d, k: truth.k, l: truth.l, W: f.W, A: f.A }).wError;
+  } catch (e) {
+    errors.push(`optimum: ${errorText(e)}`);
+  }
+}
+
+const lsqReport = (f: LeastSquaresResult): LeastSquaresReport => ({ passes: f.passes, iterations: f.iterations, step: f.step, stop: f.stop, ms: f.ms });
+
+const lsqWError = (f: LeastSquaresResult, truth: Network): number => compare({ d: truth.d, k: truth.k, l: truth.l, W: f.W, A: f.A }, truth).wError;
+
+const estimateOf = (m: Model): number | null => {
+  const v = m.diagnostics?.errorEstimate;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+};
+
+/** Quantile (linear interpolation between order statistics) of finite values; null when none. */
+export function quantile(values: number[], q: number): number | null {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const p = q * (v.length - 1);
+  const lo = Math.floor(p);
+  const hi = Math.ceil(p);
+  return v[lo] + (v[hi] - v[lo]) * (p - lo);
+}
+
+/** Default/optimum ratio of a run; null when either failed or the optimum is 0 (noiseless). */
+export const optimumRatio = (def: number | null, opt: number | null): number | null => (def === null || opt === null || opt === 0 ? null : def / opt);
+
+/** Noiseless augmented data must be fitted exactly and say so (algorithm.md, "Exactly symmetric samples"). */
+export const AUGMENTED_CHECK = { wError: 1e-10, errorEstimate: 1e-8 } as const;
+
+export function augmentedPassed(r: AugmentedRow, k: number): boolean {
+  return (
+    r.wError !== null &&
+    r.wError <= AUGMENTED_CHECK.wError &&
+    (r.errorEstimate ?? Infinity) <= AUGMENTED_CHECK.errorEstimate &&
+    r.warnings.length === 0 &&
+    r.kAuto === k
+  );
+}
+
+export async function runOptimum(sweep: OptimumSweep, o: RunOptions = {}): Promise<OptimumResult> {
+  const t0 = performance.now();
+  const load0 = load();
+  const seeds = Array.from({ length: o.seeds ?? sweep.seeds ?? 5 }, (_, i) => i + 1);
+  const cells = sweep.cells.filter((c) => o.maxN === undefined || c.n <= o.maxN);
+  const augmented = sweep.augmented.filter((c) => o.maxN === undefined || c.n <= o.maxN);
+  await warmUp();
+  const kernels = await getKernels('auto');
+  const rows: OptimumRow[] = [];
+  const augmentedRows: AugmentedRow[] = [];
+  const total = (cells.length + augmented.length) * seeds.length;
+  let done = 0;
+  // Rows of an interrupted run (resume), keyed by "cell seed"; their wall time counts in durationMs.
+  const previous = new Map<string, { kind: 'row'; row: OptimumRow } | { kind: 'augmented'; row: AugmentedRow }>();
+  let previousMs = 0;
+  if (o.checkpoint && o.resume && existsSync(o.checkpoint)) {
+    for (const line of readFileSync(o.checkpoint, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const e = JSON.parse(line) as { kind: 'row'; row: OptimumRow } | { kind: 'augmented'; row: AugmentedRow };
+      previous.set(`${e.row.cell} ${e.row.seed}`, e);
+    }
+  } else if (o.checkpoint) {
+    rmSync(o.checkpoint, { force: true });
+  }
+  const save = (e: { kind: 'row'; row: OptimumRow } | { kind: 'augmented'; row: AugmentedRow }): void => {
+    if (o.checkpoint) appendFileSync(o.checkpoint, JSON.stringify(e) + '\n');
+  };
+  const reuse = (cell: string, seed: number, kind: 'row' | 'augmented'): boolean => {
+    const e = previous.get(`${cell} ${seed}`);
+    if (!e || e.kind !== kind) return false;
+    if (e.kind === 'row') rows.push(e.row);
+    else augmentedRows.push(e.row);
+    previousMs += e.row.wallMs ?? 0;
+    done++;
+    o.log?.(`[${sweep.name} ${done}/${total}] ${cell} seed ${seed}: reused from ${o.checkpoint}`);
+    return true;
+  };
+  let backend = 'unknown';
+  const aborted = () => {
+    if (o.signal?.aborted) throw new PureneuronError('ABORTED', 'the experiment was aborted');
+  };
+  const e2 = (v: number | null) => (v === null ? '✗' : v.toExponential(2));
+
+  // The augmented samples first (cheap), then the cells in the sweep's order (by n: the largest last).
+  for (const c of augmented) {
+    for (const seed of seeds) {
+      aborted();
+      if (reuse(c.id, seed, 'augmented')) continue;
+      const tw = performance.now();
+      collect();
+      let data: Planted | undefined = plantAugmented(c, seed);
+      const { truth } = data;
+      const input = { x: data.x, y: data.y, d: data.d, l: data.l };
+      const row: AugmentedRow = {
+        cell: c.id, seed, wError: null, aError: null, errorEstimate: null, warnings: [], kAuto: null, kAutoWError: null, kAutoWarnings: [], optimum: null, learnMs: 0,
+      };
+      const errors: string[] = [];
+      const ts = performance.now();
+      let dm: Model | undefined;
+      try {
+        const m = await learn(input, { k: c.k, signal: o.signal });
+        dm = m;
+        row.learnMs = performance.now() - ts;
+        const cmp = compare(m, truth);
+        row.wError = cmp.wError;
+        row.aError = cmp.aError;
+        row.errorEstimate = estimateOf(m);
+        row.warnings = [...(m.diagnostics?.warnings ?? [])];
+      } catch (e) {
+        if (o.signal?.aborted) throw e;
+        errors.push(`default: ${errorText(e)}`);
+      }
+      try {
+        const m = await learn(input, { k: 'auto', signal: o.signal });
+        row.kAuto = m.k;
+        row.kAutoWarnings = [...(m.diagnostics?.warnings ?? [])];
+        if (m.k === c.k) row.kAutoWError = compare(m, truth).wError;
+      } catch (e) {
+        if (o.signal?.aborted) throw e;
+        errors.push(`k auto: ${errorText(e)}`);
+      }
+      fitOptimum(kernels, data, c.noise, sweep.tol, dm, row, errors);
+      if (errors.length) row.errors = errors;
+      data = undefined;
+      row.wallMs = performance.now() - tw;
+      augmentedRows.push(row);
+      save({ kind: 'augmented', row: roundAugmentedRow(row) });
+      done++;
+      const verdict = c.noise === 0 ? (augmentedPassed(row, c.k) ? ', checks passed' : ', CHECKS FAILED') : '';
+      o.log?.(
+        `[${sweep.name} ${done}/${total}] ${c.id} seed ${seed}: W ${e2(row.wError)}, estimate ${e2(row.errorEstimate)}, ${row.warnings.length} warning(s), k auto ${row.kAuto ?? '✗'}` +
+          (c.noise > 0 ? `, optimum ${e2(row.optimum)}` : '') +
+          verdict +
+          (errors.length ? ` [${errors.join('; ')}]` : ''),
+      );
+    }
+  }
+
+  for (const c of cells) {
+    for (const seed of seeds) {
+      aborted();
+      if (reuse(c.id, seed, 'row')) continue;
+      const tw = performance.now();
+      collect();
+      let data: Planted | undefined = plant({ distribution: c.distribution, n: c.n, d: c.d, k: c.k, l: c.l, noise: c.noise }, seed);
+      const { truth } = data;
+      const input = { x: data.x, y: data.y, d: data.d, l: data.l };
+      const row: OptimumRow = {
+        cell: c.id, seed, spectral: null, default: null, head: null, optimum: null, errorEstimate: null, spectralErrorEstimate: null, warnings: [], spectralMs: 0, learnMs: 0,
+      };
+      const errors: string[] = [];
+      let spectral: Model | undefined;
+      let ts = performance.now();
+      try {
+        spectral = await learn(input, { k: c.k, refine: 0, signal: o.signal });
+        row.spectralMs = performance.now() - ts;
+        row.spectral = compare(spectral, truth).wError;
+      } catch (e) {
+        if (o.signal?.aborted) throw e;
+        errors.push(`spectral: ${errorText(e)}`);
+      }
+      ts = performance.now();
+      let dm: Model | undefined;
+      try {
+        const m = await learn(input, { k: c.k, signal: o.signal });
+        dm = m;
+        row.learnMs = performance.now() - ts;
+        row.default = compare(m, truth).wError;
+        row.errorEstimate = estimateOf(m);
+        const sp = m.diagnostics?.spectralErrorEstimate;
+        row.spectralErrorEstimate = typeof sp === 'number' && Number.isFinite(sp) ? sp : null;
+        row.warnings = [...(m.diagnostics?.warnings ?? [])];
+        const rf = m.diagnostics?.refinement;
+        if (rf) row.refinement = { passes: rf.passes.length, converged: rf.converged, ...(rf.stopped ? { stopped: rf.stopped } : {}) };
+        if (m.backend) backend = m.backend;
+      } catch (e) {
+        if (o.signal?.aborted) throw e;
+        errors.push(`default: ${errorText(e)}`);
+      }
+      if (spectral) {
+        try {
+          const f = leastSquares(kernels, data.x, data.y, Math.min(c.n, sweep.headRows), { d: c.d, k: c.k, l: c.l, W: spectral.W, A: spectral.A }, { tol: sweep.tol });
+          row.head = lsqWError(f, truth);
+          row.headFit = lsqReport(f);
+        } catch (e) {
+          errors.push(`head: ${errorText(e)}`);
+        }
+      }
+      fitOptimum(kernels, data, c.noise, sweep.tol, dm, row, errors);
+      if (errors.length) row.errors = errors;
+      data = undefined;
+      row.wallMs = performance.now() - tw;
+      rows.push(row);
+      save({ kind: 'row', row: roundOptimumRow(row) });
+      done++;
+      const ratio = optimumRatio(row.default, row.optimum);
+      o.log?.(
+        `[${sweep.name} ${done}/${total}] ${c.id} seed ${seed}: spectral ${e2(row.spectral)}, default ${e2(row.default)}, first ${e2(row.head)}, optimum ${e2(row.optimum)}` +
+          (ratio !== null ? ` (default/optimum ${ratio.toFixed(4)})` : '') +
+          `, estimate ${e2(row.errorEstimate)}; learn ${(row.learnMs / 1000).toFixed(2)} s` +
+          (row.optimumFit ? `, optimum ${(row.optimumFit.ms / 1000).toFixed(1)} s (${row.optimumFit.passes} passes, ${row.optimumFit.stop}, step ${row.optimumFit.step.toExponential(1)})` : '') +
+          (row.warnings.length ? `, ${row.warnings.length} warning(s)` : '') +
+          (errors.length ? ` [${errors.join('; ')}]` : ''),
+      );
+    }
+  }
+
+  const aggregates: OptimumAggregate[] = cells.map((c) => {
+    const r = rows.filter((x) => x.cell === c.id);
+    const ratios = r.map((x) => optimumRatio(x.default, x.optimum));
+    const ratio = c.noise > 0 ? stat(ratios) : { median: null, worst: null };
+    return {
+      cell: c.id,
+      runs: r.length,
+      spectral: stat(r.map((x) => x.spectral)),
+      default: stat(r.map((x) => x.default)),
+      head: stat(r.map((x) => x.head)),
+      optimum: stat(r.map((x) => x.optimum)),
+      ratio,
+      flagged: c.noise > 0 && (ratio.median === null || ratio.median > sweep.flagRatio),
+      over: c.noise > 0 ? ratios.filter((x) => x === null || x > sweep.flagRatio).length : 0,
+      errorEstimate: stat(r.map((x) => x.errorEstimate)),
+      warned: r.filter((x) => x.warnings.length > 0).length,
+      toOptimum: c.noise > 0 ? stat(r.map((x) => (x.toOptimum === undefined || x.optimum === null || x.optimum === 0 ? null : x.toOptimum / x.optimum))) : { median: null, worst: null },
+    };
+  });
+  const augmentedAggregates: AugmentedAggregate[] = augmented.map((c) => {
+    const r = augmentedRows.filter((x) => x.cell === c.id);
+    return {
+      cell: c.id,
+      runs: r.length,
+      wError: stat(r.map((x) => x.wError)),
+      errorEstimate: stat(r.map((x) => x.errorEstimate)),
+      optimum: stat(r.map((x) => x.optimum)),
+      ratio: c.noise > 0 ? stat(r.map((x) => optimumRatio(x.wError, x.optimum))) : { median: null, worst: null },
+      warned: r.filter((x) => x.warnings.length > 0).length,
+      kAutoRight: r.filter((x) => x.kAuto === c.k).length,
+      ...(c.noise === 0 ? { passed: r.filter((x) => augmentedPassed(x, c.k)).length } : {}),
+    };
+  });
+  const result: OptimumResult = {
+    kind: 'optimum',
+    ...base(sweep, o, seeds, t0, load0, backend),
+    cells,
+    augmented,
+    headRows: sweep.headRows,
+    tol: sweep.tol,
+    flagRatio: sweep.flagRatio,
+    rows: rows.map(roundOptimumRow),
+    augmentedRows: augmentedRows.map(roundAugmentedRow),
+    aggregates: aggregates.map((a) => ({
+      ...a,
+      spectral: sigStat(a.spectral),
+      default: sigStat(a.default),
+      head: sigStat(a.head),
+      optimum: sigStat(a.optimum),
+      ratio: sigStat(a.ratio),
+      errorEstimate: sigStat(a.errorEstimate),
+      toOptimum: sigStat(a.toOptimum),
+    })),
+    augmentedAggregates: augmentedAggregates.map((a) => ({ ...a, wError: sigStat(a.wError), errorEstimate: sigStat(a.errorEstimate), optimum: sigStat(a.optimum), ratio: sigStat(a.ratio) })),
+  };
+  if (previous.size) {
+    result.durationMs += Math.round(previousMs);
+    result.resumed = [...previous.values()].filter((e) => rows.includes(e.row as OptimumRow) || augmentedRows.includes(e.row as AugmentedRow)).length;
+  }
+  if (o.checkpoint) rmSync(o.checkpoint, { force: true });
+  return result;
+}
+
+const roundLsq = (f: LeastSquaresReport | undefined): LeastSquaresReport | undefined => (f ? { ...f, step: sig(f.step)!, ms: ms(f.ms)! } : undefined);
+
+function roundOptimumRow(r: OptimumRow): OptimumRow {
+  return {
+    ...r,
+    spectral: sig(r.spectral),
+    default: sig(r.default),
+    head: sig(r.head),
+    optimum: sig(r.optimum),
+    errorEstimate: sig(r.errorEstimate),
+    spectralErrorEstimate: sig(r.spectralErrorEstimate),
+    toOptimum: r.toOptimum === undefined ? undefined : sig(r.toOptimum)!,
+    spectralMs: ms(r.spectralMs)!,
+    learnMs: ms(r.learnMs)!,
+    wallMs: ms(r.wallMs ?? null) ?? undefined,
+    headFit: roundLsq(r.headFit),
+    optimumFit: roundLsq(r.optimumFit),
+  };
+}
+
+function roundAugmentedRow(r: AugmentedRow): AugmentedRow {
+  return {
+    ...r,
+    wError: sig(r.wError),
+    aError: sig(r.aError),
+    errorEstimate: sig(r.errorEstimate),
+    kAutoWError: sig(r.kAutoWError),
+    optimum: sig(r.optimum),
+    toOptimum: r.toOptimum === undefined ? undefined : sig(r.toOptimum)!,
+    optimumFit: roundLsq(r.optimumFit),
+    learnMs: ms(r.learnMs)!,
+    wallMs: ms(r.wallMs ?? null) ?? undefined,
   };
 }
 

@@ -109,7 +109,60 @@ export interface BaselineSweep {
   fineTarget: number;
 }
 
-export type Sweep = SpectralSweep | BaselineSweep;
+/** One cell of the optimum sweep: a planted problem (every seed runs the four estimates on the same data). */
+export interface OptimumCell {
+  id: string;
+  distribution: Distribution;
+  n: number;
+  d: number;
+  k: number;
+  l: number;
+  noise: number;
+}
+
+/** How the augmented sweep builds its skewed base inputs (then [X; −X]). */
+export type AugmentedBase = 'exponential' | 'abs-gaussian';
+
+/**
+ * Exactly symmetric samples built as users build them: a skewed base X (m×d, iid exponential(1)
+ * or |N(0,1)| entries) augmented with its negation as one block, x = [X; −X] (n = 2m rows),
+ * y = A·relu(W·x) from the planted network on both halves, then iid N(0, σ²) noise on every output.
+ */
+export interface AugmentedCell {
+  id: string;
+  base: AugmentedBase;
+  n: number;
+  d: number;
+  k: number;
+  l: number;
+  noise: number;
+}
+
+/**
+ * The evidence sweep of issue 12: on every cell and seed, the W error of the spectral estimate
+ * (refine 0), of the default learn(), of Gauss–Newton least squares over the first `headRows`
+ * samples started from the spectral estimate (the old default), and of the least-squares
+ * optimum of all the samples (Gauss–Newton from the planted truth, tools/experiments/leastsq.ts);
+ * plus the calibration of diagnostics.errorEstimate, and exactly symmetric augmented samples.
+ */
+export interface OptimumSweep {
+  kind: 'optimum';
+  name: string;
+  title: string;
+  description: string;
+  cells: OptimumCell[];
+  augmented: AugmentedCell[];
+  /** Rows of the "first rows only" least squares (1e5: the old default refinement's sample). */
+  headRows: number;
+  /** Relative step that ends the Gauss–Newton iterations (1e-10). */
+  tol: number;
+  /** Default/optimum ratio above which a cell is flagged (1.10). */
+  flagRatio: number;
+  /** Seeds when --seeds is not given (the optimum is expensive: 3). */
+  seeds?: number;
+}
+
+export type Sweep = SpectralSweep | BaselineSweep | OptimumSweep;
 
 /** One learn() run of a spectral sweep. Errors are null when learn() threw. */
 export interface SpectralRow {
@@ -240,4 +293,109 @@ export interface BaselineResult extends ResultBase, Pick<BaselineSweep, 'kind' |
   aggregates: BaselineAggregate[];
 }
 
-export type SweepResult = SpectralResult | BaselineResult;
+/** How one Gauss–Newton least-squares fit went (leastsq.ts). */
+export interface LeastSquaresReport {
+  passes: number;
+  iterations: number;
+  /** The last relative step ‖Δθ‖/‖θ‖. */
+  step: number;
+  stop: string;
+  ms: number;
+}
+
+/** One (cell, seed) of the optimum sweep. W errors from compare() against the planted truth; null when that estimate failed. */
+export interface OptimumRow {
+  cell: string;
+  seed: number;
+  /** learn(..., { k, refine: 0 }). */
+  spectral: number | null;
+  /** learn(..., { k }): the default. */
+  default: number | null;
+  /** Gauss–Newton over the first min(n, headRows) samples from the spectral estimate. */
+  head: number | null;
+  /** The least-squares optimum of all n samples (Gauss–Newton from the truth); 0 when noiseless (the optimum is the truth, not computed). */
+  optimum: number | null;
+  /** The default's distance from the optimum, in the W error's measure (compare(default, optimum).wError); noisy cells. */
+  toOptimum?: number;
+  /** The default model's diagnostics.errorEstimate and diagnostics.spectralErrorEstimate. */
+  errorEstimate: number | null;
+  spectralErrorEstimate: number | null;
+  /** The default model's warnings (verbatim). */
+  warnings: string[];
+  /** The default model's refinement: passes over all the samples, converged, why it stopped. */
+  refinement?: { passes: number; converged: boolean; stopped?: string };
+  spectralMs: number;
+  learnMs: number;
+  headFit?: LeastSquaresReport;
+  optimumFit?: LeastSquaresReport;
+  /** Failures, per estimate ("default: NUMERICAL_FAILURE: …"). */
+  errors?: string[];
+  /** Wall time of the whole (cell, seed): generation, both learn() and both least-squares fits. */
+  wallMs?: number;
+}
+
+/** One (augmented cell, seed): the default learn() and learn() with k: 'auto'. */
+export interface AugmentedRow {
+  cell: string;
+  seed: number;
+  wError: number | null;
+  aError: number | null;
+  errorEstimate: number | null;
+  warnings: string[];
+  /** Hidden units learn(..., { k: 'auto' }) chose, and its W error (null when k differs or it failed). */
+  kAuto: number | null;
+  kAutoWError: number | null;
+  kAutoWarnings: string[];
+  /** The least-squares optimum of all n samples (noisy cells only; 0 when noiseless). */
+  optimum: number | null;
+  /** The default's distance from the optimum (compare(default, optimum).wError); noisy cells. */
+  toOptimum?: number;
+  optimumFit?: LeastSquaresReport;
+  learnMs: number;
+  errors?: string[];
+  wallMs?: number;
+}
+
+export interface OptimumAggregate {
+  cell: string;
+  runs: number;
+  spectral: Stat;
+  default: Stat;
+  head: Stat;
+  optimum: Stat;
+  /** default / optimum per seed (noisy cells): median and largest. */
+  ratio: Stat;
+  /** The median ratio exceeds flagRatio. */
+  flagged: boolean;
+  /** Seeds whose ratio exceeds flagRatio. */
+  over: number;
+  errorEstimate: Stat;
+  warned: number;
+  /** The default's distance from the optimum ÷ the optimum's W error, per seed (noisy cells). */
+  toOptimum: Stat;
+}
+
+export interface AugmentedAggregate {
+  cell: string;
+  runs: number;
+  wError: Stat;
+  errorEstimate: Stat;
+  optimum: Stat;
+  ratio: Stat;
+  warned: number;
+  /** Seeds where k: 'auto' found the planted k. */
+  kAutoRight: number;
+  /** Noiseless cells: seeds that passed every check (W error ≤ 1e-10, estimate ≤ 1e-8, no warning, k found). */
+  passed?: number;
+}
+
+export interface OptimumResult extends ResultBase, Pick<OptimumSweep, 'kind' | 'cells' | 'augmented' | 'headRows' | 'tol' | 'flagRatio'> {
+  /** Rows taken from the checkpoint of an interrupted run (--resume); durationMs includes their time. */
+  resumed?: number;
+  rows: OptimumRow[];
+  augmentedRows: AugmentedRow[];
+  aggregates: OptimumAggregate[];
+  augmentedAggregates: AugmentedAggregate[];
+}
+
+export type SweepResult = SpectralResult | BaselineResult | OptimumResult;
