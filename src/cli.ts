@@ -39,7 +39,16 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
 const EXPERIMENTS = new URL('./experiments.js', import.meta.url).href;
 async function experimentCommand(argv: string[], io: Io): Promise<void> {
   const tools = (await import(EXPERIMENTS)) as { experimentCommand: (argv: string[], io: Io) => Promise<void> };
-  await tools.experimentCommand(argv, io);
+  try {
+    await tools.experimentCommand(argv, io);
+  } catch (e) {
+    // That bundle has its own copies of the error classes: map them by name, so a usage mistake
+    // exits 2 with its message and a PureneuronError 1, as for every other command.
+    const err = e as Error;
+    if (err?.name === 'UsageError') throw new UsageError(err.message);
+    if (err?.name === 'PureneuronError') throw new PureneuronError((err as PureneuronError).code, err.message);
+    throw e;
+  }
 }
 
 const usage = `Usage: pureneuron <command> [options]

@@ -214,6 +214,11 @@ describe('help and usage', () => {
   it('unknown command: exit 2 and one line naming it and the commands', async () => {
     expectOneLineError(await runCli(['lern'], dir), 2, /unknown command "lern"; commands: demo, generate, learn, compare/);
   });
+
+  it('experiment (a bundle of its own): a usage mistake exits 2, a PureneuronError 1, one line each', async () => {
+    expectOneLineError(await runCli(['experiment', 'bogus'], dir), 2, /^pureneuron: unknown sweep "bogus"/);
+    expectOneLineError(await runCli(['experiment', 'optimum', '--cells', 'none', '--out', join(dir, 'x')], dir), 1, /^pureneuron: no cell of the optimum sweep matches --cells none/);
+  });
 });
 
 // ------------------------------------------------------------------------------------------

@@ -288,7 +288,7 @@ describe('pureneuron experiment (command)', () => {
   it('--help lists the sweeps and flags', async () => {
     const c = io();
     await experimentCommand(['--help'], c.io);
-    for (const word of [...SWEEP_NAMES, '--quick', '--seeds', '--out', '--max-n', '--report-only']) expect(c.out.join('')).toContain(word);
+    for (const word of [...SWEEP_NAMES, '--quick', '--seeds', '--out', '--max-n', '--report-only', '--cells', '--resume']) expect(c.out.join('')).toContain(word);
   });
 
   it('rejects unknown sweeps, missing names and bad flags', async () => {
@@ -297,6 +297,7 @@ describe('pureneuron experiment (command)', () => {
     await expect(experimentCommand(['n', '--seeds', '0'], io().io)).rejects.toThrow(/--seeds/);
     await expect(experimentCommand(['n', '--bogus'], io().io)).rejects.toThrow(/bogus/);
     await expect(experimentCommand(['n', '--doc', 'x.md', '--no-doc'], io().io)).rejects.toThrow(/exclude/);
+    await expect(experimentCommand(['n', '--cells', 'gaussian/*'], io().io)).rejects.toThrow(/optimum sweep only/);
   });
 
   it('--report-only re-renders from an existing JSON without running', async () => {

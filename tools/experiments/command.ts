@@ -33,6 +33,8 @@ Options:
   --quick          a reduced grid (n ≤ 1e5, 3 seeds): ~2 min for all instead of ~10
   --seeds N        seeds 1..N per configuration (default 5, optimum 3; 3 with --quick)
   --max-n N        skip configurations with more than N samples (e.g. 3e5 to leave out n = 1e6)
+  --cells GLOBS    optimum: only the cells whose id matches one of the comma-separated globs
+                   (* any text, ? one character), e.g. 'gaussian/*/n1e6,*/20-10-15/s0.1/n1e7'
   --out DIR        output directory (default ${DEFAULT_OUT})
   --doc FILE       markdown file to splice the tables into (default ${DEFAULT_DOC} when
                    --out is the default, else none)
@@ -57,6 +59,7 @@ export async function experimentCommand(argv: string[], io: Io): Promise<void> {
       'no-doc': { type: 'boolean' },
       'report-only': { type: 'boolean' },
       resume: { type: 'boolean' },
+      cells: { type: 'string' },
       quiet: { type: 'boolean' },
     },
     true,
@@ -72,6 +75,9 @@ export async function experimentCommand(argv: string[], io: Io): Promise<void> {
   // Unset: each sweep's own default (5; the optimum sweep 3), or 3 with --quick.
   const seeds = intFlag('seeds', v.seeds, 1, 1000) ?? (v.quick ? 3 : undefined);
   const maxN = intFlag('max-n', v['max-n'], 1);
+  if (v.cells !== undefined && name !== 'optimum') throw new UsageError('--cells applies to the optimum sweep only');
+  const cells = v.cells?.split(',').filter(Boolean);
+  if (cells !== undefined && cells.length === 0) throw new UsageError('--cells needs at least one glob');
   const out = v.out ?? DEFAULT_OUT;
   const doc = v['no-doc'] ? undefined : (v.doc ?? (v.out === undefined ? DEFAULT_DOC : undefined));
   const names = name === 'all' ? ORDER : [name as SweepName];
@@ -83,7 +89,7 @@ export async function experimentCommand(argv: string[], io: Io): Promise<void> {
       io.out(`${sweep}: re-rendered ${files.join(', ')}`);
       continue;
     }
-    const flags = [v.quick ? '--quick' : '', v.seeds !== undefined ? `--seeds ${seeds}` : '', maxN !== undefined ? `--max-n ${maxN}` : ''].filter(Boolean);
+    const flags = [v.quick ? '--quick' : '', v.seeds !== undefined ? `--seeds ${seeds}` : '', maxN !== undefined ? `--max-n ${maxN}` : '', cells ? `--cells '${cells.join(',')}'` : ''].filter(Boolean);
     const command = ['pureneuron experiment', sweep, ...flags].join(' ');
     const { files } = await runExperiment(
       sweep,
@@ -91,6 +97,7 @@ export async function experimentCommand(argv: string[], io: Io): Promise<void> {
         scale,
         seeds,
         maxN,
+        cells,
         command,
         signal: io.signal,
         log: v.quiet ? undefined : (line) => io.err(line),

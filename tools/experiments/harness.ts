@@ -51,6 +51,8 @@ export interface RunOptions {
   scale?: Scale;
   /** Skip configurations (and baseline problems) with more samples than this. */
   maxN?: number;
+  /** Optimum sweep: only the cells whose id matches one of these globs (* any text, ? one character). */
+  cells?: string[];
   /** Recorded in the result as the command that produced it. */
   command?: string;
   /** Progress lines (one per run). */
@@ -429,6 +431,12 @@ export async function runBaseline(sweep: BaselineSweep, o: RunOptions = {}): Pro
 
 // --- The optimum sweep (issue 12).
 
+/** The cells --max-n and --cells leave in. */
+function cellFilter(o: RunOptions): (c: { id: string; n: number }) => boolean {
+  const globs = o.cells?.map((g) => new RegExp('^' + g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$'));
+  return (c) => (o.maxN === undefined || c.n <= o.maxN) && (globs === undefined || globs.some((g) => g.test(c.id)));
+}
+
 /** Frees the previous cell's samples before the next is generated, when node runs with --expose-gc. */
 const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
 
@@ -525,8 +533,10 @@ export async function runOptimum(sweep: OptimumSweep, o: RunOptions = {}): Promi
   const t0 = performance.now();
   const load0 = load();
   const seeds = Array.from({ length: o.seeds ?? sweep.seeds ?? 5 }, (_, i) => i + 1);
-  const cells = sweep.cells.filter((c) => o.maxN === undefined || c.n <= o.maxN);
-  const augmented = sweep.augmented.filter((c) => o.maxN === undefined || c.n <= o.maxN);
+  const chosen = cellFilter(o);
+  const cells = sweep.cells.filter(chosen);
+  const augmented = sweep.augmented.filter(chosen);
+  if (cells.length + augmented.length === 0) throw new PureneuronError('BAD_OPTION', `no cell of the ${sweep.name} sweep matches --cells ${o.cells?.join(',')} and --max-n ${o.maxN ?? '∞'}`);
   await warmUp();
   const kernels = await getKernels('auto');
   const rows: OptimumRow[] = [];
