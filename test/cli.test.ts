@@ -300,6 +300,16 @@ describe('errors: one line, no stack trace, nothing written', () => {
       message: /k = 7 exceeds min\(d, l\) = 6/,
     },
     {
+      name: 'k beyond what the detector can hold: refused before reading, naming the need, the limit and the way out',
+      setup: async (d) => {
+        await writeFile(join(d, 'x.f64'), f64Bytes(values(10 * 200, 1)));
+        await writeFile(join(d, 'y.f64'), f64Bytes(values(10 * 200, 2)));
+        return ['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', '200', '--l', '200', '--k', '200', '--out', 'model.json'];
+      },
+      code: 1,
+      message: /k = 200 needs a 20 100 × 20 100 detector in pass 2: 3\.31 GB of memory in one block; the limit is 1\.07 GB .*; use k ≤ 115$/,
+    },
+    {
       name: 'unknown flag',
       setup: async (d) => {
         await validF64(d);

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { PureneuronError } from '../errors.js';
 import type { BackendOption } from '../kernels/select.js';
 import type { FitOptions } from '../method/stages.js';
+import { checkSpectralFits } from '../method/capacity.js';
 import { checkRefineFits } from '../method/refine.js';
 import type { Progress } from '../types.js';
 
@@ -207,15 +208,17 @@ export function resolveLearnOptions(options: LearnOptions, ctx: Partial<CheckCon
 
 /**
  * Before any pass: k must fit the data, 1 ≤ k ≤ min(d, l) (a RangeError, as for other sizes that
- * do not match the data), and a refinement asked for explicitly must fit in memory
- * (checkRefineFits; with k 'auto' that is checked once pass 1 has chosen k).
+ * do not match the data), its detector and eigenproblem must fit (checkSpectralFits), and a
+ * refinement asked for explicitly must fit in memory (checkRefineFits). With k 'auto' these are
+ * checked once pass 1 has chosen k, before pass 2.
  */
-export function checkFits(o: { k: number | 'auto'; refine: number | 'auto' }, d: number, l: number): void {
+export function checkFits(o: { k: number | 'auto'; refine: number | 'auto'; reduceX: boolean }, d: number, l: number): void {
   const { k } = o;
   if (k === 'auto') return;
   if (k > Math.min(d, l)) {
     throw new RangeError(`k = ${k} exceeds min(d, l) = ${Math.min(d, l)}: the method needs k ≤ d and k ≤ l; choose k ≤ ${Math.min(d, l)}`);
   }
+  checkSpectralFits(k, d, o.reduceX);
   checkRefineFits(o.refine, k, d);
 }
 

@@ -51,6 +51,13 @@ export type RowWeights = Float64Array | RobustWeighting | null;
 /** Rows per accumulation batch (see the contract above). */
 export const BATCH_ROWS = 256;
 
+/**
+ * The most bytes one wasm kernel call can hold: the glue lays every buffer of a call out in one
+ * block of AssemblyScript's TLSF allocator, whose blocks are below 2³⁰ bytes (BLOCK_MAXSIZE, less
+ * a 4-byte header), and asks 64 bytes more for alignment (kernels/wasm/layout.ts).
+ */
+export const WASM_BLOCK_BYTES = 2 ** 30 - 128;
+
 /** √2, the weight of off-diagonal entries in symmetric-matrix coordinates. */
 export const SQRT2 = Math.SQRT2;
 

@@ -23,7 +23,8 @@ import type { Kernels, Moments1Sums, ReadoutSums } from '../kernels/types.js';
 import { halfFirstLayer, weightDistance } from './errorEstimate.js';
 import { pureDirections } from './extract.js';
 import { firstLayer, secondLayer } from './layers.js';
-import type { Sample } from './refine.js';
+import { checkRefineFits, type Sample } from './refine.js';
+import { checkSpectralFits } from './capacity.js';
 import { linearPart, reduce, significantRank, type LinearPart, type Reduction } from './reduce.js';
 import { symmetryReport, type SymmetryReport } from './symmetry.js';
 
@@ -116,6 +117,11 @@ export function afterPass1(kernels: Kernels, p1: Pass1Sums, n: number, d: number
   const lp = linearPart(kernels, sums, weight, n, d, l);
   const rank = significantRank(lp);
   const k = o.k === 'auto' ? Math.max(1, Math.min(rank, d, l)) : o.k;
+  // A k given was checked before pass 1 (api/options.ts checkFits); one chosen here is now.
+  if (o.k === 'auto') {
+    checkSpectralFits(k, d, o.reduceX, true);
+    checkRefineFits(o.refine, k, d);
+  }
   // The detector has mz = k(k+1)/2 unknowns; its null space is only determined with several
   // samples per unknown (accuracy needs far more: see the README's limits).
   const needed = 2 * k * (k + 1);

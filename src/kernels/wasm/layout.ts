@@ -39,7 +39,7 @@
  *   made per batch).
  */
 import { PureneuronError } from '../../errors.js';
-import { BATCH_ROWS, type RobustWeighting } from '../types.js';
+import { BATCH_ROWS, WASM_BLOCK_BYTES, type RobustWeighting } from '../types.js';
 import type { WasmMemory } from './api.js';
 
 /** One buffer of a kernel call (see the module comment for the roles). */
@@ -262,7 +262,10 @@ export class ScratchRunner {
   /** Ensure the scratch block holds `bytes`; returns the base byte offset. Only place that can grow memory. */
   private reserve(bytes: number): number {
     if (bytes > this.capacity) {
-      const cap = Math.max(bytes, Math.ceil(this.capacity * 1.5), 1 << 20);
+      // The callers refuse larger problems up front (method/capacity.ts); this names any other.
+      if (bytes > WASM_BLOCK_BYTES) throw new PureneuronError('BACKEND_UNAVAILABLE', `a wasm kernel call needs ${bytes} bytes, above its limit of ${WASM_BLOCK_BYTES}`);
+      // Grown ×1.5 to keep regrowth rare, but never past what one block can be.
+      const cap = Math.min(Math.max(bytes, Math.ceil(this.capacity * 1.5), 1 << 20), WASM_BLOCK_BYTES);
       if (this.block) this.ex.free(this.block);
       this.block = 0;
       this.capacity = 0;
