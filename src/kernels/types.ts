@@ -252,6 +252,13 @@ export interface Kernels {
   robustWeights(out: Float64Array, x: Float64Array, rows: number, d: number, invScale: Float64Array, denom: number): void;
 
   /**
+   * Gram matrix of the rows of `a` (rows×cols, row-major): G (cols×cols, row-major) +=
+   * Σ_r a_ri·a_rj for j ≥ i, in batches of BATCH_ROWS rows under the contract above; the strict
+   * lower triangle of G is neither read nor written.
+   */
+  gram(G: Float64Array, a: Float64Array, rows: number, cols: number): void;
+
+  /**
    * Eigendecomposition of the symmetric m×m matrix `a` (row-major; only the upper triangle
    * is read). `a` is not modified. Deterministic: the same input gives the same bits.
    */

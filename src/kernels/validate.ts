@@ -82,6 +82,13 @@ export function checkRobustWeights(out: Float64Array, x: Float64Array, rows: num
   if (typeof denom !== 'number') throw new TypeError(`denom must be a number, got ${typeof denom}`);
 }
 
+export function checkGram(G: Float64Array, a: Float64Array, rows: number, cols: number): void {
+  dim('rows', rows);
+  dim('cols', cols, 1);
+  len('G', G, cols * cols);
+  len('a', a, rows * cols);
+}
+
 export function checkSymEig(a: Float64Array, m: number): void {
   dim('m', m);
   len('a', a, m * m);

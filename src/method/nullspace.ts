@@ -32,16 +32,9 @@ export function detectorNullSpace(kernels: Kernels, T: Float64Array, n: number, 
   for (const r of diag) for (let j = 0; j < mz; j++) proj[j] += nu * Th[r * mz + j];
   for (const r of diag) for (let j = 0; j < mz; j++) Th[r * mz + j] -= nu * proj[j];
 
-  // G = Thᵀ Th (upper triangle is all symEig reads).
+  // G = Thᵀ Th: the upper triangle by the gram kernel (all symEig reads), mirrored for the polish.
   const G = new Float64Array(mz * mz);
-  for (let r = 0; r < mh; r++) {
-    const row = r * mz;
-    for (let i = 0; i < mz; i++) {
-      const a = Th[row + i];
-      if (a === 0) continue;
-      for (let j = i; j < mz; j++) G[i * mz + j] += a * Th[row + j];
-    }
-  }
+  kernels.gram(G, Th, mh, mz);
   for (let i = 0; i < mz; i++) for (let j = i + 1; j < mz; j++) G[j * mz + i] = G[i * mz + j];
 
   const eig = kernels.symEig(G, mz);

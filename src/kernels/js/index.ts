@@ -1,15 +1,16 @@
 /**
  * Pure-JS kernels: the bit-exact twin of the wasm kernels in assembly/ (one family per file:
- * gemm.ts, moments.ts, symmetry.ts, detector.ts, readout.ts, refine.ts, weights.ts, eig.ts,
+ * gemm.ts, moments.ts, symmetry.ts, detector.ts, readout.ts, refine.ts, weights.ts, gram.ts, eig.ts,
  * cholesky.ts). Tuned (4×4 register tiles, packed panels, persistent scratch) but following
  * the accumulation contract in ../types.ts exactly.
  */
 import type { Kernels, RowWeights } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkGram, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { cholesky, triInverse } from './cholesky.js';
 import { detector } from './detector.js';
+import { gram } from './gram.js';
 import { symEig } from './eig.js';
 import { moments1 } from './moments.js';
 import { readout } from './readout.js';
@@ -60,6 +61,10 @@ export const jsKernels: Kernels = {
   robustWeights(out, x, rows, d, invScale, denom) {
     checkRobustWeights(out, x, rows, d, invScale, denom);
     robustWeights(out, x, rows, d, invScale, denom);
+  },
+  gram(G, a, rows, cols) {
+    checkGram(G, a, rows, cols);
+    gram(G, a, rows, cols);
   },
   symEig(a, m) {
     checkSymEig(a, m);

@@ -11,7 +11,7 @@ import {
   BATCH_ROWS, type DetectorPlan, type GradientSums, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
 } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkGram, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { requireWasmApi, type WasmImports, type WasmModule } from './api.js';
 import {
@@ -46,6 +46,8 @@ interface WasmExports extends RunnerExports {
     rr: number, ry: number, gW: number, ee: number, yy: number, X: number, Y: number, nb: number, d: number, l: number, k: number,
     WT: number, AT: number, AtT: number, R: number, P: number, U: number, Xp: number, Yp: number,
   ): void;
+  packPanels(dst: number, src: number, ld: number, nb: number, cols: number): void;
+  gemmTN(dst: number, ldd: number, m: number, p: number, a: number, aPs: number, aRs: number, b: number, bPs: number, bRs: number, nb: number, upper: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
   cholesky(a: number, p: number, U: number): number;
@@ -189,6 +191,19 @@ export class WasmKernels implements Kernels {
       { inv: input(invScale, d), X: rowsOf(x, d), out: rowsOut(out, 1) },
       (p, nb) => ex.robustWeightsBatch(p.out, p.X, nb, d, p.inv, denom),
     );
+  }
+
+  gram(G: Float64Array, a: Float64Array, rows: number, cols: number): void {
+    checkGram(G, a, rows, cols);
+    if (rows === 0) return;
+    const { ex } = this;
+    // Per batch: its rows packed into panels (stride BATCH_ROWS·32 bytes), then their upper-triangle
+    // product with themselves — the steps of the JS twin (kernels/js/gram.ts).
+    const panelBytes = BATCH_ROWS * 32;
+    this.run.batches(rows, { G: acc(G, cols * cols), A: rowsOf(a, cols), P: scratch(panels(cols)) }, (p, nb) => {
+      ex.packPanels(p.P, p.A, cols, nb, cols);
+      ex.gemmTN(p.G, cols, cols, cols, p.P, panelBytes, 32, p.P, panelBytes, 32, nb, 1);
+    });
   }
 
   symEig(a: Float64Array, m: number): SymEigResult {
