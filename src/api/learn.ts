@@ -15,7 +15,7 @@ import { getKernels } from '../kernels/select.js';
 import type { Kernels } from '../kernels/types.js';
 import { fitDiagnostics } from '../method/diagnostics.js';
 import { refine, refinePlan, type RefineReport } from '../method/refine.js';
-import { afterPass1, afterPass2, estimateError, secondLayerOf } from '../method/stages.js';
+import { afterPass1, afterPass2, estimateError, extract, extractJobs, secondLayerOf, type ExtractJob, type Extraction } from '../method/stages.js';
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
 import { PassRunner, runnerOptions } from '../parallel/runner.js';
@@ -44,6 +44,9 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
   }
 }
 
+/** Resolves on a later turn of the event loop: work on the calling thread yields between steps. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Options once the source's shape has fixed chunkRows. */
 type Sized = Resolved & { chunkRows: number };
 
@@ -70,9 +73,14 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   const p2 = await runner.pass('pass2', { plan: red.plan, sampleFraction: plan.passes > 0 ? Math.min(1, plan.sampleRows / n) : 0 }, n, n);
   lap('pass2');
   const p2sums = PASSES.pass2.read(p2.state);
-  const s2 = afterPass2(kernels, s1, p2sums, o);
+  // The full fit and the two half fits of the error estimate are independent: on the workers
+  // they run at once, off the calling thread (the halves' failures only cost the estimate).
+  const jobs = extractJobs(s1, p2sums, o);
+  const run = (j: ExtractJob): Promise<Extraction> => (pool ? pool.task('extract', j) : nextTurn().then(() => extract(kernels, j)));
+  const halves = jobs.halves.map((j) => run(j).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+  const s2 = afterPass2(kernels, s1, p2sums, o, await run(jobs.full));
   lap('extract');
-  const est = estimateError(kernels, s1, s2, o);
+  const est = estimateError(kernels, s1, s2, o, await Promise.all(halves));
   if (o.errorEstimate) lap('errorEstimate');
 
   let W = s2.W;

@@ -21,7 +21,7 @@
 import { PureneuronError } from '../errors.js';
 import type { Kernels, Moments1Sums, ReadoutSums } from '../kernels/types.js';
 import { halfFirstLayer, weightDistance } from './errorEstimate.js';
-import { pureDirections } from './extract.js';
+import { pureDirections, type ExtractOptions } from './extract.js';
 import { firstLayer, secondLayer } from './layers.js';
 import { checkRefineFits, type Sample } from './refine.js';
 import { checkSpectralFits } from './capacity.js';
@@ -149,13 +149,42 @@ export interface Stage2 {
   warnings: string[];
 }
 
-/** From the merged pass-2 sums: the detector's null space, the pure directions and W. */
-export function afterPass2(kernels: Kernels, s1: Stage1, p2: Pass2Sums, o: FitOptions): Stage2 {
-  const { red, k } = s1;
+/**
+ * One extraction (pureDirections: null space, pure directions) as plain data, so that a worker
+ * thread can run it (parallel/tasks.ts) with the same bits as the calling thread.
+ */
+export interface ExtractJob {
+  T: Float64Array;
+  weight: number;
+  hDim: number;
+  k: number;
+  o: ExtractOptions;
+  budget: number;
+}
+
+export type Extraction = ReturnType<typeof pureDirections>;
+
+export const extract = (kernels: Kernels, j: ExtractJob): Extraction => pureDirections(kernels, j.T, j.weight, j.hDim, j.k, j.o, j.budget);
+
+/**
+ * The extractions after pass 2: the full detector's, and each half's for the error estimate
+ * (none when it is off). They are independent: learn() runs them at once on its workers.
+ */
+export function extractJobs(s1: Stage1, p2: Pass2Sums, o: FitOptions): { full: ExtractJob; halves: ExtractJob[] } {
   const [h0, h1] = p2.halves;
-  const T = addArrays(h0.T, h1.T);
-  const full = pureDirections(kernels, T, 0 + h0.weight + h1.weight, red.plan.hDim, k, o, 2 * k);
-  const W = firstLayer(full.U, red.plan, red.zMean, k);
+  const job = (h: DetectorSums): ExtractJob => halfJob(s1, h, o);
+  return { full: job({ T: addArrays(h0.T, h1.T), n: h0.n + h1.n, weight: 0 + h0.weight + h1.weight }), halves: o.errorEstimate ? p2.halves.map(job) : [] };
+}
+
+// The halves get the full fit's polish budget: with a smaller one they miss directions the full
+// fit finds and raise false alarms on good ill-conditioned square fits (docs/measurements.md).
+const halfJob = (s1: Stage1, h: DetectorSums, o: FitOptions): ExtractJob => ({
+  T: h.T, weight: h.weight, hDim: s1.red.plan.hDim, k: s1.k, o: { polish: o.polish, jennrichPairs: o.jennrichPairs, seed: o.seed }, budget: 2 * s1.k,
+});
+
+/** From the merged pass-2 sums: the detector's null space, the pure directions and W (`full`: that extraction, when already run). */
+export function afterPass2(kernels: Kernels, s1: Stage1, p2: Pass2Sums, o: FitOptions, full: Extraction = extract(kernels, extractJobs(s1, p2, o).full)): Stage2 {
+  const W = firstLayer(full.U, s1.red.plan, s1.red.zMean, s1.k);
   return { halves: p2.halves, full, W, warnings: [...full.warnings] };
 }
 
@@ -164,16 +193,17 @@ export function afterPass2(kernels: Kernels, s1: Stage1, p2: Pass2Sums, o: FitOp
  * Undefined, with a warning, when a half cannot be fitted; undefined without one when the
  * option is off.
  */
-export function estimateError(kernels: Kernels, s1: Stage1, s2: Stage2, o: FitOptions): { errorEstimate?: number; warnings: string[] } {
+export function estimateError(kernels: Kernels, s1: Stage1, s2: Stage2, o: FitOptions, fits?: (Extraction | Error)[]): { errorEstimate?: number; warnings: string[] } {
   if (!o.errorEstimate) return { warnings: [] };
   const { halves, lp, red, k, d } = s1;
   try {
-    // The halves get the full fit's polish budget: with a smaller one they miss directions the
-    // full fit finds and raise false alarms on good ill-conditioned square fits
-    // (docs/measurements.md).
-    const [Wa, Wb] = s2.halves.map((hv, i) =>
-      halfFirstLayer(halves[i].sums, halves[i].weight, lp, red.plan.Ry, pureDirections(kernels, hv.T, hv.weight, red.plan.hDim, k, o, 2 * k).U, red.zMean, k),
-    );
+    // `fits`: the halves' extractions, already run (an Error where one failed).
+    const fit = (i: number): Extraction => {
+      const f = fits ? fits[i] : extract(kernels, halfJob(s1, s2.halves[i], o));
+      if (f instanceof Error) throw f;
+      return f;
+    };
+    const [Wa, Wb] = s2.halves.map((_, i) => halfFirstLayer(halves[i].sums, halves[i].weight, lp, red.plan.Ry, fit(i).U, red.zMean, k));
     const est = Wa.every(Number.isFinite) && Wb.every(Number.isFinite) ? weightDistance(Wa, Wb, k, d) / 2 : NaN;
     if (!Number.isFinite(est)) throw new PureneuronError('NUMERICAL_FAILURE', 'degenerate half-sample fit');
     return { errorEstimate: est, warnings: [] };

@@ -18,11 +18,12 @@ import type { Chunk } from '../types.js';
 import type { JobKind } from '../passes/jobs.js';
 import type { PassState } from '../passes/state.js';
 import { isShared, sharedF64 } from './sharedMemory.js';
+import type { TaskArgs, TaskName, TaskResult } from './tasks.js';
 import { WORKER_SOURCE } from './worker.generated.js';
 import type { WorkerData } from './worker.js';
 
 interface Pending {
-  resolve: (s: PassState) => void;
+  resolve: (s: never) => void;
   reject: (e: Error) => void;
   slot?: Slot;
 }
@@ -47,7 +48,7 @@ function shared(a: Float64Array, slot: Float64Array | undefined): Float64Array {
 
 interface Reply {
   id: number;
-  state?: PassState;
+  state?: unknown;
   error?: { name: string; message: string; code?: ErrorCode };
 }
 
@@ -118,6 +119,27 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Runs a whole-data computation (tasks.ts) on the next idle worker, off the calling thread.
+   * Its arguments are copied to the worker (structured clone; arrays in shared memory are not).
+   */
+  async task<N extends TaskName>(name: N, args: TaskArgs<N>): Promise<TaskResult<N>> {
+    if (this.failure) throw this.failure;
+    let w = this.idle.pop();
+    while (!w) {
+      await new Promise<void>((res) => this.waiting.push(res));
+      if (this.failure) throw this.failure;
+      w = this.idle.pop();
+    }
+    w.ref();
+    const id = this.nextId++;
+    const worker = w;
+    return new Promise<TaskResult<N>>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, task: name, args });
+    });
+  }
+
   /** A free slot holding at least nx and ny doubles (grown or created as needed). */
   private slot(nx: number, ny: number): Slot {
     const s = this.slots.pop() ?? { x: sharedF64(nx), y: sharedF64(ny) };
@@ -147,7 +169,7 @@ export class WorkerPool {
       const { name, message, code } = r.error;
       p.reject(code ? new PureneuronError(code, message) : name === 'RangeError' ? new RangeError(message) : name === 'TypeError' ? new TypeError(message) : new Error(message));
     } else {
-      p.resolve(r.state!);
+      p.resolve(r.state as never);
     }
   }
 
