@@ -23,7 +23,7 @@ import { learn } from '../src/api/learn.js';
 import { jsKernels } from '../src/kernels/js/index.js';
 import { normalizeRows } from '../src/math/linalg.js';
 import { Rng } from '../src/math/random.js';
-import { REFINE_MEMORY_LIMIT, refine, refineBytes, refinePlan, type RefineIO } from '../src/method/refine.js';
+import { inverseTrace, REFINE_MEMORY_LIMIT, refine, refineBytes, refinePlan, sampleMatrix, type RefineIO } from '../src/method/refine.js';
 import { chunksOf, runPass, wError } from './helpers/planted.js';
 
 const distance = (a: Float64Array, b: Float64Array) => Math.sqrt(a.reduce((t, v, i) => t + (v - b[i]) ** 2, 0) / b.reduce((t, v) => t + v * v, 0));
@@ -131,13 +131,14 @@ describe('refinement', () => {
     const W0 = normalizeRows(g.truth.W.map((v) => v + 0.03 * rng.normal()), k, d);
     const io = (over: Partial<RefineIO> = {}): RefineIO => ({
       sample: { x: g.x.subarray(0, 4000 * d), y: g.y.subarray(0, 4000 * l), rows: 4000 },
-      matrixPass: async (W) => runPass(jsKernels, 'refine', { W, k, d, l, hessian: true }, sub),
+      matrix: async (W) => sampleMatrix(jsKernels, runPass(jsKernels, 'refine', { W, k, d, l, hessian: true }, sub), W, k, d, l),
+      inverseTrace: async (J) => inverseTrace(jsKernels, J.L, k * d),
       varProPass: async (W) => runPass(jsKernels, 'refine', { W, k, d, l, hessian: false }, sub).part,
       samplePass: async (A, W) => runPass(jsKernels, 'gradient', { W, A, k, d, l }, sub),
       allPass: async (A, W) => runPass(jsKernels, 'gradient', { W, A, k, d, l }, all),
       ...over,
     });
-    const run = (over: Partial<RefineIO>) => refine(jsKernels, { passes: 4 }, W0, g.n, k, d, l, io(over));
+    const run = (over: Partial<RefineIO>) => refine({ passes: 4 }, W0, g.n, k, d, l, io(over));
     const e0 = wError(W0, g.truth.W, k, d);
 
     it('unbroken: the optimum (the yardstick of the cases below)', async () => {
@@ -150,7 +151,7 @@ describe('refinement', () => {
 
     it('a singular matrix: the start W with its least-squares A, and why', async () => {
       // Every unit inactive on the subsample: the second layer's least squares is singular.
-      const r = await run({ matrixPass: async (W) => runPass(jsKernels, 'refine', { W: W.map(() => 0), k, d, l, hessian: true }, sub) });
+      const r = await run({ matrix: async (W) => sampleMatrix(jsKernels, runPass(jsKernels, 'refine', { W: W.map(() => 0), k, d, l, hessian: true }, sub), W, k, d, l) });
       expect(r.report.stopped).toMatch(/singular/);
       expect(Array.from(r.W)).toEqual(Array.from(W0));
       expect(r.A.every(Number.isFinite)).toBe(true);

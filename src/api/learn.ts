@@ -18,7 +18,7 @@ import { refine, refinePlan, type RefineReport } from '../method/refine.js';
 import { afterPass1, afterPass2, estimateError, extract, extractJobs, secondLayerOf, type ExtractJob, type Extraction } from '../method/stages.js';
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
-import { PassRunner, runnerOptions } from '../parallel/runner.js';
+import { nextTurn, PassRunner, runnerOptions } from '../parallel/runner.js';
 import { toSampleSource } from '../sources/index.js';
 import type { ArrayInput, SampleSource } from '../types.js';
 import { Model } from './model.js';
@@ -43,9 +43,6 @@ export async function learn(input: ArrayInput | SampleSource, options: LearnOpti
     if (pool) releasePool(pool);
   }
 }
-
-/** Resolves on a later turn of the event loop: work on the calling thread yields between steps. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Options once the source's shape has fixed chunkRows. */
 type Sized = Resolved & { chunkRows: number };
@@ -74,13 +71,18 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   lap('pass2');
   const p2sums = PASSES.pass2.read(p2.state);
   // The full fit and the two half fits of the error estimate are independent: on the workers
-  // they run at once, off the calling thread (the halves' failures only cost the estimate).
+  // they run at once, off the calling thread; on the calling thread one per turn of its event
+  // loop. A half that fails only costs the estimate.
   const jobs = extractJobs(s1, p2sums, o);
-  const run = (j: ExtractJob): Promise<Extraction> => (pool ? pool.task('extract', j) : nextTurn().then(() => extract(kernels, j)));
-  const halves = jobs.halves.map((j) => run(j).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
-  const s2 = afterPass2(kernels, s1, p2sums, o, await run(jobs.full));
+  const run = async (j: ExtractJob): Promise<Extraction> => (pool ? pool.task('extract', j) : nextTurn().then(() => extract(kernels, j)));
+  const settle = (f: Promise<Extraction>): Promise<Extraction | Error> => f.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const full = run(jobs.full);
+  const onWorkers = pool ? jobs.halves.map((j) => settle(run(j))) : [];
+  const s2 = afterPass2(kernels, s1, p2sums, o, await full);
   lap('extract');
-  const est = estimateError(kernels, s1, s2, o, await Promise.all(halves));
+  const fits: (Extraction | Error)[] = [];
+  for (const [i, j] of jobs.halves.entries()) fits.push(await (onWorkers[i] ?? settle(run(j))));
+  const est = estimateError(kernels, s1, s2, o, fits);
   if (o.errorEstimate) lap('errorEstimate');
 
   let W = s2.W;
@@ -94,7 +96,7 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
       if (last) lap('refine');
       return allPass(Ap, Wp, last);
     };
-    ({ W, A, report: refinement } = await refine(kernels, plan, s2.W, n, k, d, l, io));
+    ({ W, A, report: refinement } = await refine(plan, s2.W, n, k, d, l, io));
   } else {
     const p3 = await runner.pass('pass3', { W, k, d, l }, n, n);
     A = secondLayerOf(PASSES.pass3.read(p3.state), k, l);

@@ -195,11 +195,11 @@ async function replay(kernels: Kernels, s: ShardState, runner?: PassRunner, lap?
   lap?.('extract');
   if (plan.passes === 0 || p2.sample.rows === 0) return { s1, s2, plan, sampleFraction };
   const io = (runner ?? new PassRunner(arraySource({ x: p2.sample.x, y: p2.sample.y, d, l }), kernels, { chunkRows: s.chunkRows })).refineIO(s1.k, d, l, p2.sample, s1.n);
-  let progress = await refineStart(kernels, s2.W, s1.k, d, l, io, p2.sample.rows >= s1.n);
+  let progress = await refineStart(s2.W, s1.k, d, l, io, p2.sample.rows >= s1.n);
   for (let j = 0; j < s.refinePasses; j++) {
     const q = s.passes[2 + j];
     checkFields(s, 3 + j, passTemplate('gradient', { W: progress.W, A: progress.A, k: s1.k, d, l }, s));
-    progress = await refineAdvance(kernels, progress, PASSES.gradient.read(q.state), s1.n, s1.k, d, l, io);
+    progress = await refineAdvance(progress, PASSES.gradient.read(q.state), s1.n, s1.k, d, l, io);
   }
   lap?.('refine');
   return { s1, s2, p2, plan, sampleFraction, progress, io };
@@ -290,7 +290,7 @@ export async function finishShards(state: ShardState, options: Pick<RunOptions, 
   const warnings: string[] = [];
   if (r.progress) {
     checkFields(state, state.passes.length, passTemplate('gradient', { W: W3, A: r.progress.A, k: s1.k, d, l }, state));
-    ({ W, A, report: refinement } = await refineFinish(kernels, r.progress, PASSES.gradient.read(own.state), s1.n, s1.k, d, l, r.io!));
+    ({ W, A, report: refinement } = await refineFinish(r.progress, PASSES.gradient.read(own.state), s1.n, s1.k, d, l, r.io!));
     if (!sameArray(r.progress.W, W3)) warnings.push(pointWarning);
   } else {
     checkFields(state, state.passes.length, passTemplate('pass3', { W: W3, k: W3.length / d, d, l }, state));

@@ -96,8 +96,13 @@ export type RefineOptions = { refine: number | 'auto'; refineSamples: number | '
 /** What the caller streams: passes over the in-memory subsample, and a pass over all the samples at (A, W). */
 export interface RefineIO {
   sample: Sample;
-  /** The subsample's Gauss–Newton sums at W (the matrix). */
-  matrixPass: (W: Float64Array) => Promise<RefineSums>;
+  /**
+   * The subsample's Gauss–Newton matrix at W, formed from its sums and factored (sampleMatrix):
+   * the caller may run the factorization off its thread.
+   */
+  matrix: (W: Float64Array) => Promise<SampleMatrix>;
+  /** ‖L⁻¹‖²_F of a matrix's factor (inverseTrace), for the standard error; also off-thread if the caller likes. */
+  inverseTrace: (J: SampleMatrix) => Promise<number>;
   /** The subsample's variable-projection sums at W (the matrix pass without M). */
   varProPass: (W: Float64Array) => Promise<VarProPart>;
   /** The subsample's gradient sums at (A, W). */
@@ -263,19 +268,20 @@ export function solveW(J: SampleMatrix, b: Float64Array, k: number, d: number): 
  * W-error measure: the estimate has covariance ≈ σ²·S̃⁻¹/n (σ² the residual variance per
  * output = loss/l), so E‖ΔW‖²_F ≈ σ²·tr(S̃⁻¹)/n, and relative to ‖W‖_F = √k (unit rows) the error
  * is √(σ²·tr(S̃⁻¹)/(n·k)). The trace is taken off the scale directions (compare() normalizes rows
- * too): scaleFree's matrix adds exactly k/c there. tr(S̃⁻¹) = ‖L⁻¹‖²_F (Kernels.triInverse, p³/3,
- * once), summed column by column, down each column.
+ * too): scaleFree's matrix adds exactly k/c there. tr(S̃⁻¹) = ‖L⁻¹‖²_F (io.inverseTrace, once per matrix).
  */
-function standardError(J: SampleMatrix, loss: number, k: number, d: number, l: number, n: number, kernels: Kernels): number {
-  const p = k * d;
-  if (J.traceInv === undefined) {
-    const Li = new Float64Array(p * p);
-    kernels.triInverse(J.L, p, Li);
-    let t = 0;
-    for (let e = 0; e < p; e++) for (let i = e; i < p; i++) t += Li[i * p + e] * Li[i * p + e];
-    J.traceInv = Math.max(t - k / J.c, 0);
-  }
+async function standardError(J: SampleMatrix, loss: number, k: number, d: number, l: number, n: number, io: Pick<RefineIO, 'inverseTrace'>): Promise<number> {
+  J.traceInv ??= Math.max((await io.inverseTrace(J)) - k / J.c, 0);
   return Math.sqrt(((Math.max(loss, 0) / l) * J.traceInv) / n / k);
+}
+
+/** ‖L⁻¹‖²_F = tr(S̃⁻¹) for the p×p lower factor L: the inverse factor (Kernels.triInverse, p³/3), summed column by column, down each column. */
+export function inverseTrace(kernels: Kernels, L: Float64Array, p: number): number {
+  const Li = new Float64Array(p * p);
+  kernels.triInverse(L, p, Li);
+  let t = 0;
+  for (let e = 0; e < p; e++) for (let i = e; i < p; i++) t += Li[i * p + e] * Li[i * p + e];
+  return t;
 }
 
 /** Phase B between passes: the point the next pass over all the samples evaluates, and what the passes before it found. */
@@ -315,12 +321,12 @@ const roundingFloor = (g: GradientPassSums): number => (1e-24 * g.sums.yy[0]) / 
  * all-sample one: pass 3 follows at once).
  */
 export async function refineStart(
-  kernels: Kernels, W0: Float64Array, k: number, d: number, l: number, io: Pick<RefineIO, 'sample' | 'matrixPass' | 'samplePass'>, exact: boolean,
+  W0: Float64Array, k: number, d: number, l: number, io: Pick<RefineIO, 'sample' | 'matrix' | 'samplePass'>, exact: boolean,
 ): Promise<RefineProgress> {
   const report: RefineReport = { samples: io.sample.rows, iterations: 0, matrices: 0, losses: [], passes: [], converged: false };
-  const form = async (W: Float64Array): Promise<SampleMatrix> => {
+  const form = (W: Float64Array): Promise<SampleMatrix> => {
     report.matrices++;
-    return sampleMatrix(kernels, await io.matrixPass(W), W, k, d, l);
+    return io.matrix(W);
   };
   const start = { W: W0, A: new Float64Array(l * k), previousStep: Infinity, passes: 0, report, settled: false };
   const stop = (e: unknown): void => {
@@ -398,7 +404,7 @@ export async function refineStart(
 export const refineLast = (p: RefineProgress, plan: { passes: number }): boolean => p.converged || p.passes >= plan.passes;
 
 /** The subsample passes phase B uses beside the pass over all the samples. */
-type SampleIO = Pick<RefineIO, 'varProPass' | 'samplePass'>;
+type SampleIO = Pick<RefineIO, 'varProPass' | 'samplePass' | 'inverseTrace'>;
 
 /**
  * The step from a pass over all the samples at p's point (A, W): A*(W) from the pass's normal
@@ -433,7 +439,7 @@ async function allSampleStep(p: RefineProgress & { J: SampleMatrix }, g: Gradien
  * p's point (allSampleStep), and the progress at the next point. A step that raised the
  * all-sample loss is undone (the next pass, the last, evaluates the best point again).
  */
-export async function refineAdvance(kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO): Promise<RefineProgress> {
+export async function refineAdvance(p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO): Promise<RefineProgress> {
   if (!p.J) return { ...evaluate(p, g, p.A, g.sums.ee[0] / g.n, lossFloor(k, d, l, n)), converged: true };
   const st = await allSampleStep({ ...p, J: p.J }, g, k, d, l, io);
   const q = evaluate(p, g, st.As, st.loss, lossFloor(k, d, l, n));
@@ -442,7 +448,7 @@ export async function refineAdvance(kernels: Kernels, p: RefineProgress, g: Grad
     return { ...q, W: q.best!.W, A: q.best!.A, converged: true, settled: q.settled || !q.rose };
   }
   q.report.passes.push({ loss: st.loss, gradient: norm(st.gradient) / Math.sqrt(k), step: st.step });
-  q.se ??= standardError(p.J, st.loss, k, d, l, n, kernels);
+  q.se ??= await standardError(p.J, st.loss, k, d, l, n, io);
   const done = within(st.step, contraction(k, d, q.report.samples, st.step, q.previousStep), q.se, 1);
   return { ...q, W: st.W, A: st.A, previousStep: st.step, converged: done, settled: done };
 }
@@ -453,7 +459,7 @@ export async function refineAdvance(kernels: Kernels, p: RefineProgress, g: Grad
  * exact A. Returns W (unit rows), A and the report.
  */
 export async function refineFinish(
-  kernels: Kernels, p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO,
+  p: RefineProgress, g: GradientPassSums, n: number, k: number, d: number, l: number, io: SampleIO,
 ): Promise<{ W: Float64Array; A: Float64Array; report: RefineReport }> {
   const st = p.J ? await allSampleStep({ ...p, J: p.J }, g, k, d, l, io) : undefined;
   const q = evaluate(p, g, st?.As ?? exactA(g.sums, k, l) ?? p.A, st?.loss ?? g.sums.ee[0] / g.n, lossFloor(k, d, l, n));
@@ -464,7 +470,7 @@ export async function refineFinish(
   if (q.rose) report.stopped ??= 'a step raised the loss over all the samples';
   if (st && !q.worse) {
     report.passes.push({ loss: st.loss, gradient: norm(st.gradient) / Math.sqrt(k), step: st.step });
-    q.se ??= standardError(p.J!, st.loss, k, d, l, n, kernels);
+    q.se ??= await standardError(p.J!, st.loss, k, d, l, n, io);
     // The last step is not evaluated: it is taken when the steps contract (A: its prediction).
     const rho = contraction(k, d, report.samples, st.step, q.previousStep);
     const taken = st.step <= q.previousStep;
@@ -474,7 +480,7 @@ export async function refineFinish(
     // converged, taken or not.
     report.converged = (taken && within(st.step, rho, q.se, FINAL_TOLERANCE)) || st.step <= 1e-11;
   }
-  if (p.J) report.standardError = standardError(p.J, q.best!.loss, k, d, l, n, kernels);
+  if (p.J) report.standardError = await standardError(p.J, q.best!.loss, k, d, l, n, io);
   return { W, A, report };
 }
 
@@ -497,14 +503,14 @@ function evaluate(p: RefineProgress, g: GradientPassSums, As: Float64Array, loss
  * until the steps converge (at most plan.passes before pass 3), then pass 3.
  */
 export async function refine(
-  kernels: Kernels, plan: { passes: number }, W0: Float64Array, n: number, k: number, d: number, l: number, io: RefineIO,
+  plan: { passes: number }, W0: Float64Array, n: number, k: number, d: number, l: number, io: RefineIO,
 ): Promise<{ W: Float64Array; A: Float64Array; report: RefineReport }> {
-  let p = await refineStart(kernels, W0, k, d, l, io, io.sample.rows >= n);
+  let p = await refineStart(W0, k, d, l, io, io.sample.rows >= n);
   for (;;) {
     const last = refineLast(p, plan);
     const g = await io.allPass(p.A, p.W, last);
-    if (last) return refineFinish(kernels, p, g, n, k, d, l, io);
-    p = await refineAdvance(kernels, p, g, n, k, d, l, io);
+    if (last) return refineFinish(p, g, n, k, d, l, io);
+    p = await refineAdvance(p, g, n, k, d, l, io);
   }
 }
 
