@@ -3,13 +3,17 @@
  * read (k given) or right after pass 1 (k 'auto'), with a PureneuronError naming the stage, the
  * need, the limit and the largest k that fits — never a wasm abort after a pass.
  */
-import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../src/api/generate.js';
 import { learn } from '../src/api/learn.js';
 import { planShards } from '../src/api/shard.js';
 import { checkSpectralFits, largestK, spectralNeeds } from '../src/method/capacity.js';
 import { WASM_BLOCK_BYTES } from '../src/kernels/types.js';
 import type { Chunk, SampleSource } from '../src/types.js';
+import { cliBuilt, makeTempDir, removeTempDir } from './helpers/cli.js';
+import { startCli, waitFor } from './helpers/interrupt.js';
 
 /** A source of d×l zeros that counts the rows it hands out. */
 function countingSource(d: number, l: number, n: number): SampleSource & { read: number } {
@@ -66,5 +70,30 @@ describe('capacity', () => {
       message: /^k 'auto' chose k = 140 \(the rank of the linear part\), which needs a 9 870 × 9 870 eigenproblem in extraction: .*; give k ≤ 115$/,
     });
     expect(new Set(phases)).toEqual(new Set(['pass1']));
+  });
+
+  describe.skipIf(!cliBuilt())('pureneuron learn', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await makeTempDir();
+    });
+    afterAll(() => removeTempDir(dir));
+
+    it('says before a long run how long it will take, stage by stage', async () => {
+      // k = 90: ~3 min of pass 2 and ~5 min of extractions here (method/capacity.ts); the note
+      // comes before the first sample is read, then the run is stopped.
+      const n = 20_000;
+      const bytes = new Float64Array(n * 90).map((_, i) => Math.sin(i));
+      await writeFile(join(dir, 'x.f64'), new Uint8Array(bytes.buffer));
+      await writeFile(join(dir, 'y.f64'), new Uint8Array(bytes.buffer));
+      const p = startCli(['learn', '--x', 'x.f64', '--y', 'y.f64', '--d', '90', '--l', '90', '--k', '90', '--out', 'model.json'], dir);
+      try {
+        await waitFor(p, 'the run-time note', () => /will take about/.test(p.stderr()));
+        expect(p.stderr()).toMatch(/^pureneuron: k = 90 on 20000 samples will take about \d+ min here \(pass 2 ~\d+ (s|min), extraction ~\d+ min\); the detector grows as k⁴$/m);
+      } finally {
+        p.child.kill('SIGKILL');
+        await p.exited;
+      }
+    });
   });
 });

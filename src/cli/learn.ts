@@ -3,6 +3,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PureneuronError } from '../errors.js';
 import { learn } from '../api/learn.js';
+import { resolveChunkRows, resolveWorkers, type LearnOptions } from '../api/options.js';
+import { runTimeEstimate } from '../method/capacity.js';
+import { refinePlan } from '../method/refine.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { fileSource } from '../sources/files.js';
 import type { SampleSource } from '../types.js';
@@ -79,6 +82,24 @@ export async function openSource(f: ReturnType<typeof sourceFlags>): Promise<Sam
   return fileSource({ ...f, d, l });
 }
 
+/** Runs estimated above this many seconds get a note before they start. */
+const LONG_RUN_SECONDS = 60;
+
+/** "this will take about …" when the run's long stages (method/capacity.ts) add up to over a minute; k given, n known. */
+function longRunNote(source: SampleSource, o: Partial<LearnOptions>): string | undefined {
+  const { k } = o;
+  if (typeof k !== 'number' || source.n === undefined || k > Math.min(source.d, source.l)) return undefined;
+  const chunkRows = resolveChunkRows(o.chunkRows ?? 'auto', source.d, source.l);
+  const parts = runTimeEstimate({
+    n: source.n, k, d: source.d, reduceX: o.reduceX ?? true, workers: resolveWorkers(o.workers ?? 'auto', source.n, chunkRows), wasm: o.backend !== 'js',
+    refine: refinePlan({ refine: o.refine ?? 'auto', refineSamples: o.refineSamples ?? 'auto' }, source.n, k, source.d, source.l).passes > 0,
+  });
+  const total = parts.reduce((s, p) => s + p.seconds, 0);
+  if (total < LONG_RUN_SECONDS) return undefined;
+  const minutes = (s: number): string => (s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
+  return `pureneuron: k = ${k} on ${source.n} samples will take about ${minutes(total)} here (${parts.filter((p) => p.seconds >= 1).map((p) => `${p.stage} ~${minutes(p.seconds)}`).join(', ')}); the detector grows as k⁴`;
+}
+
 export async function learnCommand(argv: string[], io: Io): Promise<void> {
   const { values: v } = parse(argv, { ...SOURCE_FLAGS, ...optionFlags(LEARN_FLAGS), out: { type: 'string' }, quiet: { type: 'boolean' } });
   if (v.help) return io.out(learnHelp);
@@ -87,6 +108,10 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
   const out = required('out', v.out);
   await checkOutputDir(out);
   const source = await openSource(files);
+  if (!v.quiet) {
+    const long = longRunNote(source, options);
+    if (long) io.err(long);
+  }
   const progress = progressReporter(v.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines', io.err);
   const model: Model = await learn(source, { ...options, k: options.k!, signal: io.signal, onProgress: (p) => progress.update(p) }).then(
     (m) => (progress.stop(true), m),

@@ -61,3 +61,28 @@ export function checkSpectralFits(k: number, d: number, reduceX: boolean, chosen
 const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(2)} GB`;
 /** 20100 → "20 100": thin-space groups of three, as the numbers in messages read. */
 const grouped = (v: number): string => String(v).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+
+/**
+ * Rates of the dominant stages, measured on the development machine (AMD EPYC, one core, wasm;
+ * the JS backend is ~4× slower): the detector's GEMM ~18 GFLOP/s per worker (pass 2 of the
+ * README's benchmark), the eigensolver of the extraction ~1e9·m³/s on detector Gram matrices
+ * (m = 1035 … 2016), the rest of an extraction (Jennrich and the polish, in JS) ~k·mz²/1.1e7 s
+ * (0.8 s at k = 32), the refinement's Cholesky factor and inverse (2·p³/3) ~7 GFLOP/s. Estimates
+ * from them are good to a factor ~2: enough to warn before a run of minutes.
+ */
+const RATES = { gemm: 18e9, eig: 1e9, polish: 1.1e7, factor: 7e9, jsSlowdown: 4 } as const;
+
+/** The long stages' run time in seconds for n samples at k (pass 2, the three extractions, the refinement's factorizations). */
+export function runTimeEstimate(o: { n: number; k: number; d: number; reduceX: boolean; workers: number; wasm: boolean; refine: boolean }): { stage: string; seconds: number }[] {
+  const mz = triLen(o.k);
+  const mh = triLen(o.reduceX ? o.k : o.d);
+  const slow = o.wasm ? 1 : RATES.jsSlowdown;
+  const lanes = Math.max(1, o.workers);
+  const p = o.k * o.d;
+  return [
+    { stage: 'pass 2', seconds: (o.n * 2 * mh * mz * slow) / RATES.gemm / lanes },
+    // Three extractions (the full fit and the error estimate's halves), up to three at once.
+    { stage: 'extraction', seconds: (3 * ((mz ** 3 * slow) / RATES.eig + (2 * mh * mz * mz * slow) / RATES.gemm + (o.k * mz * mz) / RATES.polish)) / Math.min(3, lanes) },
+    { stage: 'refinement', seconds: o.refine ? (((2 * p ** 3) / 3) * slow) / RATES.factor : 0 },
+  ];
+}
