@@ -1,5 +1,8 @@
 // Bundles the library (ESM + CJS), the CLI and the experiments (developer tooling) with esbuild.
-// Runtime dependencies stay external.
+// The library keeps its runtime dependencies external. The CLI, an application run as a fresh
+// process, has them inlined (their locked versions): resolving them and lexing their CommonJS
+// for named exports cost ~35 ms of every run (`pureneuron learn` at (20,10,15), n = 1e4: CPU
+// time 0.91× with them inlined, the same model); the banner's require serves their require()s.
 import { build } from 'esbuild';
 import { readFileSync, chmodSync, rmSync } from 'node:fs';
 
@@ -13,10 +16,11 @@ await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'cjs', outfile: 'dist/index.cjs' });
 await build({
   ...common,
+  external: [],
   entryPoints: ['src/cli.ts'],
   format: 'esm',
   outfile: 'dist/cli.js',
-  banner: { js: '#!/usr/bin/env node' },
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
 });
 chmodSync('dist/cli.js', 0o755);
 // Developer tooling, outside the library: loaded by `pureneuron experiment` only (src/cli.ts).

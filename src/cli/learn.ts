@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { PureneuronError } from '../errors.js';
 import { learn } from '../api/learn.js';
 import { resolveChunkRows, resolveWorkers, type LearnOptions } from '../api/options.js';
-import { runTimeEstimate } from '../method/capacity.js';
+import { runTimeEstimate, spectralFits } from '../method/capacity.js';
 import { refinePlan } from '../method/refine.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { fileSource } from '../sources/files.js';
@@ -88,7 +88,8 @@ const LONG_RUN_SECONDS = 60;
 /** "this will take about …" when the run's long stages (method/capacity.ts) add up to over a minute; k given, n known. */
 function longRunNote(source: SampleSource, o: Partial<LearnOptions>): string | undefined {
   const { k } = o;
-  if (typeof k !== 'number' || source.n === undefined || k > Math.min(source.d, source.l)) return undefined;
+  // Problems that cannot run get learn()'s error instead.
+  if (typeof k !== 'number' || source.n === undefined || k > Math.min(source.d, source.l) || !spectralFits(k, source.d, o.reduceX ?? true)) return undefined;
   const chunkRows = resolveChunkRows(o.chunkRows ?? 'auto', source.d, source.l);
   const parts = runTimeEstimate({
     n: source.n, k, d: source.d, reduceX: o.reduceX ?? true, workers: resolveWorkers(o.workers ?? 'auto', source.n, chunkRows), wasm: o.backend !== 'js',
@@ -96,7 +97,7 @@ function longRunNote(source: SampleSource, o: Partial<LearnOptions>): string | u
   });
   const total = parts.reduce((s, p) => s + p.seconds, 0);
   if (total < LONG_RUN_SECONDS) return undefined;
-  const minutes = (s: number): string => (s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
+  const minutes = (s: number): string => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`);
   return `pureneuron: k = ${k} on ${source.n} samples will take about ${minutes(total)} here (${parts.filter((p) => p.seconds >= 1).map((p) => `${p.stage} ~${minutes(p.seconds)}`).join(', ')}); the detector grows as k⁴`;
 }
 

@@ -40,6 +40,9 @@ export function largestK(hDim: (k: number) => number, limit = WASM_BLOCK_BYTES):
   return k;
 }
 
+/** Whether checkSpectralFits passes. */
+export const spectralFits = (k: number, d: number, reduceX: boolean): boolean => spectralNeeds(k, reduceX ? k : d).every((s) => s.bytes <= WASM_BLOCK_BYTES);
+
 /**
  * Refuses k whose detector or eigenproblem would not fit in one wasm block: a PureneuronError
  * (BAD_OPTION) naming the stage, its need, the limit and the largest k that fits.
