@@ -149,6 +149,22 @@ describe('refinement', () => {
       expect(wError(r.W, g.truth.W, k, d)).toBeLessThan(0.1 * e0);
     });
 
+    it('a slowly contracting matrix: the passes run out before the optimum, and the report says how far is left', async () => {
+      // A matrix twice the subsample's (L·√2): every step is half a Newton step, so the error
+      // contracts by ~1/2 per pass. With 2 passes the last step is not the end: what remains is
+      // the steps still to come, ρ/(1 − ρ) of the last one (ρ = the steps' ratio), not ρ of it.
+      const doubled: RefineIO['matrix'] = async (W) => {
+        const J = sampleMatrix(jsKernels, runPass(jsKernels, 'refine', { W, k, d, l, hessian: true }, sub), W, k, d, l);
+        return { ...J, L: J.L.map((v) => v * Math.SQRT2) };
+      };
+      const r = await refine({ passes: 2 }, W0, g.n, k, d, l, io({ matrix: doubled }));
+      const steps = r.report.passes.map((p) => p.step);
+      const rho = steps[steps.length - 1] / steps[steps.length - 2];
+      expect(rho).toBeGreaterThan(0.3); // measured 0.5
+      expect(r.report.remaining! / steps[steps.length - 1]).toBeCloseTo(rho / (1 - rho), 12);
+      expect(r.report.converged).toBe(false);
+    });
+
     it('a singular matrix: the start W with its least-squares A, and why', async () => {
       // Every unit inactive on the subsample: the second layer's least squares is singular.
       const r = await run({ matrix: async (W) => sampleMatrix(jsKernels, runPass(jsKernels, 'refine', { W: W.map(() => 0), k, d, l, hessian: true }, sub), W, k, d, l) });

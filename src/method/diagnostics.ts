@@ -87,16 +87,19 @@ export function fitDiagnostics(
   // with n·l equations for far fewer weights. (Exact fits from few samples started from a
   // spectral estimate above 0.1; they were reported with the spectral estimate and a warning.)
   // The refined estimate: the standard error and what the steps may have left (ref.remaining:
-  // ~0 when they converged on noisy data; the last rounding-level steps on exact data).
-  const refined = ref?.standardError !== undefined && ref.converged ? Math.hypot(ref.standardError, ref.remaining ?? 0) : undefined;
+  // ~0 when they converged on noisy data; the last rounding-level steps on exact data; what
+  // the steps still to come would add when the passes ran out first).
+  const remaining = ref?.converged ? (ref.remaining ?? 0) : ref?.stopped === undefined ? ref?.remaining : undefined;
+  const refined = ref?.standardError !== undefined && remaining !== undefined ? Math.hypot(ref.standardError, remaining) : undefined;
   const exactFit = refined !== undefined && refined <= EXACT_SE;
   // (errorEstimate: false leaves it undefined, as documented, whatever the refinement found.)
   const errorEstimate = refined !== undefined && spectralErrorEstimate !== undefined && (cleanStart || exactFit) ? refined : spectralErrorEstimate;
   const lastPass = ref?.passes[ref.passes.length - 1];
+  const sigma = (v: number, se: number): string => (v / Math.max(se, Number.MIN_VALUE)).toPrecision(2);
   const refineWarning = ref?.stopped
     ? [`the refinement stopped early: ${ref.stopped}; the model keeps the best W it evaluated`]
     : ref && !ref.converged && lastPass
-    ? [`the refinement did not converge in ${ref.passes.length} passes over all the samples (its last step moved W by ${lastPass.step.toExponential(1)} relative${ref.standardError !== undefined ? `, ${(lastPass.step / Math.max(ref.standardError, Number.MIN_VALUE)).toFixed(0)} standard errors` : ''}): the spectral start may lie outside the basin of the planted solution; more passes (refine: N) may help`]
+    ? [`the refinement did not converge in ${ref.passes.length} passes over all the samples (its last step moved W by ${lastPass.step.toExponential(1)} relative${ref.standardError !== undefined ? `, ${sigma(lastPass.step, ref.standardError)} standard errors, and about ${sigma(ref.remaining ?? lastPass.step, ref.standardError)} remain by the steps' contraction: the error estimate includes them` : ''})${cleanStart ? '' : '; the spectral start may lie outside the basin of the planted solution'}; a larger subsample (refineSamples, ${ref.samples} rows here) steers the steps better`]
     : [];
   // A small k-th singular value of A·W alone is no evidence against k: an ill-conditioned
   // square W gives one while the fit is good (false alarms on most such fits in the n sweep).
