@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Whole processes, as users run pureneuron: `pureneuron learn` once, on files, in a fresh
+// process — against the project's own baselines measured in the same run (the JS backend, one
+// worker against two) and the start-up of the CLI itself.
+//
+//   npm run bench:cli                        # every case → bench/results/cli.{json,md}
+//   node bench/cli.mjs --only wasm-vs-js     # one group → build/cli-partial.{json,md}
+//   node bench/cli.mjs --repeats 3
+//
+// Runs the built CLI (dist/cli.js: `npm run build` first). Data: planted problems written once
+// by `pureneuron generate` to build/cli-bench/<name>/ (raw f64 files, truth.json, meta.json) and
+// reused; the timed runs read them from the page cache.
+//
+// Protocol: per group, the commands of the group run interleaved (A, B, A, B, …), after one
+// untimed run of each, so that load from other processes hits all alike; "wall" is spawn to exit
+// (Node start-up, module loading and wasm compilation included). Per run the model's
+// diagnostics.timings give the phases inside the process; the first run of each command is
+// compared with truth.json (W error). Ratios are of medians measured in the same run.
+//
+// Not measured here yet: Adam in TensorFlow.js on the same files (issue 13's yardstick; the
+// figures of ../shared/docs/algorithm.md and docs/reference.md are quoted instead).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from './lib/bundle.mjs';
+import { machineEnv, sourceProvenance } from './lib/env.mjs';
+import { median, round } from './lib/stats.mjs';
+
+const CLI = join(root, 'dist/cli.js');
+const DATA = join(root, 'build/cli-bench');
+const log = (...a) => console.error(...a);
+
+/** A planted problem on files. */
+const problem = (distribution, n, d, k, l, noise) => ({ name: `${distribution}-${d}-${k}-${l}-s${noise}-n${n}`, distribution, n, d, k, l, noise });
+const SMALL = [problem('gaussian', 1e4, 20, 10, 15, 0), problem('gaussian', 1e5, 20, 10, 15, 0), problem('mixture', 1e4, 20, 10, 15, 0), problem('mixture', 1e5, 20, 10, 15, 0)];
+const MID = problem('gaussian', 2e5, 32, 16, 32, 0.05);
+const BIG = problem('gaussian', 1e6, 32, 16, 32, 0.05);
+
+/** The groups: commands run interleaved, with the issue's target for the group where there is one. */
+const GROUPS = [
+  { id: 'start-up', what: '`pureneuron --help`: Node and the CLI module, no work', runs: [{ label: '--help', args: ['--help'] }] },
+  ...SMALL.map((p) => ({ id: `small-${p.name}`, what: `(20,10,15) ${p.distribution}, n = ${p.n}, noiseless, default options`, problem: p, runs: [{ label: 'default', args: [] }] })),
+  { id: 'big', what: '(32,16,32) gaussian σ = 0.05, n = 1e6, default options', target: 'whole run ≤ 1.6 s (0.8× the NumPy reference)', problem: BIG, runs: [{ label: 'default', args: [] }] },
+  { id: 'wasm-vs-js', what: '(32,16,32), n = 2e5: --backend wasm against --backend js', target: 'js / wasm ≥ 4', problem: MID, runs: [{ label: 'wasm', args: ['--backend', 'wasm'] }, { label: 'js', args: ['--backend', 'js'] }] },
+  { id: 'workers', what: '(32,16,32), n = 1e6: --workers 2 against --workers 1', target: '1 worker / 2 workers ≥ 1.7', problem: BIG, runs: [{ label: 'workers 2', args: ['--workers', '2'] }, { label: 'workers 1', args: ['--workers', '1'] }] },
+];
+
+function parseArgs(argv) {
+  const o = { repeats: 5, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--repeats') o.repeats = Number(argv[++i]);
+    else if (argv[i] === '--only') o.only = argv[++i];
+    else throw new Error(`unknown argument ${argv[i]}; usage: node bench/cli.mjs [--repeats N] [--only GROUP-ID-PREFIX]`);
+  }
+  if (!(Number.isInteger(o.repeats) && o.repeats >= 1)) throw new Error('--repeats needs an integer ≥ 1');
+  return o;
+}
+
+/** Runs `node dist/cli.js …args`; resolves with its wall time, or rejects with its stderr. */
+function run(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (s) => (err += s));
+    child.on('close', (code) => (code === 0 ? resolve({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6 }) : reject(new Error(`pureneuron ${args.join(' ')} exited ${code}: ${err.trim()}`))));
+  });
+}
+
+async function ensureData(p) {
+  const dir = join(DATA, p.name);
+  if (!existsSync(join(dir, 'truth.json'))) {
+    log(`data: generating ${p.name}`);
+    await run(['generate', '--distribution', p.distribution, '--n', String(p.n), '--d', String(p.d), '--k', String(p.k), '--l', String(p.l), '--noise', String(p.noise), '--seed', '1', '--out', dir]);
+  }
+  return dir;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run npm run build first');
+  const { compare, Model } = await import(join(root, 'dist/index.js'));
+  const env = { ...machineEnv(), ...sourceProvenance(root) };
+  const groups = GROUPS.filter((g) => !o.only || g.id.startsWith(o.only));
+  mkdirSync(join(root, 'build'), { recursive: true });
+  const out = [];
+  for (const g of groups) {
+    const dir = g.problem ? await ensureData(g.problem) : undefined;
+    const argsOf = (r, i) => (dir ? ['learn', '--x', join(dir, 'x.f64'), '--y', join(dir, 'y.f64'), '--k', String(g.problem.k), '--out', join(root, `build/cli-bench-${i}.json`), '--quiet', ...r.args] : r.args);
+    for (const [i, r] of g.runs.entries()) await run(argsOf(r, i)); // untimed: page cache, disk
+    const walls = g.runs.map(() => []);
+    const phases = g.runs.map(() => []);
+    const wError = [];
+    for (let rep = 0; rep < o.repeats; rep++) {
+      for (const [i, r] of g.runs.entries()) {
+        const { wallMs } = await run(argsOf(r, i));
+        walls[i].push(wallMs);
+        if (dir) {
+          const model = Model.fromJSON(JSON.parse(readFileSync(join(root, `build/cli-bench-${i}.json`), 'utf8')));
+          phases[i].push(model.diagnostics?.timings ?? {});
+          if (rep === 0) wError[i] = compare(model, Model.fromJSON(JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')))).wError;
+        }
+        log(`${g.id} ${r.label} ${rep + 1}/${o.repeats}: ${(wallMs / 1000).toFixed(2)} s`);
+      }
+    }
+    out.push({
+      id: g.id, what: g.what, target: g.target,
+      runs: g.runs.map((r, i) => ({
+        label: r.label,
+        wallMs: round(median(walls[i])), minMs: round(Math.min(...walls[i])), maxMs: round(Math.max(...walls[i])),
+        phasesMs: dir ? Object.fromEntries(Object.keys(phases[i][0]).map((k) => [k, round(median(phases[i].map((t) => t[k] ?? NaN)))])) : undefined,
+        wError: dir ? round(wError[i]) : undefined,
+      })),
+    });
+  }
+  const result = { env: { ...env, loadavgEnd: (await import('node:os')).loadavg().map((v) => round(v)) }, repeats: o.repeats, groups: out };
+  const prefix = o.only || o.repeats !== 5 ? join(root, 'build/cli-partial') : join(root, 'bench/results/cli');
+  writeFileSync(`${prefix}.json`, JSON.stringify(result, null, 1) + '\n');
+  writeFileSync(`${prefix}.md`, render(result));
+  process.stdout.write(render(result));
+  log(`bench:cli: wrote ${prefix}.json and .md`);
+}
+
+function render(r) {
+  const e = r.env;
+  const lines = [
+    `Environment: Node ${e.node}, ${e.cpu}, ${e.cores} cores, ${e.platform}, ${e.date.slice(0, 10)}; load average ${e.loadavgStart.join(' ')} at the start, ${e.loadavgEnd.join(' ')} at the end. Sources: commit ${(e.commit ?? '?').slice(0, 7)}, dist/cli.js. ` +
+      `Whole processes (spawn to exit), medians of ${r.repeats} interleaved runs after an untimed one; phases from the model's diagnostics.timings (inside the process); raw f64 files in the page cache.`,
+    '',
+    '| case | command | wall, median [min–max] | in-process learn() total | of which pass1 · pass2 · extract · errorEstimate · refine · pass3 | W error | target |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const ms = (v) => (v === undefined ? '' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
+  for (const g of r.groups) {
+    for (const [i, x] of g.runs.entries()) {
+      const p = x.phasesMs;
+      const parts = p ? ['pass1', 'pass2', 'extract', 'errorEstimate', 'refine', 'pass3'].map((k) => ms(p[k]) || '–').join(' · ') : '';
+      lines.push(`| ${i === 0 ? g.what : ''} | ${x.label} | **${ms(x.wallMs)}** [${ms(x.minMs)}–${ms(x.maxMs)}] | ${p ? ms(p.total) : ''} | ${parts} | ${x.wError ?? ''} | ${i === 0 ? (g.target ?? '') : ''} |`);
+    }
+    if (g.runs.length === 2) lines.push(`| | ratio ${g.runs[1].label} / ${g.runs[0].label} | **${(g.runs[1].wallMs / g.runs[0].wallMs).toFixed(2)}×** | | | | |`);
+  }
+  lines.push('', 'Yardsticks not measured in this run: Adam in TensorFlow.js (wasm backend) needs 0.6–1.7 s of training to reach W error < 0.05 and ~1.5 s to 1e-3 on (20,10,15) at n = 1e4 (../shared/docs/algorithm.md); the NumPy/OpenBLAS reference of the spectral method alone, reading the same files itself, 1.9–2.2 s at (32,16,32), n = 1e6 (issue 13).', '');
+  return lines.join('\n');
+}
+
+main().catch((e) => {
+  console.error(`bench:cli: ${e.message}`);
+  process.exit(1);
+});
