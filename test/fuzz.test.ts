@@ -891,6 +891,7 @@ const OPTION_SPECS: Record<Exclude<keyof LearnOptions, 'k'>, { valid: fc.Arbitra
   errorEstimate: { valid: fc.boolean(), ok: (v) => typeof v === 'boolean' },
   chunkRows: { valid: fc.integer({ min: 2, max: 100_000 }), ok: (v) => Number.isInteger(v) && (v as number) >= 1 },
   workers: { valid: fc.constantFrom('auto', 0, 1, 2), ok: (v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 256) },
+  cacheBytes: { valid: fc.constantFrom('auto', 0, 1 << 20), ok: (v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0) },
   signal: { valid: fc.constant(new AbortController().signal), ok: (v) => v instanceof AbortSignal },
   onProgress: { valid: fc.constant(() => undefined), ok: (v) => typeof v === 'function' },
 };

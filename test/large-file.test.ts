@@ -103,10 +103,10 @@ describe('bounded memory on raw f64 files', () => {
     expect(large.maxRss - small.maxRss).toBeLessThan(32 * MiB);
   });
 
-  it('learn --workers 2: peak RSS bounded, and not growing with n (4× the samples within +40 MiB)', async () => {
+  it('learn --workers 2 streaming (--cache-bytes 0, as data beyond the cache): peak RSS bounded, and not growing with n (4× the samples within +40 MiB)', async () => {
     const out: Record<number, Measured> = {};
     for (const n of [N_SMALL, N_LARGE]) {
-      out[n] = await measure(['learn', '--x', `n${n}/x.f64`, '--y', `n${n}/y.f64`, '--k', '4', '--workers', '2', '--out', `model-${n}.json`, '--quiet'], dir);
+      out[n] = await measure(['learn', '--x', `n${n}/x.f64`, '--y', `n${n}/y.f64`, '--k', '4', '--workers', '2', '--cache-bytes', '0', '--out', `model-${n}.json`, '--quiet'], dir);
     }
     const small = out[N_SMALL]!;
     const large = out[N_LARGE]!;
@@ -127,6 +127,24 @@ describe('bounded memory on raw f64 files', () => {
       const c = JSON.parse((await measure(['compare', `model-${n}.json`, `n${n}/truth.json`], dir)).stdout) as { wError: number };
       expect(c.wError).toBeLessThan(0.02);
     }
+  });
+
+  it('the cached run gives the streamed model bit for bit, holds the data once, and streams when they exceed the budget', async () => {
+    const n = N_SMALL;
+    const args = (extra: string[], out: string) => ['learn', '--x', `n${n}/x.f64`, '--y', `n${n}/y.f64`, '--k', '4', '--workers', '2', '--out', out, '--quiet', ...extra];
+    const streamed = await measure(args(['--cache-bytes', '0'], 'streamed.json'), dir);
+    const cached = await measure(args([], 'cached.json'), dir);
+    const over = await measure(args(['--cache-bytes', String(N_SMALL * 16 * 8 - 1)], 'over.json'), dir);
+    const model = async (f: string) => JSON.parse(await readFile(join(dir, f), 'utf8')) as { W: number[]; A: number[] };
+    const [s, c, o] = await Promise.all(['streamed.json', 'cached.json', 'over.json'].map(model));
+    expect(c.W).toEqual(s.W);
+    expect(c.A).toEqual(s.A);
+    expect(o.W).toEqual(s.W);
+    // The cache holds x and y once (n·16 doubles: 205 MB at n = 1.6e6); streaming holds chunks.
+    const data = N_SMALL * 16 * 8;
+    expect(cached.maxRss - streamed.maxRss).toBeGreaterThan(0.8 * data);
+    expect(cached.maxRss - streamed.maxRss).toBeLessThan(1.2 * data + 40 * MiB);
+    expect(over.maxRss - streamed.maxRss).toBeLessThan(40 * MiB);
   });
 });
 

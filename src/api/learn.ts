@@ -19,17 +19,21 @@ import { afterPass1, afterPass2, estimateError, extract, extractJobs, secondLaye
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
 import { nextTurn, PassRunner, runnerOptions } from '../parallel/runner.js';
-import { toSampleSource } from '../sources/index.js';
+import { isSampleSource, toSampleSource } from '../sources/index.js';
+import { cacheNeed, cachedSource } from '../parallel/cache.js';
 import type { ArrayInput, SampleSource } from '../types.js';
 import { Model } from './model.js';
 export type { LearnOptions } from './options.js';
-import { checkFits, resolveChunkRows, resolveLearnOptions, resolveWorkers, type LearnOptions, type Resolved } from './options.js';
+import { checkFits, resolveCacheBytes, resolveChunkRows, resolveLearnOptions, resolveWorkers, type LearnOptions, type Resolved } from './options.js';
 
 /** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
 export async function learn(input: ArrayInput | SampleSource, options: LearnOptions): Promise<Model> {
   const o0 = resolveLearnOptions(options);
   // Arrays are not scanned value by value: the runner finds NaN/±Inf from the pass sums.
-  const source = toSampleSource(input, { checkValues: false });
+  const given = toSampleSource(input, { checkValues: false });
+  // A source not in memory (files) is read once when it fits the cache (parallel/cache.ts).
+  const need = isSampleSource(input) ? cacheNeed(given) : undefined;
+  const source = need !== undefined && need > 0 && need <= resolveCacheBytes(o0.cacheBytes) ? cachedSource(given) : given;
   const { d, l } = source;
   const o = { ...o0, chunkRows: resolveChunkRows(o0.chunkRows, d, l) };
   checkFits(o, d, l);

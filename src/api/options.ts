@@ -7,7 +7,7 @@
  *   - an unknown option name, or a value the table does not allow: PureneuronError BAD_OPTION.
  * (generate() and compare() keep tables of their own and validate through checkOptions too.)
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { PureneuronError } from '../errors.js';
 import type { BackendOption } from '../kernels/select.js';
 import type { FitOptions } from '../method/stages.js';
@@ -111,6 +111,11 @@ export const LEARN_OPTIONS = {
     doc: "samples per chunk read, the unit of work of a worker; 'auto': about 8 MiB of x and y (a power of two in [256, 65536])",
     flag: 'chunk-rows', arg: 'R',
   },
+  cacheBytes: {
+    default: 'auto', allowed: "a non-negative integer or 'auto'", ok: (v) => v === 'auto' || isInt(v, 0),
+    doc: "a source that is not in memory (files) is read once when its samples fit in this many bytes: the first pass keeps them in shared memory for the later ones; 'auto': up to 1 GiB and a quarter of the RAM; 0: every pass reads the source",
+    flag: 'cache-bytes', arg: 'B',
+  },
   signal: { allowed: 'an AbortSignal', ok: isSignal, doc: 'aborting it stops learn() with PureneuronError ABORTED' },
   onProgress: { allowed: 'a function', ok: (v) => typeof v === 'function', doc: '({ phase, done, total }) => void after every chunk' },
 } as const satisfies OptionTable;
@@ -137,6 +142,7 @@ export interface LearnOptions {
   refineSamples?: number | 'auto';
   workers?: number | 'auto';
   chunkRows?: number | 'auto';
+  cacheBytes?: number | 'auto';
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -233,6 +239,9 @@ export function resolveChunkRows(chunkRows: number | 'auto', d: number, l: numbe
   const rows = (8 << 20) / ((d + l) * 8);
   return Math.min(65536, Math.max(256, 2 ** Math.floor(Math.log2(rows))));
 }
+
+/** cacheBytes: 'auto' = the smaller of 1 GiB and a quarter of the machine's memory. */
+export const resolveCacheBytes = (cacheBytes: number | 'auto'): number => (cacheBytes === 'auto' ? Math.min(2 ** 30, totalmem() / 4) : cacheBytes);
 
 /**
  * Worker threads to use: an explicit count, or 'auto' = the available cores when the data span

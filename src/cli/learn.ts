@@ -16,7 +16,7 @@ import type { Io } from './io.js';
 import { progressReporter } from './progress.js';
 
 /** The learn options `pureneuron learn` takes as flags: all of them (signal and onProgress are the CLI's own). */
-const LEARN_FLAGS = ['k', 'backend', 'detector', 'refine', 'refineSamples', 'weighting', 'robustScale', 'polish', 'jennrichPairs', 'whitenY', 'reduceX', 'errorEstimate', 'seed', 'workers', 'chunkRows'] as const;
+const LEARN_FLAGS = ['k', 'backend', 'detector', 'refine', 'refineSamples', 'weighting', 'robustScale', 'polish', 'jennrichPairs', 'whitenY', 'reduceX', 'errorEstimate', 'seed', 'workers', 'chunkRows', 'cacheBytes'] as const;
 
 export const SOURCE_HELP = `  --x FILE, --y FILE     inputs (n×d) and outputs (n×l), row i of one with row i of the other
   --format F             f64 | f32 | csv | npy (default: from the file extension)

@@ -1,0 +1,57 @@
+/**
+ * A source read once per run: its first complete pass is kept in shared memory (x n×d, y n×l
+ * row-major), and the later passes read from there — the same chunks, so the same sums and the
+ * same bits, and chunks that the workers read in place (no copy into their slots). learn()
+ * wraps sources that are not in memory already (files), when their samples fit its cacheBytes.
+ */
+import { throwIfAborted } from '../errors.js';
+import type { Chunk, SampleSource } from '../types.js';
+import { sharedF64 } from './sharedMemory.js';
+
+/** Bytes the cache would hold for `source`; undefined when n is not known before reading. */
+export const cacheNeed = (source: SampleSource): number | undefined => (source.n === undefined ? undefined : 8 * source.n * (source.d + source.l));
+
+export function cachedSource(source: SampleSource): SampleSource {
+  const { d, l } = source;
+  const n = source.n!;
+  let x: Float64Array | undefined;
+  let y: Float64Array | undefined;
+  // The first complete pass: its maxRows and the rows of each chunk it yielded (replayed as is).
+  let kept: { maxRows: number; rows: number[] } | undefined;
+  const view = (start: number, rows: number): Chunk => ({ x: x!.subarray(start * d, (start + rows) * d), y: y!.subarray(start * l, (start + rows) * l), rows });
+  return {
+    d,
+    l,
+    n,
+    async *chunks(maxRows: number, signal?: AbortSignal): AsyncGenerator<Chunk> {
+      if (kept && kept.maxRows === maxRows) {
+        let start = 0;
+        for (const rows of kept.rows) {
+          throwIfAborted(signal, 'reading samples');
+          yield view(start, rows);
+          start += rows;
+        }
+        return;
+      }
+      x ??= sharedF64(n * d);
+      y ??= sharedF64(n * l);
+      const rowsOf: number[] = [];
+      let start = 0;
+      for await (const c of source.chunks(maxRows, signal)) {
+        if (start + c.rows > n) {
+          // More samples than announced: the source's own checks name that; pass its chunks on uncached.
+          rowsOf.length = 0;
+          yield c;
+          start += c.rows;
+          continue;
+        }
+        x.set(c.x.subarray(0, c.rows * d), start * d);
+        y.set(c.y.subarray(0, c.rows * l), start * l);
+        rowsOf.push(c.rows);
+        yield view(start, c.rows);
+        start += c.rows;
+      }
+      if (start === n && rowsOf.length > 0) kept = { maxRows, rows: rowsOf };
+    },
+  };
+}
