@@ -37,10 +37,12 @@ export function cachedSource(source: SampleSource): SampleSource {
       y ??= sharedF64(n * l);
       const rowsOf: number[] = [];
       let start = 0;
+      let whole = true;
       for await (const c of source.chunks(maxRows, signal)) {
-        if (start + c.rows > n) {
-          // More samples than announced: the source's own checks name that; pass its chunks on uncached.
-          rowsOf.length = 0;
+        if (start + c.rows > n || !(c.x.length >= c.rows * d && c.y.length >= c.rows * l)) {
+          // More samples than announced, or a chunk shorter than its rows: passed on as is, for
+          // the checks downstream to name it; nothing is kept from this pass.
+          whole = false;
           yield c;
           start += c.rows;
           continue;
@@ -51,7 +53,7 @@ export function cachedSource(source: SampleSource): SampleSource {
         yield view(start, c.rows);
         start += c.rows;
       }
-      if (start === n && rowsOf.length > 0) kept = { maxRows, rows: rowsOf };
+      if (whole && start === n && rowsOf.length > 0) kept = { maxRows, rows: rowsOf };
     },
   };
 }
