@@ -125,3 +125,40 @@ describe('results are deterministic', () => {
     expect(compare(m, g.truth).wError).toBeLessThan(0.02);
   });
 });
+
+describe('a source is read once when it fits cacheBytes', () => {
+  // Noisy (8,4,6), n = 20 000: the refinement's subsample holds every sample, so the default
+  // makes 3 passes (1, 2 and 3, the refinement's last).
+  const g = generate({ distribution: 'gaussian', n: 20_000, d: 8, k: 4, l: 6, noise: 0.05, seed: 3 });
+  const counted = () => {
+    const s = {
+      d: 8, l: 6, n: g.n, rowsRead: 0,
+      async *chunks(maxRows: number) {
+        for (let r = 0; r < g.n; r += maxRows) {
+          const rows = Math.min(maxRows, g.n - r);
+          s.rowsRead += rows;
+          yield { x: g.x.slice(r * 8, (r + rows) * 8), y: g.y.slice(r * 6, (r + rows) * 6), rows };
+        }
+      },
+    };
+    return s;
+  };
+
+  it('once by default, on every pass with cacheBytes 0 or a budget below the data; the same model either way', async () => {
+    const once = counted();
+    const every = counted();
+    const over = counted();
+    const a = await learn(once, { k: 4, chunkRows: 2048, workers: 2 });
+    const b = await learn(every, { k: 4, chunkRows: 2048, workers: 2, cacheBytes: 0 });
+    const c = await learn(over, { k: 4, chunkRows: 2048, workers: 2, cacheBytes: 8 * g.n * 14 - 1 });
+    // Before pass 1 the robust weighting reads the first 8192 samples (its scales); then the
+    // passes: one of n cached, three of n streamed.
+    expect(once.rowsRead).toBe(8192 + g.n);
+    expect(every.rowsRead).toBe(8192 + 3 * g.n);
+    expect(over.rowsRead).toBe(every.rowsRead);
+    for (const m of [b, c]) {
+      expect(Array.from(m.W)).toEqual(Array.from(a.W));
+      expect(Array.from(m.A)).toEqual(Array.from(a.A));
+    }
+  });
+});
