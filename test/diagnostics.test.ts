@@ -7,6 +7,7 @@ import { compare } from '../src/api/compare.js';
 import { generate } from '../src/api/generate.js';
 import { learn } from '../src/api/learn.js';
 import { Model } from '../src/api/model.js';
+import { rowHash, wordsOf } from '../src/passes/pass.js';
 
 describe('error estimate (half-sample disagreement)', () => {
   it('is within a factor 3 of the measured W error across sizes', async () => {
@@ -58,6 +59,27 @@ describe('error estimate (half-sample disagreement)', () => {
     expect(compare(m, g.truth).wError).toBeLessThan(1e-10);
     expect(m.diagnostics!.errorEstimate!).toBeLessThan(1e-12);
     expect(m.diagnostics!.warnings).toEqual([]);
+  });
+
+  it('on ±1 and small-integer inputs too: the halves split such rows evenly, and the estimate exists', async () => {
+    // Rows of ±1 (and of small integers) differ only in the top bits of their doubles; the row
+    // hash that chose the halves once mixed those into bit 31 alone: every ±1 row fell into one
+    // half and learn() reported 'the half-sample estimates failed' on all Rademacher data.
+    const rowsOf = (x: Float64Array, d: number) => Array.from({ length: x.length / d }, (_, r) => x.subarray(r * d, (r + 1) * d));
+    // d = 20: 2¹⁹ sign patterns up to sign, far more than n, so rows are distinct (equal rows,
+    // as x and −x, share a half by design).
+    const g = generate({ distribution: 'rademacher', n: 20_000, d: 20, k: 5, l: 8, seed: 4, noise: 0.05 });
+    const ints = Float64Array.from(g.x, (v, i) => (v > 0 ? 1 : -1) * (1 + (i % 3)));
+    for (const x of [g.x, ints]) {
+      const words = wordsOf(x);
+      const high = rowsOf(x, 20).filter((_, r) => rowHash(words, r, 20) >>> 31 === 1).length;
+      // A fair coin per row: 10 000 ± 3·71 in 99.7% of draws (before: 0 or 20 000).
+      expect(Math.abs(high - 10_000)).toBeLessThan(400);
+    }
+    const m = await learn({ x: g.x, y: g.y, d: 20, l: 8 }, { k: 5 });
+    expect(m.diagnostics!.warnings).toEqual([]);
+    expect(m.diagnostics!.spectralErrorEstimate).toBeGreaterThan(0);
+    expect(m.diagnostics!.errorEstimate).toBeGreaterThan(0);
   });
 
   it('is ~0 on exactly symmetric noiseless samples and can be turned off', async () => {

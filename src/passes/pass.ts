@@ -21,11 +21,14 @@ export interface PassDef<Params, Sums> {
 
 /**
  * A 32-bit hash of row `row` of x (width d) that does not change when the row changes sign: the
- * high words (sign, exponent, top of the mantissa) of its values, every sign bit flipped when
- * the row's first nonzero value is negative, mixed word by word (FNV-1a's multiply), then by
- * murmur3's finalizer. So x and −x hash alike — a sample augmented with its negations keeps
- * each pair in one half (see halves()) — while rows that differ otherwise, ±1 rows of other
- * sign patterns included, hash apart. `words` is x viewed as 32-bit words (wordsOf).
+ * 64 bits of each value, every sign bit flipped when the row's first nonzero value is negative,
+ * mixed word by word by murmur3's body (each word multiplied and rotated before it enters), then
+ * by murmur3's finalizer. So x and −x hash alike — a sample augmented with its negations keeps
+ * each pair in one half (see halves()) — while rows that differ otherwise hash apart, ±1 and
+ * small-integer rows included: their words differ only in the top bits, which a multiply
+ * alone (FNV-1a, used before) carries to bit 31 only — every ±1 row then hashed to one of two
+ * values, in the same half, and the half-sample estimate failed on such data. `words` is x
+ * viewed as 32-bit words (wordsOf).
  */
 export function rowHash(words: Uint32Array, row: number, d: number): number {
   const start = 2 * row * d + HIGH;
@@ -39,13 +42,23 @@ export function rowHash(words: Uint32Array, row: number, d: number): number {
     }
   }
   let h = 0x811c9dc5;
-  for (let i = start; i < end; i += 2) h = Math.imul(h ^ words[i] ^ flip, 0x01000193);
+  for (let i = start; i < end; i += 2) h = mixWord(mixWord(h, words[i] ^ flip), words[i - HIGH + LOW]);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** murmur3's body for one 32-bit word k: k scrambled (multiply, rotate, multiply) into h, then h rotated and stepped. */
+function mixWord(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** The 32-bit words of x (the low word of each double first, whatever the host's byte order). */
