@@ -140,9 +140,11 @@ describe('bounded memory on raw f64 files', () => {
     expect(c.W).toEqual(s.W);
     expect(c.A).toEqual(s.A);
     expect(o.W).toEqual(s.W);
-    // The cache holds x and y once (n·16 doubles: 205 MB at n = 1.6e6); streaming holds chunks.
+    // The cache holds x and y once (n·16 doubles: 205 MB at n = 1.6e6), and saves the streaming
+    // run's chunk copies into the workers' slots (~40–60 MB): measured differences 153–170 MB.
+    // Half the data is a bound a cache that kept nothing (difference ≤ 0) cannot pass.
     const data = N_SMALL * 16 * 8;
-    expect(cached.maxRss - streamed.maxRss).toBeGreaterThan(0.8 * data);
+    expect(cached.maxRss - streamed.maxRss).toBeGreaterThan(0.5 * data);
     expect(cached.maxRss - streamed.maxRss).toBeLessThan(1.2 * data + 40 * MiB);
     expect(over.maxRss - streamed.maxRss).toBeLessThan(40 * MiB);
   });
