@@ -15,10 +15,11 @@ import { getKernels } from '../kernels/select.js';
 import type { Kernels } from '../kernels/types.js';
 import { fitDiagnostics } from '../method/diagnostics.js';
 import { refine, refinePlan, type RefineReport } from '../method/refine.js';
-import { afterPass1, afterPass2, estimateError, extract, extractJobs, secondLayerOf, type ExtractJob, type Extraction } from '../method/stages.js';
+import { afterPass1, afterPass2, estimateError, extractJobs, secondLayerOf, type ExtractJob, type Extraction } from '../method/stages.js';
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
-import { nextTurn, PassRunner, runnerOptions } from '../parallel/runner.js';
+import { PassRunner, runnerOptions } from '../parallel/runner.js';
+import { runTask } from '../parallel/tasks.js';
 import { isSampleSource, toSampleSource } from '../sources/index.js';
 import { cacheNeed, cachedSource } from '../parallel/cache.js';
 import type { ArrayInput, SampleSource } from '../types.js';
@@ -78,7 +79,7 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   // they run at once, off the calling thread; on the calling thread one per turn of its event
   // loop. A half that fails only costs the estimate.
   const jobs = extractJobs(s1, p2sums, o);
-  const run = async (j: ExtractJob): Promise<Extraction> => (pool ? pool.task('extract', j) : nextTurn().then(() => extract(kernels, j)));
+  const run = (j: ExtractJob): Promise<Extraction> => runTask(pool, kernels, 'extract', j);
   const settle = (f: Promise<Extraction>): Promise<Extraction | Error> => f.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   const full = run(jobs.full);
   const onWorkers = pool ? jobs.halves.map((j) => settle(run(j))) : [];

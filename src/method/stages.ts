@@ -172,13 +172,14 @@ export const extract = (kernels: Kernels, j: ExtractJob): Extraction => pureDire
  */
 export function extractJobs(s1: Stage1, p2: Pass2Sums, o: FitOptions): { full: ExtractJob; halves: ExtractJob[] } {
   const [h0, h1] = p2.halves;
-  const job = (h: DetectorSums): ExtractJob => halfJob(s1, h, o);
-  return { full: job({ T: addArrays(h0.T, h1.T), n: h0.n + h1.n, weight: 0 + h0.weight + h1.weight }), halves: o.errorEstimate ? p2.halves.map(job) : [] };
+  const full = extractJob(s1, { T: addArrays(h0.T, h1.T), n: h0.n + h1.n, weight: 0 + h0.weight + h1.weight }, o);
+  return { full, halves: o.errorEstimate ? p2.halves.map((h) => extractJob(s1, h, o)) : [] };
 }
 
-// The halves get the full fit's polish budget: with a smaller one they miss directions the full
-// fit finds and raise false alarms on good ill-conditioned square fits (docs/measurements.md).
-const halfJob = (s1: Stage1, h: DetectorSums, o: FitOptions): ExtractJob => ({
+// One extraction of detector sums h; the halves get the full fit's polish budget: with a smaller
+// one they miss directions the full fit finds and raise false alarms on good ill-conditioned
+// square fits (docs/measurements.md).
+const extractJob = (s1: Stage1, h: DetectorSums, o: FitOptions): ExtractJob => ({
   T: h.T, weight: h.weight, hDim: s1.red.plan.hDim, k: s1.k, o: { polish: o.polish, jennrichPairs: o.jennrichPairs, seed: o.seed }, budget: 2 * s1.k,
 });
 
@@ -199,7 +200,7 @@ export function estimateError(kernels: Kernels, s1: Stage1, s2: Stage2, o: FitOp
   try {
     // `fits`: the halves' extractions, already run (an Error where one failed).
     const fit = (i: number): Extraction => {
-      const f = fits ? fits[i] : extract(kernels, halfJob(s1, s2.halves[i], o));
+      const f = fits ? fits[i] : extract(kernels, extractJob(s1, s2.halves[i], o));
       if (f instanceof Error) throw f;
       return f;
     };

@@ -95,14 +95,12 @@ export class WorkerPool {
     const slot = isShared(chunk.x) && isShared(chunk.y) ? undefined : this.slot(chunk.x.length, chunk.y.length);
     const x = shared(chunk.x, slot?.x);
     const y = shared(chunk.y, slot?.y);
-    let w = this.idle.pop();
-    while (!w) {
-      await new Promise<void>((res) => this.waiting.push(res));
-      if (this.failure) {
-        this.reuse(slot);
-        throw this.failure;
-      }
-      w = this.idle.pop();
+    let w: Worker;
+    try {
+      w = await this.idleWorker();
+    } catch (e) {
+      this.reuse(slot);
+      throw e;
     }
     if (signal?.aborted) {
       // The learner that queued this job has stopped: hand the worker on instead of running it.
@@ -110,13 +108,7 @@ export class WorkerPool {
       this.release(w);
       throwIfAborted(signal, 'learning');
     }
-    w.ref();
-    const id = this.nextId++;
-    const worker = w;
-    return new Promise<PassState>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
-      worker.postMessage({ id, kind, params, x, y, rows: chunk.rows, start });
-    });
+    return this.send<PassState>(w, { kind, params, x, y, rows: chunk.rows, start }, slot);
   }
 
   /**
@@ -125,18 +117,27 @@ export class WorkerPool {
    */
   async task<N extends TaskName>(name: N, args: TaskArgs<N>): Promise<TaskResult<N>> {
     if (this.failure) throw this.failure;
+    return this.send<TaskResult<N>>(await this.idleWorker(), { task: name, args });
+  }
+
+  /** The next idle worker, once one is free; the pool's failure if it fails meanwhile. */
+  private async idleWorker(): Promise<Worker> {
     let w = this.idle.pop();
     while (!w) {
       await new Promise<void>((res) => this.waiting.push(res));
       if (this.failure) throw this.failure;
       w = this.idle.pop();
     }
+    return w;
+  }
+
+  /** Posts `message` to `w` under a fresh id; settles with its reply (onReply), `slot` freed then. */
+  private send<T>(w: Worker, message: object, slot?: Slot): Promise<T> {
     w.ref();
     const id = this.nextId++;
-    const worker = w;
-    return new Promise<TaskResult<N>>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, task: name, args });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      w.postMessage({ id, ...message });
     });
   }
 

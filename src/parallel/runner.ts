@@ -7,7 +7,7 @@
  */
 import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
-import { inverseTrace, sampleMatrix, type RefineIO, type Sample } from '../method/refine.js';
+import type { RefineIO, Sample } from '../method/refine.js';
 import { weightingFromSource, type Weighting } from '../method/weights.js';
 import { PASSES, runChunkJob, type JobKind, type PassParams } from '../passes/jobs.js';
 import { isSampleField, mergeState, rowsOf, type PassState } from '../passes/state.js';
@@ -16,9 +16,7 @@ import { findBadValue } from '../sources/check.js';
 import type { Phase, Progress, SampleSource } from '../types.js';
 import type { WorkerPool } from './pool.js';
 import { sharedF64 } from './sharedMemory.js';
-
-/** Resolves on a later turn of the event loop: work on the calling thread yields between steps. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { nextTurn, runTask } from './tasks.js';
 
 export interface RunnerOptions {
   chunkRows: number;
@@ -158,9 +156,9 @@ export class PassRunner {
       // The factorizations (p³/3 each, p = k·d) run as tasks on the pool, off the calling thread.
       matrix: async (W) => {
         const sums = PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessian: true }, sample.rows)).state);
-        return pool ? pool.task('sampleMatrix', { sums, W, k, d, l }) : nextTurn().then(() => sampleMatrix(kernels, sums, W, k, d, l));
+        return runTask(pool, kernels, 'sampleMatrix', { sums, W, k, d, l });
       },
-      inverseTrace: async (J) => (pool ? pool.task('inverseTrace', { L: J.L, p: k * d }) : nextTurn().then(() => inverseTrace(kernels, J.L, k * d))),
+      inverseTrace: (J) => runTask(pool, kernels, 'inverseTrace', { L: J.L, p: k * d }),
       varProPass: async (W) => PASSES.refine.read((await sub.run('refine', { W, k, d, l, hessian: false }, sample.rows)).state).part,
       samplePass: async (A, W) => PASSES.gradient.read((await sub.run('gradient', { W, A, k, d, l }, sample.rows)).state),
       allPass: async (A, W, last) => {

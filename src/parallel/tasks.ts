@@ -1,8 +1,8 @@
 /**
- * Whole-data computations a worker can run for the calling thread (WorkerPool.task), so that
- * learn() keeps its caller's event loop free: each takes the kernels and structured-cloneable
- * arguments and returns plain data — the same code on the same backend, so the same bits as a
- * call on the calling thread.
+ * Whole-data computations learn() runs between its passes, off the calling thread when it has
+ * workers (WorkerPool.task), so that its caller's event loop stays free: each takes the kernels
+ * and structured-cloneable arguments and returns plain data — the same code on the same
+ * backend, so the same bits wherever it runs.
  */
 import type { Kernels } from '../kernels/types.js';
 import { inverseTrace, sampleMatrix, type RefineSums, type SampleMatrix } from '../method/refine.js';
@@ -12,17 +12,9 @@ import { sharedF64 } from './sharedMemory.js';
 export const TASKS = {
   /** One extraction after pass 2 (the full detector's or a half's). */
   extract: (kernels: Kernels, job: ExtractJob): Extraction => extract(kernels, job),
-  /**
-   * The refinement's matrix formed and factored: its factor L ((k·d)² doubles) is handed back in
-   * shared memory, so the calling thread receives it without a copy (and inverseTrace sends it
-   * back the same way).
-   */
-  sampleMatrix: (kernels: Kernels, a: { sums: RefineSums; W: Float64Array; k: number; d: number; l: number }): SampleMatrix => {
-    const J = sampleMatrix(kernels, a.sums, a.W, a.k, a.d, a.l);
-    const L = sharedF64(J.L.length);
-    L.set(J.L);
-    return { ...J, L };
-  },
+  /** The refinement's matrix, formed and factored. */
+  sampleMatrix: (kernels: Kernels, a: { sums: RefineSums; W: Float64Array; k: number; d: number; l: number }): SampleMatrix =>
+    sampleMatrix(kernels, a.sums, a.W, a.k, a.d, a.l),
   /** ‖L⁻¹‖²_F of a factor, for the standard error. */
   inverseTrace: (kernels: Kernels, a: { L: Float64Array; p: number }): number => inverseTrace(kernels, a.L, a.p),
 } as const;
@@ -31,6 +23,29 @@ export type TaskName = keyof typeof TASKS;
 export type TaskArgs<N extends TaskName> = Parameters<(typeof TASKS)[N]>[1];
 export type TaskResult<N extends TaskName> = ReturnType<(typeof TASKS)[N]>;
 
-export function runTask(kernels: Kernels, name: TaskName, args: unknown): unknown {
-  return TASKS[name](kernels, args as never);
+/**
+ * A worker's task, as it posts the result back: the factor L of sampleMatrix ((k·d)² doubles)
+ * goes into shared memory, so the calling thread receives it without a copy (and inverseTrace
+ * sends it back the same way).
+ */
+export function runPostedTask(kernels: Kernels, name: TaskName, args: unknown): unknown {
+  const result = TASKS[name](kernels, args as never);
+  if (name !== 'sampleMatrix') return result;
+  const J = result as SampleMatrix;
+  const L = sharedF64(J.L.length);
+  L.set(J.L);
+  return { ...J, L };
+}
+
+/** Resolves on a later turn of the event loop: work on the calling thread yields between steps. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** What runs tasks on workers (the WorkerPool). */
+interface TaskPool {
+  task<N extends TaskName>(name: N, args: TaskArgs<N>): Promise<TaskResult<N>>;
+}
+
+/** Task `name` on the pool's next idle worker; without a pool, on this thread a turn of its event loop later. */
+export function runTask<N extends TaskName>(pool: TaskPool | undefined, kernels: Kernels, name: N, args: TaskArgs<N>): Promise<TaskResult<N>> {
+  return pool ? pool.task(name, args) : nextTurn().then(() => TASKS[name](kernels, args as never) as TaskResult<N>);
 }

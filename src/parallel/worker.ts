@@ -10,7 +10,7 @@ import type { BackendName, Kernels } from '../kernels/types.js';
 import type { WasmModule } from '../kernels/wasm/api.js';
 import { instantiateWasmKernels } from '../kernels/wasm/kernels.js';
 import { runChunkJob, type JobKind } from '../passes/jobs.js';
-import { runTask, type TaskName } from './tasks.js';
+import { runPostedTask, type TaskName } from './tasks.js';
 
 /**
  * What the pool passes (pool.ts): the backend the calling thread chose and, for 'wasm', the
@@ -40,7 +40,7 @@ ready.catch(() => {});
 port.on('message', (msg: JobMessage) => {
   ready
     .then((kernels) => {
-      const state = msg.task ? runTask(kernels, msg.task, msg.args) : runChunkJob(kernels, msg.kind, msg.params, { x: msg.x, y: msg.y, rows: msg.rows }, msg.start);
+      const state = msg.task ? runPostedTask(kernels, msg.task, msg.args) : runChunkJob(kernels, msg.kind, msg.params, { x: msg.x, y: msg.y, rows: msg.rows }, msg.start);
       // Copied (structured clone), not transferred: a transfer detaches the worker's buffers,
       // and after the first detach in an isolate V8 guards all optimized typed-array code with
       // detach checks — the JS kernels ran 13% slower in workers (pass 1 at n = 1e6, (32,16,32):
