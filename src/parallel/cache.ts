@@ -6,6 +6,7 @@
  */
 import { throwIfAborted } from '../errors.js';
 import type { Chunk, SampleSource } from '../types.js';
+import { readsInto } from '../sources/index.js';
 import { sharedF64 } from './sharedMemory.js';
 
 /** Bytes the cache would hold for `source`; undefined when n is not known before reading. */
@@ -38,7 +39,16 @@ export function cachedSource(source: SampleSource): SampleSource {
       const rowsOf: number[] = [];
       let start = 0;
       let whole = true;
-      for await (const c of source.chunks(maxRows, signal)) {
+      // A file source reads straight into the cache (its chunks are views at their rows there).
+      const direct = readsInto(source);
+      const first = direct ? source.chunksInto(maxRows, { x, y }, signal) : source.chunks(maxRows, signal);
+      for await (const c of first) {
+        if (direct) {
+          rowsOf.push(c.rows);
+          yield c;
+          start += c.rows;
+          continue;
+        }
         if (start + c.rows > n || !(c.x.length >= c.rows * d && c.y.length >= c.rows * l)) {
           // More samples than announced, or a chunk shorter than its rows: passed on as is, for
           // the checks downstream to name it; nothing is kept from this pass.

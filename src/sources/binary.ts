@@ -29,6 +29,14 @@ class BinaryRowReader implements RowReader {
     const r = this.r;
     let o = 0;
     while (o < count) {
+      if (r.available === 0 && itemBytes === 8 && HOST_LITTLE_ENDIAN && 8 * (count - o) >= r.buf.length) {
+        // Little-endian float64 needs no decoding: read the rest of the chunk into place.
+        const want = 8 * (count - o);
+        if ((await r.readDirect(new Uint8Array(out.buffer, out.byteOffset + 8 * o, want))) < want) {
+          throw new PureneuronError('BAD_FILE', `${path} ended early (was it modified while being read?)`);
+        }
+        break;
+      }
       const whole = Math.floor(r.available / itemBytes);
       if (whole === 0) {
         if (!(await r.fill())) {

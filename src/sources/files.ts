@@ -115,7 +115,43 @@ class FileSource implements SampleSource {
     );
   }
 
-  async *chunks(maxRows: number, signal?: AbortSignal): AsyncGenerator<Chunk> {
+  chunks(maxRows: number, signal?: AbortSignal): AsyncGenerator<Chunk> {
+    // One pair of buffers per pass, refilled chunk after chunk, as SampleSource allows (every
+    // consumer copies or is done with a chunk before it asks for the next; the worker pool
+    // copies chunks into its shared slots at once). Fresh buffers per chunk are garbage that
+    // piles up between collections and raises the peak RSS (docs/measurements.md).
+    // Ordinary buffers, not a SharedArrayBuffer: workers would read those in place, so the
+    // next chunk could not refill them (the pool copies ordinary ones into its slots).
+    let x: Float64Array | undefined;
+    let y: Float64Array | undefined;
+    return this.pass(maxRows, signal, !this.verified, (_, want) => {
+      if (!x || !y || x.length < want * this.d) {
+        x = new Float64Array(want * this.d);
+        y = new Float64Array(want * this.l);
+      }
+      return { x, y };
+    });
+  }
+
+  /**
+   * @internal One pass read straight into `into` (x n×d, y n×l, row-major; n the source's n):
+   * chunk i is the view of its own rows there, so a cache of the samples costs no copy. Values
+   * are not checked: the caller checks the sums it forms (learn() does, after every pass).
+   */
+  chunksInto(maxRows: number, into: { x: Float64Array; y: Float64Array }, signal?: AbortSignal): AsyncGenerator<Chunk> {
+    const { d, l } = this;
+    const capacity = Math.min(into.x.length / d, into.y.length / l);
+    if (this.n_ === undefined || capacity < this.n_) throw new RangeError(`chunksInto needs room for the source's ${this.n_ ?? 'unknown number of'} samples`);
+    return this.pass(maxRows, signal, false, (done, want) => ({ x: into.x.subarray(done * d, (done + want) * d), y: into.y.subarray(done * l, (done + want) * l) }));
+  }
+
+  /** One pass; `buffers(done, want)` gives the arrays that receive the next chunk's rows. */
+  private async *pass(
+    maxRows: number,
+    signal: AbortSignal | undefined,
+    check: boolean,
+    buffers: (done: number, want: number) => { x: Float64Array; y: Float64Array },
+  ): AsyncGenerator<Chunk> {
     checkMaxRows(maxRows);
     const { d, l } = this;
     const aborted = (done: number): string =>
@@ -123,15 +159,8 @@ class FileSource implements SampleSource {
     throwIfAborted(signal, aborted(0));
     let xr: RowReader | undefined;
     let yr: RowReader | undefined;
-    // One pair of buffers per pass, refilled chunk after chunk, as SampleSource allows (every
-    // consumer copies or is done with a chunk before it asks for the next; the worker pool
-    // copies chunks into its shared slots at once). Fresh buffers per chunk are garbage that
-    // piles up between collections and raises the peak RSS (docs/measurements.md).
-    let x: Float64Array | undefined;
-    let y: Float64Array | undefined;
     // Values are checked until one complete pass has seen them all. A file changed afterwards
     // is still caught: learn() checks every pass's sums and rescans when they are not finite.
-    const check = !this.verified;
     try {
       xr = await this.xs.open(this.blockBytes, signal);
       yr = await this.ys.open(this.blockBytes, signal);
@@ -147,14 +176,10 @@ class FileSource implements SampleSource {
           if (rx !== 0 || ry !== 0) throw this.mismatch(done + rx, done + ry);
           break;
         }
-        // Ordinary buffers, not a SharedArrayBuffer: workers would read those in place, so the
-        // next chunk could not refill them (the pool copies ordinary ones into its slots).
-        if (!x || !y || x.length < want * d) {
-          x = new Float64Array(want * d);
-          y = new Float64Array(want * l);
-        }
-        const rx = await xr.read(x, want);
-        const ry = await yr.read(y, want);
+        const { x, y } = buffers(done, want);
+        // Both files at once (each read is a libuv job); both settle before an error is
+        // thrown, so no read is in flight when the handles close.
+        const [rx, ry] = await settleBoth(xr.read(x, want), yr.read(y, want));
         if (rx !== ry) {
           // One file ended; count the rest of the other so the message gives both totals.
           const nx = done + rx + (rx === want ? await xr.countRest() : 0);
@@ -188,6 +213,14 @@ class FileSource implements SampleSource {
       await yr?.close();
     }
   }
+}
+
+/** Both results, once both promises have settled; the first rejection if any. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 /**
