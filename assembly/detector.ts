@@ -1,6 +1,7 @@
 // Pass 2: the detector matrix T += Σ F·Gᵀ, one batch. The dominant cost of the learner.
 // Twin: src/kernels/js/detector.ts. Feature definitions: DetectorPlan in src/kernels/types.ts.
 import { BATCH, PANEL_BYTES, gemmTN, project } from './gemm';
+import { gemmTNf32, toF32Panels } from './gemm32';
 
 // @ts-ignore: decorator
 @inline const SQRT2: f64 = 1.4142135623730951; // Math.SQRT2, the same double
@@ -14,19 +15,22 @@ import { BATCH, PANEL_BYTES, gemmTN, project } from './gemm';
  * mz = zDim(zDim+1)/2:
  *   H = X·Rxᵀ, Z = Y·Ryᵀ, P = H·Phᵀ       (project: dots in increasing inner index from +0)
  *   F[r] = upper-triangle features of H[r], G[r] = detector features of (Z[r], P[r])
- *   T += FᵀG                              (gemmTN on packed panels, contract order)
+ *   T += FᵀG                              (gemmTN on packed panels, contract order; with
+ *                                          f32 ≠ 0 float32 products and batch sums, gemm32.ts)
  * X: nb×d, Y: nb×l row-major (raw batch). RxT/RyT/PhT = packWT(Rx/Ry/Ph).
  * Scratch, in doubles (pad(n) = 4·ceil(n/4)):
  *   Ht pad(hDim)·256, Zt pad(zDim)·256, Pt pad(zDim)·256, Et zDim·256: feature-major
  *     ("transposed", out + (i·256 + r)·8), so features are formed with lanes across rows;
- *   Fp 256·pad(mh), Gp 256·pad(mz): packed panels [f/4][r][4] for gemmTN.
+ *   Fp 256·pad(mh), Gp 256·pad(mz): packed float64 panels [f/4][r][4];
+ *   f32 ≠ 0 only: Fs 128·pad(mh), Fp as float32 4-wide panels; Gs 128·pad8(mz), Gp as
+ *   float32 8-wide panels (pad8(n) = 8·ceil(n/8)).
  * Weighted (rho ≠ 0): rho holds the batch's weights (ρ_r at rho + r·8, readable up to row
  * 2·ceil(nb/2)); every G entry of row r is multiplied by ρ_r after it is formed (g' = g·ρ_r).
  */
 export function detectorBatch(
   T: usize, X: usize, Y: usize, nb: i32, d: i32, l: i32, hDim: i32, zDim: i32,
   RxT: usize, RyT: usize, PhT: usize, literal: i32,
-  Ht: usize, Zt: usize, Pt: usize, Et: usize, Fp: usize, Gp: usize, rho: usize,
+  Ht: usize, Zt: usize, Pt: usize, Et: usize, Fp: usize, Gp: usize, Fs: usize, Gs: usize, rho: usize, f32: i32,
 ): void {
   project(Ht, 0, 1, X, <usize>d << 3, 8, nb, d, RxT, hDim, 0);
   project(Zt, 0, 1, Y, <usize>l << 3, 8, nb, l, RyT, zDim, 0);
@@ -38,7 +42,14 @@ export function detectorBatch(
   const nb2 = (nb + 1) & ~1;
   hFeatures(Fp, Ht, hDim, mh, nb2);
   qFeatures(Gp, Zt, Pt, Et, zDim, mz, nb2, literal, rho);
-  gemmTN(T, mz, mh, mz, Fp, PANEL_BYTES, 32, Gp, PANEL_BYTES, 32, nb, 0);
+  if (f32) {
+    // DetectorPlan.float32 (gemm32.ts): F as 4-wide panels (16 B rows), G as 8-wide (32 B rows).
+    toF32Panels(Fs, PANEL_BYTES >> 1, Fp, PANEL_BYTES, mh, nb, 4);
+    toF32Panels(Gs, PANEL_BYTES, Gp, PANEL_BYTES, mz, nb, 8);
+    gemmTNf32(T, mz, mh, mz, Fs, PANEL_BYTES >> 1, Gs, PANEL_BYTES, nb);
+  } else {
+    gemmTN(T, mz, mh, mz, Fp, PANEL_BYTES, 32, Gp, PANEL_BYTES, 32, nb, 0);
+  }
 }
 
 // Features are formed two at a time (f, f+1 with f even, so both sit in the same 4-wide panel)

@@ -397,6 +397,17 @@ function bound(S: Float64Array, init: Float64Array, n: number): Float64Array {
   return b;
 }
 
+/**
+ * The detector's tolerance: its GEMM works in float32 (assembly/gemm32.ts), so each product's
+ * operands are rounded to float32 (≤ 2u₃₂ relative), rounded once more, and summed in float32
+ * over at most one batch (≤ 256 rows): 2·(min(rows, 256) + 16)·u₃₂·S on top of bound().
+ */
+function bound32(S: Float64Array, init: Float64Array, n: number, rows: number): Float64Array {
+  const b = bound(S, init, n);
+  for (let i = 0; i < S.length; i++) b[i] += 2 * (Math.min(rows, BATCH_ROWS) + 16) * 2 ** -24 * S[i];
+  return b;
+}
+
 function plus(init: Float64Array, v: Float64Array): Float64Array {
   return init.map((a, i) => a + v[i]);
 }
@@ -574,10 +585,13 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
     const x = randArray(rows * d, r), y = randArray(rows * l, r);
     const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
     const init = randArray(mh * mz, r);
-    const T = init.slice();
-    K.detector(T, plan, x, y, rows);
     const o = oracleDetector(plan, x, y, rows);
-    expect(worstRatio(T, plus(init, o.T), bound(o.S, init, rows + d + l + hDim))).toBeLessThanOrEqual(1);
+    for (const float32 of [false, true]) {
+      const T = init.slice();
+      K.detector(T, { ...plan, float32 }, x, y, rows);
+      const b = float32 ? bound32(o.S, init, rows + d + l + hDim, rows) : bound(o.S, init, rows + d + l + hDim);
+      expect(worstRatio(T, plus(init, o.T), b), `float32 ${float32}`).toBeLessThanOrEqual(1);
+    }
   });
 
   it.each([
@@ -617,10 +631,13 @@ describe.each(backends)('%s kernels against naive float64 oracles', (_name, K) =
     const x = randArray(rows * d, r), y = randArray(rows * l, r), rho = randWeights(rows, r);
     const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
     const init = randArray(mh * mz, r);
-    const T = init.slice();
-    K.detector(T, plan, x, y, rows, rho);
     const o = oracleDetector(plan, x, y, rows, rho);
-    expect(worstRatio(T, plus(init, o.T), bound(o.S, init, rows + d + l + hDim + 1))).toBeLessThanOrEqual(1);
+    for (const float32 of [false, true]) {
+      const T = init.slice();
+      K.detector(T, { ...plan, float32 }, x, y, rows, rho);
+      const b = float32 ? bound32(o.S, init, rows + d + l + hDim + 1, rows) : bound(o.S, init, rows + d + l + hDim + 1);
+      expect(worstRatio(T, plus(init, o.T), b), `float32 ${float32}`).toBeLessThanOrEqual(1);
+    }
   });
 
   it.each([
@@ -1122,10 +1139,13 @@ describe('wasm and js give bitwise-identical results', () => {
         const plan = planFor(d, l, hDim, zDim, literal, r);
         const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r);
         const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
-        const Ta = randArray(mh * mz, r), Tb = Ta.slice();
-        jsKernels.detector(Ta, plan, x, y, rows);
-        wasmKernels.detector(Tb, plan, x, y, rows);
-        expect(bitsEqual(Ta, Tb), `d=${d} l=${l} hDim=${hDim} zDim=${zDim} literal=${literal}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+        const T0 = randArray(mh * mz, r);
+        for (const float32 of [false, true]) {
+          const Ta = T0.slice(), Tb = T0.slice();
+          jsKernels.detector(Ta, { ...plan, float32 }, x, y, rows);
+          wasmKernels.detector(Tb, { ...plan, float32 }, x, y, rows);
+          expect(bitsEqual(Ta, Tb), `d=${d} l=${l} hDim=${hDim} zDim=${zDim} literal=${literal} float32=${float32}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+        }
       }
     }
   });
@@ -1157,10 +1177,13 @@ describe('wasm and js give bitwise-identical results', () => {
         const plan = planFor(d, l, hDim, zDim, literal, r);
         const x = awkwardArray(rows, d, r), y = awkwardArray(rows, l, r), rho = randWeights(rows, r);
         const mh = (hDim * (hDim + 1)) / 2, mz = (zDim * (zDim + 1)) / 2;
-        const Ta = randArray(mh * mz, r), Tb = Ta.slice();
-        jsKernels.detector(Ta, plan, x, y, rows, rho);
-        wasmKernels.detector(Tb, plan, x, y, rows, rho);
-        expect(bitsEqual(Ta, Tb), `d=${d} l=${l} hDim=${hDim} zDim=${zDim} literal=${literal}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+        const T0 = randArray(mh * mz, r);
+        for (const float32 of [false, true]) {
+          const Ta = T0.slice(), Tb = T0.slice();
+          jsKernels.detector(Ta, { ...plan, float32 }, x, y, rows, rho);
+          wasmKernels.detector(Tb, { ...plan, float32 }, x, y, rows, rho);
+          expect(bitsEqual(Ta, Tb), `d=${d} l=${l} hDim=${hDim} zDim=${zDim} literal=${literal} float32=${float32}: ${firstBitDiff(Ta, Tb)}`).toBe(true);
+        }
       }
     }
   });

@@ -32,6 +32,7 @@ import { fitDiagnostics } from '../method/diagnostics.js';
 import { refineAdvance, refineFinish, refineLast, refinePlan, refineStart, type RefineReport } from '../method/refine.js';
 import { afterPass1, afterPass2, estimateError, secondLayerOf, type Stage1 } from '../method/stages.js';
 import { weightingFromSource } from '../method/weights.js';
+import { pass2Params } from '../passes/detector.js';
 import { PASSES, type JobKind, type PassParams } from '../passes/jobs.js';
 import { copyState, fieldMismatch, mergeState, type PassState } from '../passes/state.js';
 import { releasePool, sharedPool } from '../parallel/pool.js';
@@ -142,7 +143,7 @@ export async function accumulateShard(input: ArrayInput | SampleSource, options:
     else {
       // What this pass needs from the previous ones (the same computation on every shard).
       const s = await replay(kernels, prev, runner);
-      if (pass === 2) r = await runner.pass('pass2', { plan: s.s1.red.plan, sampleFraction: s.sampleFraction }, source.n);
+      if (pass === 2) r = await runner.pass('pass2', s.pass2, source.n);
       else if (!s.progress) {
         if (pass === 'refine') throw new PureneuronError('BAD_OPTION', `${label(prev)}: the plan asks for no refinement (refine 0, or 'auto' out of its limits): run accumulate --pass 3`);
         W = s.s2!.W;
@@ -187,13 +188,13 @@ async function replay(kernels: Kernels, s: ShardState, runner?: PassRunner, lap?
   lap?.('reduce');
   const { d, l } = s;
   const plan = refinePlan(s.options, s1.n, s1.k, d, l);
-  const sampleFraction = plan.passes > 0 ? Math.min(1, plan.sampleRows / s1.n) : 0;
-  if (s.pass < 2) return { s1, plan, sampleFraction };
-  checkFields(s, 2, passTemplate('pass2', { plan: s1.red.plan, sampleFraction }, s));
+  const pass2 = pass2Params(s1.red.plan, plan, s1.n);
+  if (s.pass < 2) return { s1, plan, pass2 };
+  checkFields(s, 2, passTemplate('pass2', pass2, s));
   const p2 = PASSES.pass2.read(s.passes[1].state);
   const s2 = afterPass2(kernels, s1, p2, s.options);
   lap?.('extract');
-  if (plan.passes === 0 || p2.sample.rows === 0) return { s1, s2, plan, sampleFraction };
+  if (plan.passes === 0 || p2.sample.rows === 0) return { s1, s2, plan, pass2 };
   const io = (runner ?? new PassRunner(arraySource({ x: p2.sample.x, y: p2.sample.y, d, l }), kernels, { chunkRows: s.chunkRows })).refineIO(s1.k, d, l, p2.sample, s1.n);
   let progress = await refineStart(s2.W, s1.k, d, l, io, p2.sample.rows >= s1.n);
   for (let j = 0; j < s.refinePasses; j++) {
@@ -202,7 +203,7 @@ async function replay(kernels: Kernels, s: ShardState, runner?: PassRunner, lap?
     progress = await refineAdvance(progress, PASSES.gradient.read(q.state), s1.n, s1.k, d, l, io);
   }
   lap?.('refine');
-  return { s1, s2, p2, plan, sampleFraction, progress, io };
+  return { s1, s2, p2, plan, pass2, progress, io };
 }
 
 /**

@@ -11,6 +11,10 @@
  *   scalar that starts at +0, using separate IEEE multiply and add (no fused multiply-add);
  *   then that batch sum is added to the destination element once: dst = dst + s.
  * - Every dot product (projections) sums its terms in increasing inner index order from +0.
+ * - Float32 batch sums (the detector with DetectorPlan.float32 only): both factors of every
+ *   product are the float64 values rounded to float32 (to nearest even), and the batch sum is
+ *   formed as above with every product and every partial sum rounded to float32; it is then
+ *   added to the float64 destination once.
  * SIMD lanes must therefore run across *outputs* (columns, tiles, samples), never across the
  * summation index. Register tiling and panel packing are free to do anything else.
  *
@@ -112,6 +116,14 @@ export interface DetectorPlan {
   /** zDim×hDim */
   Ph: Float64Array;
   literal: boolean;
+  /**
+   * T += FᵀG in float32 (default float64): F and G rounded to float32, each batch summed in
+   * float32 (the contract above, every product and sum rounded to float32), the batch sum
+   * added to T in float64. Twice the SIMD width; the rounding (~1e-7 of the batch sums) lies
+   * far below the detector's sampling error, but not below rounding: exact data keep an exact
+   * null space only in float64.
+   */
+  float32?: boolean;
 }
 
 /** Pass-3 sums: least-squares normal equations of y on r = relu(W·x). */

@@ -21,6 +21,19 @@ export interface Pass2Params {
   sampleFraction: number;
 }
 
+/**
+ * Pass 2's parameters under the refinement plan `refine` (method/refine.ts refinePlan): the
+ * share of rows collected for the refinement's subsample, and the detector's GEMM in float32
+ * whenever a refinement follows. Its end point, the all-sample optimum, does not depend on
+ * the spectral start, so float32 rounding (~1e-7 of the batch sums, far below the detector's
+ * sampling error) costs no accuracy while pass 2, the dominant cost, runs at twice the SIMD
+ * width. A spectral estimate that is the answer keeps float64 (exact on exact data).
+ */
+export function pass2Params(plan: DetectorPlan, refine: { passes: number; sampleRows: number }, n: number): Pass2Params {
+  const refines = refine.passes > 0;
+  return { plan: { ...plan, float32: refines }, sampleFraction: refines ? Math.min(1, refine.sampleRows / n) : 0 };
+}
+
 export const pass2: PassDef<Pass2Params, Pass2Sums> = {
   run(kernels, { plan, weighting, sampleFraction }, chunk) {
     const rho = weighting ? robustWeighting(weighting, plan.d, chunk.rows) : undefined;

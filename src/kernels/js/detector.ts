@@ -3,13 +3,15 @@
  *   H = X·Rxᵀ, Z = Y·Ryᵀ, P = H·Phᵀ   (feature-major: output i of row r at [i·256 + r])
  *   F, G = upper-triangle features, one panel of 4 features per pass over the rows, written
  *          straight into packed panels [f/4][r][4]
- *   T += FᵀG                           (4×4-tiled gemmTN on the panels)
+ *   T += FᵀG                           (4×4-tiled gemmTN on the panels; float32 products and
+ *                                       batch sums with plan.float32, gemm32.ts)
  * Feature formulas and the √2 weighting: DetectorPlan in ../types.ts. Layouts differ from the
  * wasm kernel where convenient; every value is formed by the same IEEE operations.
  */
 import { BATCH_ROWS, SQRT2, type DetectorPlan } from '../types.js';
 import { PANEL, gemmTN, packWT, pad4, project } from './gemm.js';
-import { scratch } from './scratch.js';
+import { gemmTNf32, toF32Panels } from './gemm32.js';
+import { scratch, scratch32 } from './scratch.js';
 
 export function detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y: Float64Array, rows: number, rho: Float64Array | null): void {
   const { d, l, hDim, zDim, Rx, Ry, Ph, literal } = plan;
@@ -28,6 +30,8 @@ export function detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y
   const Et = scratch('dt.e', B * zDim);
   const Fp = scratch('dt.f', (pad4(mh) >> 2) * PANEL);
   const Gp = scratch('dt.g', (pad4(mz) >> 2) * PANEL);
+  const Fs = scratch32('dt.fs', plan.float32 ? (pad4(mh) >> 2) * PANEL : 0);
+  const Gs = scratch32('dt.gs', plan.float32 ? (pad4(mz) >> 2) * PANEL : 0);
   for (let r0 = 0; r0 < rows; r0 += B) {
     const nb = Math.min(rows - r0, B);
     project(Ht, 0, true, x, r0 * d, d, 1, nb, d, RxT, hDim, false);
@@ -35,7 +39,13 @@ export function detector(T: Float64Array, plan: DetectorPlan, x: Float64Array, y
     project(Pt, 0, true, Ht, 0, 1, B, nb, hDim, PhT, zDim, false);
     hFeatures(Fp, Ht, hDim, nb);
     qFeatures(Gp, Zt, Pt, Et, zDim, nb, literal, rho, r0);
-    gemmTN(T, mz, mh, mz, Fp, 0, PANEL, 4, Gp, 0, PANEL, 4, nb, false);
+    if (plan.float32) {
+      toF32Panels(Fs, Fp, mh, nb);
+      toF32Panels(Gs, Gp, mz, nb);
+      gemmTNf32(T, mz, mh, mz, Fs, Gs, nb);
+    } else {
+      gemmTN(T, mz, mh, mz, Fp, 0, PANEL, 4, Gp, 0, PANEL, 4, nb, false);
+    }
   }
 }
 

@@ -74,7 +74,7 @@ export function gemmTN(
 }
 
 /** Masked write-back of one tile row: i < m, j < p, and j ≥ i when upper. */
-function writeRow(
+export function writeRow(
   dst: Float64Array, ldd: number, m: number, p: number, i: number, j0: number,
   s0: number, s1: number, s2: number, s3: number, upper: boolean,
 ): void {

@@ -28,7 +28,7 @@ interface WasmExports extends RunnerExports {
   detectorBatch(
     T: number, X: number, Y: number, nb: number, d: number, l: number, hDim: number, zDim: number,
     RxT: number, RyT: number, PhT: number, literal: number, Ht: number, Zt: number, Pt: number, Et: number, Fp: number, Gp: number,
-    rho: number,
+    Fs: number, Gs: number, rho: number, f32: number,
   ): void;
   readoutBatch(
     rr: number, ry: number, X: number, Y: number, nb: number, d: number, l: number, k: number, WT: number, R: number, Yp: number,
@@ -105,9 +105,11 @@ export class WasmKernels implements Kernels {
       // h, z, p (row-major, padded to 4 columns), e, and the two feature panels.
       H: scratch(BATCH_ROWS * hPad), Z: scratch(BATCH_ROWS * zPad), P: scratch(BATCH_ROWS * zPad), E: scratch(BATCH_ROWS * zDim),
       F: scratch(panels(mh)), G: scratch(panels(mz)),
+      // Their float32 copies (DetectorPlan.float32): F in 4-wide panels, G in 8-wide.
+      Fs: scratch(plan.float32 ? panels(mh) / 2 : 0), Gs: scratch(plan.float32 ? panels(8 * Math.ceil(mz / 8)) / 2 : 0),
       rho: weights(rho, 'X'), // read up to row 2·ceil(nb/2) ≤ BATCH_ROWS: in bounds
     }, (p, nb) => ex.detectorBatch(
-      p.T, p.X, p.Y, nb, d, l, hDim, zDim, p.RxT, p.RyT, p.PhT, literal, p.H, p.Z, p.P, p.E, p.F, p.G, p.rho,
+      p.T, p.X, p.Y, nb, d, l, hDim, zDim, p.RxT, p.RyT, p.PhT, literal, p.H, p.Z, p.P, p.E, p.F, p.G, p.Fs, p.Gs, p.rho, plan.float32 ? 1 : 0,
     ));
   }
 
