@@ -16,6 +16,7 @@ import type { Kernels } from '../kernels/types.js';
 import { fitDiagnostics } from '../method/diagnostics.js';
 import { refine, refinePlan, type RefineReport } from '../method/refine.js';
 import { afterPass1, afterPass2, estimateError, extractJobs, secondLayerOf, type ExtractJob, type Extraction } from '../method/stages.js';
+import { pass2Params } from '../passes/detector.js';
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
 import { PassRunner, runnerOptions } from '../parallel/runner.js';
@@ -72,7 +73,7 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   lap('reduce');
 
   const plan = refinePlan(o, n, k, d, l);
-  const p2 = await runner.pass('pass2', { plan: red.plan, sampleFraction: plan.passes > 0 ? Math.min(1, plan.sampleRows / n) : 0 }, n, n);
+  const p2 = await runner.pass('pass2', pass2Params(red.plan, plan, n), n, n);
   lap('pass2');
   const p2sums = PASSES.pass2.read(p2.state);
   // The full fit and the two half fits of the error estimate are independent: on the workers
@@ -85,10 +86,18 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   const onWorkers = pool ? jobs.halves.map((j) => settle(run(j))) : [];
   const s2 = afterPass2(kernels, s1, p2sums, o, await full);
   lap('extract');
-  const fits: (Extraction | Error)[] = [];
-  for (const [i, j] of jobs.halves.entries()) fits.push(await (onWorkers[i] ?? settle(run(j))));
-  const est = estimateError(kernels, s1, s2, o, fits);
-  if (o.errorEstimate) lap('errorEstimate');
+  // The half fits only feed the diagnostics: on the workers they finish alongside the
+  // refinement (whose subsample passes leave workers idle between steps), awaited at the end.
+  const halfFits = async (): Promise<(Extraction | Error)[]> => {
+    const fits: (Extraction | Error)[] = [];
+    for (const [i, j] of jobs.halves.entries()) fits.push(await (onWorkers[i] ?? settle(run(j))));
+    return fits;
+  };
+  let fits: (Extraction | Error)[] | undefined;
+  if (!pool) {
+    fits = await halfFits();
+    if (o.errorEstimate) lap('errorEstimate');
+  }
 
   let W = s2.W;
   let A: Float64Array;
@@ -107,6 +116,11 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
     A = secondLayerOf(PASSES.pass3.read(p3.state), k, l);
   }
   lap('pass3');
+  if (!fits) {
+    fits = await halfFits();
+    if (o.errorEstimate) lap('errorEstimate');
+  }
+  const est = estimateError(kernels, s1, s2, o, fits);
   timings.total = performance.now() - t0;
   const diagnostics = fitDiagnostics(s1, s2, est, { workers: pool?.size ?? 0, refinement, refinementSkipped: plan.skipped, timings });
   return new Model({ d, k, l, W, A }, kernels.name, diagnostics);
