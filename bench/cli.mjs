@@ -17,8 +17,9 @@
 // diagnostics.timings give the phases inside the process; the first run of each command is
 // compared with truth.json (W error). Ratios are of medians measured in the same run.
 //
-// Not measured here yet: Adam in TensorFlow.js on the same files (issue 13's yardstick; the
-// figures of ../shared/docs/algorithm.md and docs/reference.md are quoted instead).
+// Yardstick: Adam in TensorFlow.js on the same files (bench/tfjs-adam.mjs, training time to W
+// error 1e-3, at its default learning rate and the faster one its header names), after the
+// timed pureneuron runs of each (20,10,15) group.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ const BIG = problem('gaussian', 1e6, 32, 16, 32, 0.05);
 /** The groups: commands run interleaved, with the issue's target for the group where there is one. */
 const GROUPS = [
   { id: 'start-up', what: '`pureneuron --help`: Node and the CLI module, no work', runs: [{ label: '--help', args: ['--help'] }] },
-  ...SMALL.map((p) => ({ id: `small-${p.name}`, what: `(20,10,15) ${p.distribution}, n = ${p.n}, noiseless, default options`, problem: p, runs: [{ label: 'default', args: [] }] })),
+  ...SMALL.map((p) => ({ id: `small-${p.name}`, what: `(20,10,15) ${p.distribution}, n = ${p.n}, noiseless, default options`, target: "Adam's training time to W error 1e-3 ≥ 5× the whole process", problem: p, runs: [{ label: 'default', args: [] }], adam: true })),
   { id: 'big', what: '(32,16,32) gaussian σ = 0.05, n = 1e6, default options', target: 'whole run ≤ 1.6 s (0.8× the NumPy reference)', problem: BIG, runs: [{ label: 'default', args: [] }] },
   { id: 'wasm-vs-js', what: '(32,16,32), n = 2e5: --backend wasm against --backend js', target: 'js / wasm ≥ 4', problem: MID, runs: [{ label: 'wasm', args: ['--backend', 'wasm'] }, { label: 'js', args: ['--backend', 'js'] }] },
   { id: 'workers', what: '(32,16,32), n = 1e6: --workers 2 against --workers 1', target: '1 worker / 2 workers ≥ 1.7', problem: BIG, runs: [{ label: 'workers 2', args: ['--workers', '2'] }, { label: 'workers 1', args: ['--workers', '1'] }] },
@@ -57,6 +58,24 @@ function parseArgs(argv) {
 }
 
 /** Runs `node dist/cli.js …args`; resolves with its wall time, or rejects with its stderr. */
+/** Learning rates of the Adam yardstick: bench/tfjs-adam.mjs's default and the faster one its header names. */
+const ADAM_LRS = [0.01, 0.03];
+
+/** bench/tfjs-adam.mjs on `dir`: the median training time (ms) to W error ≤ 1e-3 over 5 seeds, and how many reached it. */
+function adam(dir, lr) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bench/tfjs-adam.mjs'), '--dir', dir, '--seeds', '5', '--lr', String(lr), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (s) => (out += s));
+    child.stderr.on('data', (s) => (err += s));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`tfjs-adam.mjs --dir ${dir} exited ${code}: ${err.trim()}`));
+      const j = JSON.parse(out);
+      resolve({ lr, medianTrainMs: j.medianTrainMs, reached: j.seeds.filter((x) => x.reached).length, seeds: j.seeds.length });
+    });
+  });
+}
+
 function run(args) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
@@ -103,8 +122,14 @@ async function main() {
         log(`${g.id} ${r.label} ${rep + 1}/${o.repeats}: ${(wallMs / 1000).toFixed(2)} s`);
       }
     }
+    // The yardstick after the timed runs (its time is training only, inside its process).
+    const yardstick = g.adam ? [] : undefined;
+    for (const lr of g.adam ? ADAM_LRS : []) {
+      yardstick.push(await adam(dir, lr));
+      log(`${g.id} adam lr ${lr}: ${yardstick.at(-1).medianTrainMs} ms`);
+    }
     out.push({
-      id: g.id, what: g.what, target: g.target,
+      id: g.id, what: g.what, target: g.target, adam: yardstick,
       runs: g.runs.map((r, i) => ({
         label: r.label,
         wallMs: round(median(walls[i])), minMs: round(Math.min(...walls[i])), maxMs: round(Math.max(...walls[i])),
@@ -138,8 +163,18 @@ function render(r) {
       lines.push(`| ${i === 0 ? g.what : ''} | ${x.label} | **${ms(x.wallMs)}** [${ms(x.minMs)}–${ms(x.maxMs)}] | ${p ? ms(p.total) : ''} | ${parts} | ${x.wError ?? ''} | ${i === 0 ? (g.target ?? '') : ''} |`);
     }
     if (g.runs.length === 2) lines.push(`| | ratio ${g.runs[1].label} / ${g.runs[0].label} | **${(g.runs[1].wallMs / g.runs[0].wallMs).toFixed(2)}×** | | | | |`);
+    for (const a of g.adam ?? []) {
+      const t = a.medianTrainMs;
+      lines.push(`| | Adam, TensorFlow.js wasm, lr ${a.lr}: training time to W error 1e-3 (median of ${a.seeds} seeds; ${a.reached} reached it) | **${t === null ? 'not reached' : ms(t)}** | | | | |`);
+      if (t !== null) lines.push(`| | ratio Adam training / pureneuron process | **${(t / g.runs[0].wallMs).toFixed(2)}×** | | | | |`);
+    }
   }
-  lines.push('', 'Yardsticks not measured in this run: Adam in TensorFlow.js (wasm backend) needs 0.6–1.7 s of training to reach W error < 0.05 and ~1.5 s to 1e-3 on (20,10,15) at n = 1e4 (../shared/docs/algorithm.md); the NumPy/OpenBLAS reference of the spectral method alone, reading the same files itself, 1.9–2.2 s at (32,16,32), n = 1e6 (issue 13).', '');
+  lines.push(
+    '',
+    'Adam: bench/tfjs-adam.mjs (tfjs-core + tfjs-backend-wasm, float32, batch 256, Glorot start, one thread), training time only — no Node or tfjs start-up, no file loading, no monitoring. ' +
+      'Not measured here: the NumPy/OpenBLAS reference of the spectral method alone, reading the same files itself, 1.9–2.2 s at (32,16,32), n = 1e6 (issue 13).',
+    '',
+  );
   return lines.join('\n');
 }
 
