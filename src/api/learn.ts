@@ -15,7 +15,7 @@ import { getKernels } from '../kernels/select.js';
 import type { Kernels } from '../kernels/types.js';
 import { fitDiagnostics } from '../method/diagnostics.js';
 import { refine, refinePlan, type RefineReport } from '../method/refine.js';
-import { afterPass1, afterPass2, estimateError, extractJobs, secondLayerOf, type ExtractJob, type Extraction } from '../method/stages.js';
+import { afterPass2, estimateError, extractJobs, secondLayerOf, type HalfJob } from '../method/stages.js';
 import { pass2Params } from '../passes/detector.js';
 import { PASSES } from '../passes/jobs.js';
 import { releasePool, sharedPool, type WorkerPool } from '../parallel/pool.js';
@@ -26,7 +26,7 @@ import { cacheNeed, cachedSource } from '../parallel/cache.js';
 import type { ArrayInput, SampleSource } from '../types.js';
 import { Model } from './model.js';
 export type { LearnOptions } from './options.js';
-import { checkFits, resolveCacheBytes, resolveChunkRows, resolveLearnOptions, resolveWorkers, type LearnOptions, type Resolved } from './options.js';
+import { checkFits, fitOptionsOf, resolveCacheBytes, resolveChunkRows, resolveLearnOptions, resolveWorkers, type LearnOptions, type Resolved } from './options.js';
 
 /** Learns y ≈ A·relu(W·x) from samples of a symmetric input distribution. */
 export async function learn(input: ArrayInput | SampleSource, options: LearnOptions): Promise<Model> {
@@ -68,7 +68,7 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   const p1 = await runner.pass('pass1', { d, l }, source.n);
   const n = p1.rows;
   lap('pass1');
-  const s1 = afterPass1(kernels, PASSES.pass1.read(p1.state), n, d, l, o);
+  const s1 = await runTask(pool, kernels, 'afterPass1', { p1: PASSES.pass1.read(p1.state), n, d, l, o: fitOptionsOf(o) });
   const { k, red } = s1;
   lap('reduce');
 
@@ -80,20 +80,19 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   // they run at once, off the calling thread; on the calling thread one per turn of its event
   // loop. A half that fails only costs the estimate.
   const jobs = extractJobs(s1, p2sums, o);
-  const run = (j: ExtractJob): Promise<Extraction> => runTask(pool, kernels, 'extract', j);
-  const settle = (f: Promise<Extraction>): Promise<Extraction | Error> => f.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  const full = run(jobs.full);
-  const onWorkers = pool ? jobs.halves.map((j) => settle(run(j))) : [];
+  const half = (j: HalfJob): Promise<Float64Array | Error> => runTask(pool, kernels, 'halfFit', j).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const full = runTask(pool, kernels, 'extract', jobs.full);
+  const onWorkers = pool ? jobs.halves.map(half) : [];
   const s2 = afterPass2(kernels, s1, p2sums, o, await full);
   lap('extract');
   // The half fits only feed the diagnostics: on the workers they finish alongside the
   // refinement (whose subsample passes leave workers idle between steps), awaited at the end.
-  const halfFits = async (): Promise<(Extraction | Error)[]> => {
-    const fits: (Extraction | Error)[] = [];
-    for (const [i, j] of jobs.halves.entries()) fits.push(await (onWorkers[i] ?? settle(run(j))));
+  const halfFits = async (): Promise<(Float64Array | Error)[]> => {
+    const fits: (Float64Array | Error)[] = [];
+    for (const [i, j] of jobs.halves.entries()) fits.push(await (onWorkers[i] ?? half(j)));
     return fits;
   };
-  let fits: (Extraction | Error)[] | undefined;
+  let fits: (Float64Array | Error)[] | undefined;
   if (!pool) {
     fits = await halfFits();
     if (o.errorEstimate) lap('errorEstimate');

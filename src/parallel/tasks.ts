@@ -6,12 +6,16 @@
  */
 import type { Kernels } from '../kernels/types.js';
 import { inverseTrace, sampleMatrix, type RefineSums, type SampleMatrix } from '../method/refine.js';
-import { extract, type ExtractJob, type Extraction } from '../method/stages.js';
+import { afterPass1, extract, halfFit, type ExtractJob, type Extraction, type FitOptions, type HalfJob, type Pass1Sums, type Stage1 } from '../method/stages.js';
 import { sharedF64 } from './sharedMemory.js';
 
 export const TASKS = {
-  /** One extraction after pass 2 (the full detector's or a half's). */
+  /** The stages after pass 1 (the linear part, k, the reduction: SVDs and eigenproblems of d×d and l×l size). */
+  afterPass1: (kernels: Kernels, a: { p1: Pass1Sums; n: number; d: number; l: number; o: FitOptions }): Stage1 => afterPass1(kernels, a.p1, a.n, a.d, a.l, a.o),
+  /** The full detector's extraction after pass 2. */
   extract: (kernels: Kernels, job: ExtractJob): Extraction => extract(kernels, job),
+  /** A half's refit for the error estimate. */
+  halfFit: (kernels: Kernels, job: HalfJob): Float64Array => halfFit(kernels, job),
   /** The refinement's matrix, formed and factored. */
   sampleMatrix: (kernels: Kernels, a: { sums: RefineSums; W: Float64Array; k: number; d: number; l: number }): SampleMatrix =>
     sampleMatrix(kernels, a.sums, a.W, a.k, a.d, a.l),
