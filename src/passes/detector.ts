@@ -11,7 +11,7 @@ import type { DetectorPlan } from '../kernels/types.js';
 import { triLen } from '../math/symcoords.js';
 import type { DetectorSums, Pass2Sums } from '../method/stages.js';
 import { robustWeighting, weightSum, type Weighting } from '../method/weights.js';
-import { halves, subsample, type PassDef } from './pass.js';
+import { halves, hashRows, subsample, type PassDef } from './pass.js';
 import type { PassState } from './state.js';
 
 export interface Pass2Params {
@@ -40,14 +40,15 @@ export const pass2: PassDef<Pass2Params, Pass2Sums> = {
     const mn = triLen(plan.hDim) * triLen(plan.zDim);
     const sums: DetectorSums[] = [0, 1].map(() => ({ T: new Float64Array(mn), n: 0, weight: 0 }));
     // With weights the kernel scales its q-features by ρ (given, or computed from x).
-    halves(chunk, rho, plan.d, plan.l, (h, part, w) => {
+    const hash = hashRows(chunk, plan.d, plan.l);
+    halves(chunk, hash, rho, plan.d, plan.l, (h, part, w) => {
       kernels.detector(sums[h].T, plan, part.x, part.y, part.rows, w ?? null);
       sums[h].n += part.rows;
       sums[h].weight += weightSum(w, part.rows);
     });
     const out: PassState = {};
     sums.forEach((s, h) => Object.assign(out, { ['T' + h]: s.T, ['n' + h]: s.n, ['w' + h]: s.weight }));
-    const sample = sampleFraction > 0 ? subsample(chunk, plan.d, plan.l, sampleFraction) : undefined;
+    const sample = sampleFraction > 0 ? subsample(chunk, hash, plan.d, plan.l, sampleFraction) : undefined;
     out['sample.x'] = sample ? sample.x.slice() : new Float64Array(0);
     out['sample.y'] = sample ? sample.y.slice() : new Float64Array(0);
     out.ns = sample ? sample.rows : 0;

@@ -11,7 +11,7 @@ import type { Kernels, Moments1Sums, RowWeights } from '../kernels/types.js';
 import type { Pass1Sums, WeightedMoments } from '../method/stages.js';
 import { robustWeighting, weightSum, type Weighting } from '../method/weights.js';
 import type { Chunk } from '../types.js';
-import { halves, type PassDef } from './pass.js';
+import { halves, hashRows, type PassDef } from './pass.js';
 import type { PassState } from './state.js';
 
 export interface Pass1Params {
@@ -53,7 +53,7 @@ export const pass1: PassDef<Pass1Params, Pass1Sums> = {
     const rho = weighting ? robustWeighting(weighting, d, chunk.rows) : undefined;
     const odd = new Float64Array(4 * d);
     const m = [new Moments1Accumulator(kernels, d, l, odd), new Moments1Accumulator(kernels, d, l, odd)];
-    halves(chunk, rho, d, l, (h, part, w) => m[h].add(part, w));
+    halves(chunk, hashRows(chunk, d, l), rho, d, l, (h, part, w) => m[h].add(part, w));
     const out: PassState = {};
     m.forEach((a, h) => {
       for (const key of MOMENTS) out[key + h] = a.sums[key];

@@ -75,6 +75,21 @@ function checkChunk(c: Chunk, d: number, l: number): void {
 const buffers = [0, 1, 2].map(() => ({ x: new Float64Array(0), y: new Float64Array(0), rho: new Float64Array(0), rows: new Int32Array(0) }));
 type Buffers = (typeof buffers)[number];
 
+/** The rowHash of every row of a chunk, reused chunk after chunk (as the buffers above). */
+let hashes = new Uint32Array(0);
+
+/**
+ * rowHash of each row of chunk c (its arrays checked first), in a buffer the next call reuses:
+ * computed once per chunk for both of its uses in pass 2 (halves and subsample).
+ */
+export function hashRows(c: Chunk, d: number, l: number): Uint32Array {
+  checkChunk(c, d, l);
+  if (hashes.length < c.rows) hashes = new Uint32Array(c.rows);
+  const words = wordsOf(c.x);
+  for (let r = 0; r < c.rows; r++) hashes[r] = rowHash(words, r, d);
+  return hashes;
+}
+
 /**
  * Rows `list[0..count)` of chunk c, copied into `g` (with their given weights). Robust weights
  * computed by the kernel are written over the front of the chunk's own `out`: the parts of a
@@ -101,20 +116,18 @@ function gather(c: Chunk, rho: RowWeights | undefined, d: number, l: number, g: 
 
 /**
  * The error estimate's two halves of a chunk: add(h, rows of half h, their weights) for h = 0, 1.
- * A row's half is the top bit of its rowHash: a random split for independent samples, and one
+ * A row's half is the top bit of its rowHash (`hash`, from hashRows): a random split for independent samples, and one
  * that keeps x and −x together, so that each half of a sample augmented with its negations is
  * exactly symmetric as the whole is (the first and second half of a block [X; −X] are not, and
  * fits of them are biased where the whole fit is exact). Rows are gathered (copied) into one
  * buffer per half; weights given per row are gathered with them, robust weights are computed by
  * the kernel per half.
  */
-export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: number, add: (h: 0 | 1, part: Chunk, rho?: RowWeights) => void): void {
-  checkChunk(c, d, l);
-  const words = wordsOf(c.x);
+export function halves(c: Chunk, hash: Uint32Array, rho: RowWeights | undefined, d: number, l: number, add: (h: 0 | 1, part: Chunk, rho?: RowWeights) => void): void {
   for (const g of buffers) if (g.rows.length < c.rows) g.rows = new Int32Array(c.rows);
   const count = [0, 0];
   for (let r = 0; r < c.rows; r++) {
-    const h = rowHash(words, r, d) >>> 31;
+    const h = hash[r] >>> 31;
     buffers[h].rows[count[h]++] = r;
   }
   for (const h of [0, 1] as const) {
@@ -132,13 +145,11 @@ export function halves(c: Chunk, rho: RowWeights | undefined, d: number, l: numb
  * call); undefined when none is selected. Like the halves, the subsample keeps x and −x
  * together, and it is the same whatever the chunking.
  */
-export function subsample(c: Chunk, d: number, l: number, fraction: number): Chunk | undefined {
-  checkChunk(c, d, l);
-  const words = wordsOf(c.x);
+export function subsample(c: Chunk, hash: Uint32Array, d: number, l: number, fraction: number): Chunk | undefined {
   const g = buffers[2];
   if (g.rows.length < c.rows) g.rows = new Int32Array(c.rows);
   const limit = fraction * 2 ** 31;
   let count = 0;
-  for (let r = 0; r < c.rows; r++) if ((rowHash(words, r, d) & 0x7fffffff) < limit) g.rows[count++] = r;
+  for (let r = 0; r < c.rows; r++) if ((hash[r] & 0x7fffffff) < limit) g.rows[count++] = r;
   return count === 0 ? undefined : gather(c, undefined, d, l, g, count).part;
 }
