@@ -76,25 +76,19 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   const p2 = await runner.pass('pass2', pass2Params(red.plan, plan, n), n, n);
   lap('pass2');
   const p2sums = PASSES.pass2.read(p2.state);
-  // The full fit and the two half fits of the error estimate are independent: on the workers
-  // they run at once, off the calling thread; on the calling thread one per turn of its event
-  // loop. A half that fails only costs the estimate.
   const jobs = extractJobs(s1, p2sums, o);
-  const half = (j: HalfJob): Promise<Float64Array | Error> => runTask(pool, kernels, 'halfFit', j).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  const full = runTask(pool, kernels, 'extract', jobs.full);
-  const onWorkers = pool ? jobs.halves.map(half) : [];
-  const s2 = afterPass2(kernels, s1, p2sums, o, await full);
+  const s2 = afterPass2(kernels, s1, p2sums, o, await runTask(pool, kernels, 'extract', jobs.full));
   lap('extract');
-  // The half fits only feed the diagnostics: on the workers they finish alongside the
-  // refinement (whose subsample passes leave workers idle between steps), awaited at the end.
-  const halfFits = async (): Promise<(Float64Array | Error)[]> => {
-    const fits: (Float64Array | Error)[] = [];
-    for (const [i, j] of jobs.halves.entries()) fits.push(await (onWorkers[i] ?? half(j)));
-    return fits;
-  };
-  let fits: (Float64Array | Error)[] | undefined;
-  if (!pool) {
-    fits = await halfFits();
+  // The half fits of the error estimate only feed the diagnostics. On the workers both run as
+  // one task on the worker the full fit has just released (the idle list is last-in first-out),
+  // whose code is compiled by now — in a fresh process another worker would run them cold —
+  // alongside the refinement, and are awaited at the end. Without workers: now, one per turn.
+  const fitHalves = (js: HalfJob[]) => runTask(pool, kernels, 'halfFits', js);
+  const onWorkers = pool && jobs.halves.length > 0 ? fitHalves(jobs.halves) : undefined;
+  let fits: (Float64Array | null)[] | undefined;
+  if (!onWorkers) {
+    fits = [];
+    for (const j of jobs.halves) fits.push(...(await fitHalves([j])));
     if (o.errorEstimate) lap('errorEstimate');
   }
 
@@ -115,8 +109,8 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
     A = secondLayerOf(PASSES.pass3.read(p3.state), k, l);
   }
   lap('pass3');
-  if (!fits) {
-    fits = await halfFits();
+  if (onWorkers) {
+    fits = await onWorkers;
     if (o.errorEstimate) lap('errorEstimate');
   }
   const est = estimateError(kernels, s1, s2, o, fits);

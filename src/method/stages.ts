@@ -217,14 +217,14 @@ export function afterPass2(kernels: Kernels, s1: Stage1, p2: Pass2Sums, o: FitOp
  * Undefined, with a warning, when a half cannot be fitted; undefined without one when the
  * option is off.
  */
-export function estimateError(kernels: Kernels, s1: Stage1, s2: Stage2, o: FitOptions, fits?: (Float64Array | Error)[]): { errorEstimate?: number; warnings: string[] } {
+export function estimateError(kernels: Kernels, s1: Stage1, s2: Stage2, o: FitOptions, fits?: (Float64Array | null)[]): { errorEstimate?: number; warnings: string[] } {
   if (!o.errorEstimate) return { warnings: [] };
   const { k, d } = s1;
   try {
-    // `fits`: the halves' first layers (halfFit), already computed (an Error where one failed).
+    // `fits`: the halves' first layers (halfFit), already computed (null where one failed).
     const fit = (i: number): Float64Array => {
       const f = fits ? fits[i] : halfFit(kernels, halfJob(s1, s2.halves[i], i, o));
-      if (f instanceof Error) throw f;
+      if (!f) throw new PureneuronError('NUMERICAL_FAILURE', 'half-sample fit failed');
       return f;
     };
     const [Wa, Wb] = s2.halves.map((_, i) => fit(i));

@@ -14,8 +14,15 @@ export const TASKS = {
   afterPass1: (kernels: Kernels, a: { p1: Pass1Sums; n: number; d: number; l: number; o: FitOptions }): Stage1 => afterPass1(kernels, a.p1, a.n, a.d, a.l, a.o),
   /** The full detector's extraction after pass 2. */
   extract: (kernels: Kernels, job: ExtractJob): Extraction => extract(kernels, job),
-  /** A half's refit for the error estimate. */
-  halfFit: (kernels: Kernels, job: HalfJob): Float64Array => halfFit(kernels, job),
+  /** Half-sample refits for the error estimate, one after the other: each half's first layer, or null where it failed. */
+  halfFits: (kernels: Kernels, jobs: HalfJob[]): (Float64Array | null)[] =>
+    jobs.map((j) => {
+      try {
+        return halfFit(kernels, j);
+      } catch {
+        return null; // a half that cannot be fitted only costs the estimate (estimateError says so)
+      }
+    }),
   /** The refinement's matrix, formed and factored. */
   sampleMatrix: (kernels: Kernels, a: { sums: RefineSums; W: Float64Array; k: number; d: number; l: number }): SampleMatrix =>
     sampleMatrix(kernels, a.sums, a.W, a.k, a.d, a.l),
