@@ -155,6 +155,7 @@ export class WorkerPool {
 
   /** `w` is free again: unref it and wake one waiting job. */
   private release(w: Worker): void {
+    if (this.closed) return; // it stays ref'd until it has exited (close())
     w.unref();
     this.idle.push(w);
     this.waiting.shift()?.();
@@ -192,7 +193,11 @@ export class WorkerPool {
     if (this.closed) return;
     this.closed = true;
     this.fail(new PureneuronError('ABORTED', 'the worker pool was closed'));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // Each worker ref'd until it has exited: terminate()'s promise alone does not keep the
+    // event loop alive, so in a process with nothing else to do, `await closeWorkers()` on an
+    // idle (unref'd) worker ended the process before it settled (exit code 13, an unsettled
+    // top-level await: the fuzz test's child process, now and then).
+    await Promise.all(this.workers.map((w) => (w.ref(), w.terminate())));
   }
 }
 
