@@ -23,6 +23,7 @@ export { refineVarProBatch, refineHessianBatch, refineGradientBatch } from './re
 export { robustWeightsBatch } from './weights';
 export { symEig, transpose } from './eig';
 export { cholesky, triInverse } from './cholesky';
+export { detectorObjectives, polishDirections } from './polish';
 import { BATCH } from './gemm';
 
 /** BATCH_ROWS as compiled in, so the glue can check it agrees with src/kernels/types.ts. */

@@ -1188,6 +1188,32 @@ describe('wasm and js give bitwise-identical results', () => {
     }
   });
 
+  it.each([1, 2, 3, 5, 9, 16])('detectorObjectives and polish, k=%i: the same bits, and the polish lowers f', (k) => {
+    const r = rng(4211 + k);
+    const mz = (k * (k + 1)) / 2;
+    // G = TᵀT of a random T (symmetric positive semidefinite, as the detector's), plus a
+    // near-null direction, so that the polish has a minimum to approach.
+    const T = randArray((mz + 3) * mz, r);
+    const G = new Float64Array(mz * mz);
+    for (let i = 0; i < mz; i++) for (let j = 0; j < mz; j++) { let v = 0; for (let t = 0; t < mz + 3; t++) v += T[t * mz + i] * T[t * mz + j]; G[i * mz + j] = v; }
+    const count = 7;
+    const U = randArray(count * k, r);
+    for (let c = 0; c < count; c++) { let n = 0; for (let a = 0; a < k; a++) n += U[c * k + a] ** 2; for (let a = 0; a < k; a++) U[c * k + a] /= Math.sqrt(n); }
+    const fa = jsKernels.detectorObjectives(G, k, U, count), fb = wasmKernels.detectorObjectives(G, k, U, count);
+    expect(bitsEqual(fa, fb), `objectives: ${firstBitDiff(fa, fb)}`).toBe(true);
+    for (const maxIter of [0, 1, 12]) {
+      const Ua = U.slice(), Ub = U.slice();
+      const pa = jsKernels.polish(G, k, Ua, count, maxIter), pb = wasmKernels.polish(G, k, Ub, count, maxIter);
+      expect(bitsEqual(Ua, Ub), `polished directions, maxIter ${maxIter}: ${firstBitDiff(Ua, Ub)}`).toBe(true);
+      expect(bitsEqual(pa, pb), `polished f, maxIter ${maxIter}: ${firstBitDiff(pa, pb)}`).toBe(true);
+      // f of the result, as detectorObjectives computes it; never above the start's (backtracking).
+      expect(bitsEqual(pa, jsKernels.detectorObjectives(G, k, Ua, count))).toBe(true);
+      for (let c = 0; c < count; c++) expect(pa[c]).toBeLessThanOrEqual(fa[c]);
+    }
+    expect(() => wasmKernels.polish(G, k, U, count + 1, 12)).toThrow(RangeError);
+    expect(() => jsKernels.detectorObjectives(G.subarray(1), k, U, count)).toThrow(RangeError);
+  });
+
   it.each(ROWS)('robustWeights, and robustWeighting gives the learner\'s formula, rows=%i', (rows) => {
     for (const d of DIMS) {
       const r = rng(rows * 31 + d);

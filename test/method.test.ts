@@ -25,7 +25,8 @@ import { halfFirstLayer, weightDistance } from '../src/method/errorEstimate.js';
 import { basisMatrices, jennrich, jointDiagResidual, pureDirections } from '../src/method/extract.js';
 import { firstLayer, outputSign, secondLayer } from '../src/method/layers.js';
 import { detectorNullSpace } from '../src/method/nullspace.js';
-import { objective, polishDirection, selectAndPolish } from '../src/method/polish.js';
+import { selectAndPolish } from '../src/method/polish.js';
+import { objective, polishDirection } from '../src/kernels/js/polish.js';
 import { linearPart, significantRank } from '../src/method/reduce.js';
 import { sampleMatrix, solveW } from '../src/method/refine.js';
 import { afterPass1, afterPass2, estimateError, type FitOptions } from '../src/method/stages.js';
@@ -451,7 +452,7 @@ describe('step 3b, the polish (polish.ts)', () => {
     const { k } = p;
     const ns = nullSpaceOf(p);
     const jr = jennrich(basisMatrices(ns.basis, k), k, 8, 1);
-    const chosen = selectAndPolish(jr.candidates, ns.G, k, 2 * k)!;
+    const chosen = selectAndPolish(K, jr.candidates, ns.G, k, 2 * k)!;
     expect(chosen).toHaveLength(k);
     expect(directionError(fromCols(chosen, k), p.Ustar, k).rms).toBeLessThan(1e-10);
   });

@@ -271,6 +271,19 @@ export interface Kernels {
   gram(G: Float64Array, a: Float64Array, rows: number, cols: number): void;
 
   /**
+   * The non-linearized detector f(u) = φᵀGφ, φ = svec(uuᵀ), of each row u of U (count×k):
+   * G mz×mz symmetric (mz = k(k+1)/2; only its upper triangle is read), per direction
+   * f = Σ_i φ_i·(G_ii·φ_i + 2·Σ_{t>i} G_it·φ_t) with the inner sums in increasing t from +0.
+   */
+  detectorObjectives(G: Float64Array, k: number, U: Float64Array, count: number): Float64Array;
+  /**
+   * Gauss–Newton polish of each row of U (count×k unit vectors, overwritten with the results)
+   * on f subject to ‖u‖ = 1, at most maxIter steps (method/polish.ts; the step, its
+   * backtracking and the stopping rule are those of the JS twin, src/kernels/js/polish.ts).
+   * Returns f of each result.
+   */
+  polish(G: Float64Array, k: number, U: Float64Array, count: number, maxIter: number): Float64Array;
+  /**
    * Eigendecomposition of the symmetric m×m matrix `a` (row-major; only the upper triangle
    * is read). `a` is not modified. Deterministic: the same input gives the same bits.
    */

@@ -94,6 +94,16 @@ export function checkSymEig(a: Float64Array, m: number): void {
   len('a', a, m * m);
 }
 
+/** detectorObjectives and polish: G (mz×mz, mz = k(k+1)/2) and count directions of length k. */
+export function checkPolish(G: Float64Array, k: number, U: Float64Array, count: number, maxIter = 0): void {
+  dim('k', k, 1);
+  dim('count', count);
+  dim('maxIter', maxIter);
+  const mz = (k * (k + 1)) / 2;
+  len('G', G, mz * mz);
+  len('U', U, count * k);
+}
+
 export function checkCholesky(a: Float64Array, p: number): void {
   dim('p', p, 1);
   len('a', a, p * p);

@@ -143,7 +143,7 @@ export type ExtractOptions = { polish: boolean; jennrichPairs: number; seed: num
  */
 export function pureDirections(kernels: Kernels, T: Float64Array, weight: number, hDim: number, k: number, o: ExtractOptions, budget: number, cap = budget + k) {
   const ns = detectorNullSpace(kernels, T, weight, triLen(hDim), triLen(k), hDim, k);
-  return { ...extractPure(ns.basis, ns.G, k, o, budget, cap), singularValues: ns.singularValues };
+  return { ...extractPure(kernels, ns.basis, ns.G, k, o, budget, cap), singularValues: ns.singularValues };
 }
 
 /**
@@ -151,14 +151,14 @@ export function pureDirections(kernels: Kernels, T: Float64Array, weight: number
  * directions from all pairs' candidates; without polish, the pair that best jointly
  * diagonalizes the null-space basis is used as is (the paper's procedure).
  */
-function extractPure(basis: Float64Array, G: Float64Array, k: number, o: ExtractOptions, budget: number, cap: number): { U: Float64Array; residual: number; warnings: string[] } {
+function extractPure(kernels: Kernels, basis: Float64Array, G: Float64Array, k: number, o: ExtractOptions, budget: number, cap: number): { U: Float64Array; residual: number; warnings: string[] } {
   const N = basisMatrices(basis, k);
-  const first = extractFromPairs(N, G, k, o, o.jennrichPairs, o.seed, budget, cap);
+  const first = extractFromPairs(kernels, N, G, k, o, o.jennrichPairs, o.seed, budget, cap);
   if (first.ok && first.residual <= JD_WARN) return first;
   // A bad draw of pairs: the joint-diagonalization residual, the fit's own certificate, is
   // high (or no pair worked). Four times as many other pairs, and the better fit is kept (a
   // single unlucky draw can decide a whole fit: docs/measurements.md).
-  const second = extractFromPairs(N, G, k, o, 4 * o.jennrichPairs, o.seed + 7919, budget, cap);
+  const second = extractFromPairs(kernels, N, G, k, o, 4 * o.jennrichPairs, o.seed + 7919, budget, cap);
   const best = !first.ok ? second : second.ok && second.residual < first.residual ? second : first;
   if (!best.ok) {
     throw new PureneuronError('NUMERICAL_FAILURE', `rank-one extraction failed: no Jennrich pair gave ${k} real, distinct pure directions; the samples are too few or k = ${k} is too large`);
@@ -167,7 +167,7 @@ function extractPure(basis: Float64Array, G: Float64Array, k: number, o: Extract
 }
 
 /** One extraction from `pairs` random Jennrich pairs (then the pooled selection and polish). */
-function extractFromPairs(N: Float64Array[], G: Float64Array, k: number, o: ExtractOptions, pairs: number, seed: number, budget: number, cap: number) {
+function extractFromPairs(kernels: Kernels, N: Float64Array[], G: Float64Array, k: number, o: ExtractOptions, pairs: number, seed: number, budget: number, cap: number) {
   const warnings: string[] = [];
   let jr = jennrich(N, k, pairs, seed);
   if (!jr.best) {
@@ -177,7 +177,7 @@ function extractFromPairs(N: Float64Array[], G: Float64Array, k: number, o: Extr
   if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
   let U: Float64Array | undefined = jr.best;
   if (o.polish) {
-    const chosen = selectAndPolish(jr.candidates, G, k, budget, cap);
+    const chosen = selectAndPolish(kernels, jr.candidates, G, k, budget, cap);
     if (chosen) {
       U = new Float64Array(k * k);
       chosen.forEach((u, i) => {

@@ -4,8 +4,7 @@
  * T̂ᵀT̂ from nullspace.ts), which is zero exactly at the pure directions, and the choice of k
  * distinct polished directions from the candidates every Jennrich pair offers (extract.ts).
  */
-import { solveSmall } from '../math/linalg.js';
-import { svecOuter, triIndex, triLen } from '../math/symcoords.js';
+import type { Kernels } from '../kernels/types.js';
 
 /** |cos| above which two directions count as the same pure direction (u and −u are the same). */
 const SAME_DIRECTION = 0.98;
@@ -19,6 +18,16 @@ function isNew(u: Float64Array, chosen: Float64Array[]): boolean {
   return true;
 }
 
+/** Gauss–Newton steps per direction at most (most converge in a few; Kernels.polish). */
+const POLISH_STEPS = 12;
+
+/** Unit vectors of length k, one after the other (count×k). */
+function packed(us: Float64Array[], k: number): Float64Array {
+  const U = new Float64Array(us.length * k);
+  us.forEach((u, c) => U.set(u, c * k));
+  return U;
+}
+
 /**
  * Picks k distinct pure directions from the candidate pool and polishes them.
  *
@@ -26,16 +35,27 @@ function isNew(u: Float64Array, chosen: Float64Array[]): boolean {
  * zero exactly at the pure directions; candidates are taken in increasing f, skipping any
  * that repeat a chosen direction, then polished. A polished direction that has converged onto
  * one already chosen is replaced by the next candidate. Returns undefined when the pool holds
- * fewer than k distinct directions.
+ * fewer than k distinct directions. The scoring and the polish are kernels (Kernels
+ * .detectorObjectives, .polish): compiled code, where these loops ran cold in JS in a fresh process.
  */
-export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity, cap = budget + k): Float64Array[] | undefined {
-  const mz = triLen(k);
-  const fs = objectives(candidates, G, mz);
+export function selectAndPolish(kernels: Kernels, candidates: Float64Array[], G: Float64Array, k: number, budget = Infinity, cap = budget + k): Float64Array[] | undefined {
+  const fs = kernels.detectorObjectives(G, k, packed(candidates, k), candidates.length);
   const scored = candidates.map((u, i) => ({ u, f: fs[i] })).sort((a, b) => a.f - b.f);
-  // Polish candidates in increasing f (duplicates of an already polished start are skipped),
-  // `budget` of them first, more only if those did not give k distinct directions.
+  // The starts: candidates in increasing f, each distinct from the starts before it, at most
+  // `cap` of them. They do not depend on the polish, so `budget` of them are polished in one
+  // call, and more one at a time only while the polished ones hold fewer than k distinct
+  // directions.
   const starts: Float64Array[] = [];
+  for (const { u } of scored) {
+    if (starts.length >= cap) break; // bounded work: fill up below instead
+    if (isNew(u, starts)) starts.push(u);
+  }
   const polished: { u: Float64Array; f: number }[] = [];
+  const polishStarts = (from: number, to: number) => {
+    const U = packed(starts.slice(from, to), k);
+    const f = kernels.polish(G, k, U, to - from, POLISH_STEPS);
+    for (let c = 0; c < to - from; c++) polished.push({ u: U.slice(c * k, (c + 1) * k), f: f[c] });
+  };
   const pick = (pool: { u: Float64Array; f: number }[]) => {
     const chosen: Float64Array[] = [];
     for (const { u } of [...pool].sort((a, b) => a.f - b.f)) {
@@ -45,13 +65,11 @@ export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: 
     return chosen;
   };
   let chosen: Float64Array[] = [];
-  for (const { u } of scored) {
-    if (polished.length >= cap) break; // bounded work: fill up below instead
-    if (!isNew(u, starts)) continue;
-    starts.push(u);
-    const p = polishDirection(u, G, k);
-    polished.push({ u: p, f: objective(p, G, mz) });
+  polishStarts(0, Math.min(budget, starts.length));
+  for (;;) {
     if (polished.length >= budget && (chosen = pick(polished)).length === k) return chosen;
+    if (polished.length >= starts.length) break;
+    polishStarts(polished.length, polished.length + 1);
   }
   chosen = pick(polished);
   if (chosen.length === k) return chosen;
@@ -62,162 +80,4 @@ export function selectAndPolish(candidates: Float64Array[], G: Float64Array, k: 
     if (isNew(u, chosen)) chosen.push(u);
   }
   return chosen.length === k ? chosen : undefined;
-}
-
-/**
- * Gauss–Newton polish of one unit vector u (length k) on the non-linearized detector
- * f(u) = ‖T̂ svec(uuᵀ)‖² = φᵀGφ with φ = svec(uuᵀ), subject to ‖u‖ = 1.
- * Jacobian of φ: Dφ (mz×k); GN normal matrix H = DφᵀGDφ, gradient g = DφᵀGφ; the step δ ⊥ u
- * solves (PHP + λuuᵀ)δ = −Pg with P = I − uuᵀ (λ > 0 only pins the u-component to 0).
- */
-export function polishDirection(u0: Float64Array, G: Float64Array, k: number, maxIter = 12): Float64Array {
-  const mz = triLen(k);
-  let u = Float64Array.from(u0);
-  let f = objective(u, G, mz);
-  // Dφ is sparse: row (a,a) has 2u_a in column a; row (a,b), a<b, has √2u_b in column a and
-  // √2u_a in column b. Kept as (row, column, value) triples for Dφᵀ·(…) (k² entries).
-  const nnz = k * k;
-  const dRow = new Int32Array(nnz);
-  const dCol = new Int32Array(nnz);
-  const dVal = new Float64Array(nnz);
-  const GD = new Float64Array(mz * k);
-  const su = new Float64Array(k); // √2·u
-  for (let it = 0; it < maxIter; it++) {
-    let e = 0;
-    for (let a = 0; a < k; a++) {
-      dRow[e] = triIndex(a, a, k); dCol[e] = a; dVal[e++] = 2 * u[a];
-      for (let b = a + 1; b < k; b++) {
-        const r = triIndex(a, b, k);
-        dRow[e] = r; dCol[e] = a; dVal[e++] = Math.SQRT2 * u[b];
-        dRow[e] = r; dCol[e] = b; dVal[e++] = Math.SQRT2 * u[a];
-      }
-    }
-    const phi = svecOuter(u);
-    // GD = G·Dφ (mz×k) and Gphi = G·φ in one sweep of G's rows. Row i's entries come in svec
-    // order (c, b), c ≤ b; Dφ's rows put 2u_c on (c, c) → column c, and √2u_b → column c,
-    // √2u_c → column b on (c, b), c < b. So each G entry is read once, in order.
-    GD.fill(0);
-    const Gphi = new Float64Array(mz);
-    for (let a = 0; a < k; a++) su[a] = Math.SQRT2 * u[a];
-    for (let i = 0; i < mz; i++) {
-      const row = i * mz;
-      const o = i * k;
-      let s = 0;
-      for (let c = 0, t = 0; c < k; c++) {
-        let g = G[row + t];
-        s += g * phi[t];
-        let acc = 2 * u[c] * g;
-        t++;
-        const suc = su[c];
-        for (let b = c + 1; b < k; b++, t++) {
-          g = G[row + t];
-          s += g * phi[t];
-          acc += su[b] * g;
-          GD[o + b] += suc * g;
-        }
-        GD[o + c] += acc;
-      }
-      Gphi[i] = s;
-    }
-    // H = Dφᵀ·GD (k×k), grad = Dφᵀ·Gphi.
-    const H = new Float64Array(k * k);
-    const grad = new Float64Array(k);
-    for (let q = 0; q < nnz; q++) {
-      const r = dRow[q];
-      const c = dCol[q];
-      const v = dVal[q];
-      grad[c] += v * Gphi[r];
-      for (let b = 0; b < k; b++) H[c * k + b] += v * GD[r * k + b];
-    }
-    // Project onto u⊥: PHP, Pg.
-    const Hu = new Float64Array(k);
-    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) Hu[a] += H[a * k + b] * u[b];
-    let uHu = 0;
-    let ug = 0;
-    for (let a = 0; a < k; a++) { uHu += u[a] * Hu[a]; ug += u[a] * grad[a]; }
-    let trace = 0;
-    for (let a = 0; a < k; a++) trace += H[a * k + a];
-    const lambda = trace / k || 1;
-    const S = new Float64Array(k * k);
-    const rhs = new Float64Array(k);
-    for (let a = 0; a < k; a++) {
-      rhs[a] = -(grad[a] - u[a] * ug);
-      for (let b = 0; b < k; b++) S[a * k + b] = H[a * k + b] - u[a] * Hu[b] - Hu[a] * u[b] + u[a] * u[b] * (uHu + lambda);
-    }
-    const delta = solveSmall(S, rhs, k);
-    if (!delta) break;
-    // Backtracking: accept the first step length that lowers f.
-    let step = 1;
-    let accepted = false;
-    for (let bt = 0; bt < 6; bt++, step /= 2) {
-      const v = new Float64Array(k);
-      let nrm = 0;
-      for (let a = 0; a < k; a++) { v[a] = u[a] + step * delta[a]; nrm += v[a] * v[a]; }
-      nrm = Math.sqrt(nrm);
-      for (let a = 0; a < k; a++) v[a] /= nrm;
-      const fv = objective(v, G, mz);
-      if (fv < f) {
-        const rel = (f - fv) / Math.max(f, 1e-300);
-        u = v;
-        f = fv;
-        accepted = true;
-        if (rel < 1e-8) it = maxIter; // converged far below the statistical error
-        break;
-      }
-    }
-    if (!accepted) break;
-  }
-  return u;
-}
-
-export function objective(u: Float64Array, G: Float64Array, mz: number): number {
-  return objectives([u], G, mz)[0];
-}
-
-/**
- * f(u) = φᵀGφ, φ = svec(uuᵀ), for every u. G is symmetric, so only its upper triangle is read:
- * f = Σ_i φ_i·(G_ii·φ_i + 2·Σ_{t>i} G_it·φ_t) — half the work of a full quadratic form — and
- * four candidates share each pass over G (one load of G_it feeds four sums).
- */
-function objectives(us: Float64Array[], G: Float64Array, mz: number): Float64Array {
-  const out = new Float64Array(us.length);
-  const phis = us.map(svecOuter);
-  let c = 0;
-  for (; c + 4 <= phis.length; c += 4) {
-    const p0 = phis[c], p1 = phis[c + 1], p2 = phis[c + 2], p3 = phis[c + 3];
-    let f0 = 0, f1 = 0, f2 = 0, f3 = 0;
-    for (let i = 0; i < mz; i++) {
-      const row = i * mz;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let t = i + 1; t < mz; t++) {
-        const g = G[row + t];
-        s0 += g * p0[t];
-        s1 += g * p1[t];
-        s2 += g * p2[t];
-        s3 += g * p3[t];
-      }
-      const gii = G[row + i];
-      f0 += p0[i] * (gii * p0[i] + 2 * s0);
-      f1 += p1[i] * (gii * p1[i] + 2 * s1);
-      f2 += p2[i] * (gii * p2[i] + 2 * s2);
-      f3 += p3[i] * (gii * p3[i] + 2 * s3);
-    }
-    out[c] = f0;
-    out[c + 1] = f1;
-    out[c + 2] = f2;
-    out[c + 3] = f3;
-  }
-  // The rest one at a time (the polish scores single directions).
-  for (; c < phis.length; c++) {
-    const p = phis[c];
-    let f = 0;
-    for (let i = 0; i < mz; i++) {
-      const row = i * mz;
-      let sum = 0;
-      for (let t = i + 1; t < mz; t++) sum += G[row + t] * p[t];
-      f += p[i] * (G[row + i] * p[i] + 2 * sum);
-    }
-    out[c] = f;
-  }
-  return out;
 }

@@ -1,18 +1,19 @@
 /**
  * Pure-JS kernels: the bit-exact twin of the wasm kernels in assembly/ (one family per file:
  * gemm.ts, moments.ts, symmetry.ts, detector.ts, readout.ts, refine.ts, weights.ts, gram.ts, eig.ts,
- * cholesky.ts). Tuned (4×4 register tiles, packed panels, persistent scratch) but following
+ * cholesky.ts, polish.ts). Tuned (4×4 register tiles, packed panels, persistent scratch) but following
  * the accumulation contract in ../types.ts exactly.
  */
 import type { Kernels, RowWeights } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkGram, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { cholesky, triInverse } from './cholesky.js';
 import { detector } from './detector.js';
 import { gram } from './gram.js';
 import { symEig } from './eig.js';
 import { moments1 } from './moments.js';
+import { detectorObjectives, polish } from './polish.js';
 import { readout } from './readout.js';
 import { refineGradient, refineHessian, refineVarPro } from './refine.js';
 import { robustWeights } from './weights.js';
@@ -65,6 +66,14 @@ export const jsKernels: Kernels = {
   gram(G, a, rows, cols) {
     checkGram(G, a, rows, cols);
     gram(G, a, rows, cols);
+  },
+  detectorObjectives(G, k, U, count) {
+    checkPolish(G, k, U, count);
+    return detectorObjectives(G, k, U, count);
+  },
+  polish(G, k, U, count, maxIter) {
+    checkPolish(G, k, U, count, maxIter);
+    return polish(G, k, U, count, maxIter);
   },
   symEig(a, m) {
     checkSymEig(a, m);

@@ -11,7 +11,7 @@ import {
   BATCH_ROWS, type DetectorPlan, type GradientSums, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
 } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkGram, checkMoments1, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { requireWasmApi, type WasmImports, type WasmModule } from './api.js';
 import {
@@ -48,6 +48,8 @@ interface WasmExports extends RunnerExports {
   ): void;
   packPanels(dst: number, src: number, ld: number, nb: number, cols: number): void;
   gemmTN(dst: number, ldd: number, m: number, p: number, a: number, aPs: number, aRs: number, b: number, bPs: number, bRs: number, nb: number, upper: number): void;
+  detectorObjectives(G: number, mz: number, k: number, U: number, count: number, out: number, phi: number): void;
+  polishDirections(G: number, mz: number, k: number, U: number, count: number, maxIter: number, F: number, scratch: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
   cholesky(a: number, p: number, U: number): number;
@@ -206,6 +208,31 @@ export class WasmKernels implements Kernels {
       ex.packPanels(p.P, p.A, cols, nb, cols);
       ex.gemmTN(p.G, cols, cols, cols, p.P, panelBytes, 32, p.P, panelBytes, 32, nb, 1);
     });
+  }
+
+  detectorObjectives(G: Float64Array, k: number, U: Float64Array, count: number): Float64Array {
+    checkPolish(G, k, U, count);
+    const mz = (k * (k + 1)) / 2;
+    const f = new Float64Array(count);
+    if (count === 0) return f;
+    const { ex } = this;
+    this.run.once({ G: input(G, mz * mz), U: input(U, count * k), F: output(f, count), phi: scratch(mz) }, (p) =>
+      ex.detectorObjectives(p.G, mz, k, p.U, count, p.F, p.phi),
+    );
+    return f;
+  }
+
+  polish(G: Float64Array, k: number, U: Float64Array, count: number, maxIter: number): Float64Array {
+    checkPolish(G, k, U, count, maxIter);
+    const mz = (k * (k + 1)) / 2;
+    const f = new Float64Array(count);
+    if (count === 0) return f;
+    const { ex } = this;
+    // G copied in once for every direction of the call; the scratch as assembly/polish.ts lays it out.
+    this.run.once({ G: input(G, mz * mz), U: data(count * k, U, U), F: output(f, count), S: scratch(5 * k * k + 7 * k + mz * k + 3 * mz) }, (p) =>
+      ex.polishDirections(p.G, mz, k, p.U, count, maxIter, p.F, p.S),
+    );
+    return f;
   }
 
   symEig(a: Float64Array, m: number): SymEigResult {
