@@ -228,10 +228,12 @@ export class WasmKernels implements Kernels {
     const f = new Float64Array(count);
     if (count === 0) return f;
     const { ex } = this;
-    // G copied in once for every direction of the call; the scratch as assembly/polish.ts lays it out.
-    this.run.once({ G: input(G, mz * mz), U: data(count * k, U, U), F: output(f, count), S: scratch(5 * k * k + 7 * k + mz * k + 3 * mz) }, (p) =>
-      ex.polishDirections(p.G, mz, k, p.U, count, maxIter, p.F, p.S),
-    );
+    // G copied in once for every direction of the call; the scratch as assembly/polish.ts lays it
+    // out. One wasm call per direction: V8 tiers a wasm function up between calls, never within
+    // one, so a single call for all would run in its baseline code throughout in a fresh process.
+    this.run.once({ G: input(G, mz * mz), U: data(count * k, U, U), F: output(f, count), S: scratch(5 * k * k + 7 * k + mz * k + 3 * mz) }, (p) => {
+      for (let c = 0; c < count; c++) ex.polishDirections(p.G, mz, k, p.U + 8 * k * c, 1, maxIter, p.F + 8 * c, p.S);
+    });
     return f;
   }
 
