@@ -180,6 +180,9 @@ beforeAll(async () => {
     'headeronly.csv': 'a,b,c\n',
     'trunc.f32': new Uint8Array(30), // not a multiple of 4·3 = 12
     'cube.npy': encodeNpy(values(2 * 3 * 4), [2, 3, 4]),
+    // planted() (400 × 4 and 400 × 3) with a NaN at x[130][1], as files learn() reads through its cache.
+    'xnan.f64': f64(Float64Array.from(withValue('x', 130, 1, NaN).x)),
+    'ynan.f64': f64(Float64Array.from(planted().y)),
   };
   for (const [name, data] of Object.entries(files)) await writeFile(p(name), data);
   await mkdir(p('adir.f64'));
@@ -308,6 +311,15 @@ table('learn(): non-finite values name the sample and the column', [
     error: PureneuronError,
     code: 'BAD_VALUE',
     message: /x has NaN at sample 130, column 1 \(0-based\)/,
+  },
+  {
+    // Files that fit the cache are read into it without a scan of their values (the sums are
+    // checked instead); the rescan that names the value reads the file, so the message names it.
+    what: 'NaN in an f64 file read through the cache: the file is named',
+    call: async () => learn(await fileSource({ x: p('xnan.f64'), y: p('ynan.f64'), d: 4, l: 3 }), k(2, { chunkRows: 64 })),
+    error: PureneuronError,
+    code: 'BAD_VALUE',
+    message: /x has NaN at sample 130, column 1 \(0-based\) in .*xnan\.f64;/,
   },
   {
     // Values are not scanned one by one: every pass's sums are checked, and a non-finite sum

@@ -12,6 +12,15 @@ import { sharedF64 } from './sharedMemory.js';
 /** Bytes the cache would hold for `source`; undefined when n is not known before reading. */
 export const cacheNeed = (source: SampleSource): number | undefined => (source.n === undefined ? undefined : 8 * source.n * (source.d + source.l));
 
+/** The sources cachedSource wrapped, by wrapper. */
+const origins = new WeakMap<SampleSource, SampleSource>();
+
+/**
+ * The source a cache wraps (`s` itself otherwise): a rescan for a bad value reads the files
+ * again, so that the error names the file and line (the cache's first pass does not check values).
+ */
+export const uncached = (s: SampleSource): SampleSource => origins.get(s) ?? s;
+
 export function cachedSource(source: SampleSource): SampleSource {
   const { d, l } = source;
   const n = source.n!;
@@ -20,7 +29,7 @@ export function cachedSource(source: SampleSource): SampleSource {
   // The first complete pass: its maxRows and the rows of each chunk it yielded (replayed as is).
   let kept: { maxRows: number; rows: number[] } | undefined;
   const view = (start: number, rows: number): Chunk => ({ x: x!.subarray(start * d, (start + rows) * d), y: y!.subarray(start * l, (start + rows) * l), rows });
-  return {
+  const cached: SampleSource = {
     d,
     l,
     n,
@@ -66,4 +75,6 @@ export function cachedSource(source: SampleSource): SampleSource {
       if (whole && start === n && rowsOf.length > 0) kept = { maxRows, rows: rowsOf };
     },
   };
+  origins.set(cached, source);
+  return cached;
 }

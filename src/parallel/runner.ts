@@ -15,6 +15,7 @@ import { arraySource } from '../sources/array.js';
 import { findBadValue } from '../sources/check.js';
 import type { Phase, Progress, SampleSource } from '../types.js';
 import type { WorkerPool } from './pool.js';
+import { uncached } from './cache.js';
 import { sharedF64 } from './sharedMemory.js';
 import { nextTurn, runTask } from './tasks.js';
 
@@ -136,7 +137,7 @@ export class PassRunner {
     for (const { fields, overflow } of PASSES[kind].finite) {
       const finite = Object.entries(r.state).every(([key, v]) => !fields.some((f) => key.startsWith(f)) || (typeof v === 'number' ? Number.isFinite(v) : v.every(Number.isFinite)));
       if (finite) continue;
-      await findBadValue(this.source, this.opts.chunkRows, this.opts.signal);
+      await findBadValue(uncached(this.source), this.opts.chunkRows, this.opts.signal);
       throw new PureneuronError('BAD_VALUE', `the ${overflow.what} overflow double precision (values of magnitude ≳ ${overflow.scale}): rescale ${overflow.fix}`);
     }
     return r;
