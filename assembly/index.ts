@@ -6,6 +6,8 @@
 //   refine.ts   refinement sums (refineVarProBatch, refineHessianBatch, refineGradientBatch)
 //   weights.ts  robust sample weights (robustWeightsBatch)
 //   cholesky.ts refinement's dense SPD algebra (cholesky, triInverse)
+//   polish.ts   the extraction's polish (detectorObjectives, polishDirections)
+//   eigNonsym.ts general eigendecomposition, ml-matrix's bits (eigNonsym)
 //   symmetry.ts the symmetry test's odd-moment sums (oddMomentsBatch, called by moments1Batch)
 //
 // ABI: every pointer is a byte offset into the exported memory (i32, pass `ptr >>> 0`-clean
@@ -24,6 +26,7 @@ export { robustWeightsBatch } from './weights';
 export { symEig, transpose } from './eig';
 export { cholesky, triInverse } from './cholesky';
 export { detectorObjectives, polishDirections } from './polish';
+export { eigNonsym } from './eigNonsym';
 import { BATCH } from './gemm';
 
 /** BATCH_ROWS as compiled in, so the glue can check it agrees with src/kernels/types.ts. */

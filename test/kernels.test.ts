@@ -15,7 +15,7 @@
  * (kernel: ρ·v before the product; oracle: ρ·term after it). The same analysis applies with
  * S = Σ ρ_r·|term|_r and n + 1 in place of n.
  */
-import { EigenvalueDecomposition, Matrix, QrDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix, QrDecomposition, inverse } from 'ml-matrix';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PureneuronError } from '../src/errors.js';
 import { jsKernels } from '../src/kernels/js/index.js';
@@ -1212,6 +1212,112 @@ describe('wasm and js give bitwise-identical results', () => {
     }
     expect(() => wasmKernels.polish(G, k, U, count + 1, 12)).toThrow(RangeError);
     expect(() => jsKernels.detectorObjectives(G.subarray(1), k, U, count)).toThrow(RangeError);
+  });
+
+  // eigNonsym: the bits of ml-matrix's EigenvalueDecomposition (a port of its code), on both backends.
+  function mlEig(a: Float64Array, n: number) {
+    const M = new Matrix(n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M.set(i, j, a[i * n + j]);
+    const E = new EigenvalueDecomposition(M); // as jennrich called it: no options
+    const V = E.eigenvectorMatrix;
+    const vectors = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) vectors[i * n + j] = V.get(i, j);
+    return { re: Float64Array.from(E.realEigenvalues), im: Float64Array.from(E.imaginaryEigenvalues), vectors };
+  }
+  function expectEigLikeMl(a: Float64Array, n: number, what: string): Float64Array {
+    const before = a.slice();
+    const want = mlEig(a, n);
+    for (const K of [jsKernels, wasmKernels]) {
+      const got = K.eigNonsym(a, n);
+      for (const key of ['re', 'im', 'vectors'] as const) {
+        expect(bitsEqual(got[key], want[key]), `${what}, n=${n}, ${K.name} ${key}: ${firstBitDiff(got[key], want[key])}`).toBe(true);
+      }
+    }
+    expect(bitsEqual(a, before), `${what}: input modified`).toBe(true);
+    return want.im;
+  }
+  /** M₁M₂⁻¹ of random combinations of `terms` symmetric matrices Q D_j Qᵀ (a common eigenbasis), as jennrich builds it. */
+  function jennrichLike(n: number, terms: number, r: () => number): Float64Array | undefined {
+    const Q = randArray(n * n, r);
+    const toM = (x: Float64Array) => new Matrix(Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * n, (i + 1) * n))));
+    const M1 = new Float64Array(n * n), M2 = new Float64Array(n * n);
+    for (let t = 0; t < terms; t++) {
+      const D = randArray(n, r);
+      const a = r(), b = r();
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let v = 0;
+          for (let c = 0; c < n; c++) v += Q[i * n + c] * D[c] * Q[j * n + c];
+          M1[i * n + j] += a * v;
+          M2[i * n + j] += b * v;
+        }
+      }
+    }
+    const P = toM(M1).mmul(inverse(toM(M2)));
+    const p = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) p[i * n + j] = P.get(i, j);
+    return p.every(Number.isFinite) ? p : undefined;
+  }
+
+  it.each([1, 2, 3, 5, 9, 16, 33])('eigNonsym, n=%i: general, symmetric and Jennrich matrices give ml-matrix\'s bits on both backends', (n) => {
+    const r = rng(7717 + n);
+    let complex = 0;
+    for (let rep = 0; rep < 4; rep++) {
+      const im = expectEigLikeMl(randArray(n * n, r), n, `random general #${rep}`);
+      if (im.some((v) => v !== 0)) complex++;
+      expectEigLikeMl(randomSymmetric(n, r), n, `symmetric #${rep}`); // ml-matrix's symmetric path
+      const J = jennrichLike(n, Math.min(n, 6), r);
+      expect(J).toBeDefined();
+      expectEigLikeMl(J!, n, `Jennrich M₁M₂⁻¹ #${rep}`);
+    }
+    if (n >= 3) expect(complex, 'some random matrices have complex pairs').toBeGreaterThan(0);
+  });
+
+  it('eigNonsym on special matrices: complex pairs, repeated and defective eigenvalues, triangular, zero, scaled; its checks and its cap', () => {
+    const rot = (t: number) => [Math.cos(t), -Math.sin(t), Math.sin(t), Math.cos(t)];
+    const cases: [string, number, number[]][] = [
+      ['rotation', 2, rot(0.7)],
+      ['rotation by π/2', 2, [0, -1, 1, 0]],
+      ['1×1 −0', 1, [-0]],
+      ['2×2 with −0', 2, [-0, 0, -0, 1]],
+    ];
+    const square = (n: number, f: (i: number, j: number) => number): number[] => Array.from({ length: n * n }, (_, t) => f(Math.floor(t / n), t % n));
+    const r = rng(99);
+    // Scaled 2×2 rotations on the diagonal blocks of a random similarity: three complex pairs.
+    {
+      const n = 6;
+      const B = new Float64Array(n * n);
+      for (let b = 0; b < 3; b++) { const q = rot(0.3 + b); for (let u = 0; u < 2; u++) for (let v = 0; v < 2; v++) B[(2 * b + u) * n + 2 * b + v] = (b + 1) * q[2 * u + v]; }
+      cases.push(['block rotations', n, Array.from(B)]);
+      const S = Matrix.from1DArray(n, n, Array.from({ length: n * n }, (_, t) => r() + (t % (n + 1) === 0 ? 3 : 0)));
+      const A = S.mmul(Matrix.from1DArray(n, n, B)).mmul(inverse(S));
+      cases.push(['similar to block rotations', n, A.to1DArray()]);
+    }
+    for (const n of [3, 4, 5, 8]) cases.push([`cyclic permutation`, n, square(n, (i, j) => (j === (i + 1) % n ? 1 : 0))]);
+    for (const n of [1, 3, 5]) cases.push(['zero', n, square(n, () => 0)]);
+    for (const n of [2, 7]) cases.push(['identity', n, square(n, (i, j) => (i === j ? 1 : 0))]);
+    for (const n of [4, 6]) cases.push(['diagonal ±3', n, square(n, (i, j) => (i === j ? (i < n / 2 ? 3 : -3) : 0))]);
+    for (const n of [2, 4, 6]) cases.push(['Jordan block', n, square(n, (i, j) => (i === j ? 2 : j === i + 1 ? 1 : 0))]);
+    for (const n of [3, 5, 9]) cases.push(['upper triangular, repeated diagonal', n, square(n, (i, j) => (j < i ? 0 : i === j ? (i % 3) + 1 : r()))]);
+    for (const n of [3, 5, 9]) cases.push(['lower triangular', n, square(n, (i, j) => (j <= i ? r() : 0))]);
+    cases.push(['companion of x⁵ − x⁴ − 1', 5, square(5, (i, j) => (i === 0 ? [1, 0, 0, 0, 1][j] : j === i - 1 ? 1 : 0))]);
+    for (const n of [3, 6, 10]) cases.push(['small integers', n, square(n, () => Math.round(10 * r()))]);
+    cases.push(['scaled 1e150', 4, square(4, () => 1e150 * r())]);
+    cases.push(['scaled 1e-150', 4, square(4, () => 1e-150 * r())]);
+    for (const [what, n, a] of cases) expectEigLikeMl(Float64Array.from(a), n, what);
+    // The largest k of the extraction.
+    expectEigLikeMl(jennrichLike(115, 6, rng(115))!, 115, 'Jennrich M₁M₂⁻¹');
+
+    for (const K of [jsKernels, wasmKernels]) {
+      expect(() => K.eigNonsym(new Float64Array(0), 0)).toThrow(RangeError); // ml-matrix: "Matrix must be non-empty"
+      expect(() => K.eigNonsym(new Float64Array(3), 2)).toThrow(RangeError);
+      expect(() => K.eigNonsym(Float64Array.from([1, NaN, 0, 1]), 2)).toThrow(RangeError);
+      expect(() => K.eigNonsym(Float64Array.from([1, 0, Infinity, 1]), 2)).toThrow(RangeError);
+      // Finite, but overflowing to Inf/NaN inside: ml-matrix's hqr2 loops forever on it (not run
+      // here); the kernel gives up after its iteration cap.
+      const huge = Float64Array.from([1.7, -1.5, 1.6, 1.2, -1.1, 1.7, 0.5, 1.3, 1.4, -1.2, 1.1, 0.9, 1.0, 1.5, -1.6, 1.7].map((v) => v * 1e308));
+      expect(() => K.eigNonsym(huge, 4)).toThrow(PureneuronError);
+    }
   });
 
   it.each(ROWS)('robustWeights, and robustWeighting gives the learner\'s formula, rows=%i', (rows) => {

@@ -280,7 +280,7 @@ describe('step 3, rank-one extraction (extract.ts)', () => {
       const { k } = p;
       const ns = nullSpaceOf(p);
       const N = basisMatrices(ns.basis, k);
-      const jr = jennrich(N, k, 8, 1);
+      const jr = jennrich(K, N, k, 8, 1);
       // Every pair of an exact null space diagonalizes exactly: errors are rounding amplified by
       // the eigenvalue separation (measured ≤ 1.1e-14, joint-diagonalization residual ≤ 1e-27).
       // A wrong eigenvector convention (rows of the inverse instead of columns) is 0.45–0.52 off.
@@ -309,14 +309,14 @@ describe('step 3, rank-one extraction (extract.ts)', () => {
       const N = basisMatrices(nullSpaceOf(p).basis, k);
       let prev = Infinity;
       for (let q = 1; q <= 16; q++) {
-        const jr = jennrich(N, k, q, 7);
+        const jr = jennrich(K, N, k, q, 7);
         expect(jr.residual).toBeLessThanOrEqual(prev);
         if (jr.residual < prev && prev < Infinity) decreases++;
         prev = jr.residual;
         if (jr.best) expect(jointDiagResidual(jr.best, N, k)).toBe(jr.residual);
       }
       // Without the polish the extraction is the paper's: the best pair, as is.
-      const jr = jennrich(N, k, 8, 1);
+      const jr = jennrich(K, N, k, 8, 1);
       const pd = pureDirections(K, p.T, p.weight, k, k, { polish: false, jennrichPairs: 8, seed: 1 }, 2 * k);
       expect(jr.residual).toBeLessThan(0.3); // JD_WARN: no retry with other pairs
       expect(Array.from(pd.U)).toEqual(Array.from(jr.best!));
@@ -348,7 +348,7 @@ describe('step 3, rank-one extraction (extract.ts)', () => {
       expect(Math.abs(wError(firstLayer(pd.U, plan, p.s1.red.zMean, k), p.W, k, d) - eRef) / eRef).toBeLessThan(1e-4);
       // Jennrich alone (best of 8 pairs, no polish) vs the reference's error: measured ratios
       // 1.9, 1.6, 3.4, 1.3, 1.9 (median 1.9; docs/reference.md: the polish cuts the error 2–10×).
-      const jr = jennrich(basisMatrices(ns.basis, k), k, 8, 1);
+      const jr = jennrich(K, basisMatrices(ns.basis, k), k, 8, 1);
       ratios.push(directionError(jr.best!, p.Ustar, k).rms / stat);
     }
     // Median ≤ 3: room for a legitimate change of the random pairs (±30% measured across
@@ -451,7 +451,7 @@ describe('step 3b, the polish (polish.ts)', () => {
     const p = exact(0);
     const { k } = p;
     const ns = nullSpaceOf(p);
-    const jr = jennrich(basisMatrices(ns.basis, k), k, 8, 1);
+    const jr = jennrich(K, basisMatrices(ns.basis, k), k, 8, 1);
     const chosen = selectAndPolish(K, jr.candidates, ns.G, k, 2 * k)!;
     expect(chosen).toHaveLength(k);
     expect(directionError(fromCols(chosen, k), p.Ustar, k).rms).toBeLessThan(1e-10);

@@ -176,6 +176,20 @@ export interface SymEigResult {
   vectors: Float64Array;
 }
 
+/** Result of a general eigendecomposition (Kernels.eigNonsym), as ml-matrix's EigenvalueDecomposition. */
+export interface EigNonsymResult {
+  /** n real parts (ml-matrix's realEigenvalues), in its order. */
+  re: Float64Array;
+  /** n imaginary parts (imaginaryEigenvalues): a complex pair as +z, −z in adjacent places. */
+  im: Float64Array;
+  /**
+   * n×n row-major (ml-matrix's eigenvectorMatrix): column j is the eigenvector of a real
+   * eigenvalue j; a complex pair j, j+1 (im[j] > 0) has the real part of its eigenvector in
+   * column j and the imaginary part in column j+1. Not normalized (ml-matrix's scaling).
+   */
+  vectors: Float64Array;
+}
+
 export type BackendName = 'js' | 'wasm';
 
 export interface Kernels {
@@ -288,6 +302,15 @@ export interface Kernels {
    * is read). `a` is not modified. Deterministic: the same input gives the same bits.
    */
   symEig(a: Float64Array, m: number): SymEigResult;
+  /**
+   * Eigendecomposition of the general n×n matrix `a` (row-major, n ≥ 1, every entry finite,
+   * checked; not modified): exactly the bits of ml-matrix's `new EigenvalueDecomposition(a)` —
+   * a statement-for-statement port of its code (src/kernels/js/eigNonsym.ts), including its
+   * choice of the symmetric algorithm for an exactly symmetric `a`. Throws NUMERICAL_FAILURE
+   * where ml-matrix would loop forever (an eigenvalue taking more than 1000 QR iterations) or
+   * throw (NaN reached inside the symmetric QL iteration): only when finite entries overflow.
+   */
+  eigNonsym(a: Float64Array, n: number): EigNonsymResult;
 
   /**
    * In-place Cholesky factor of the symmetric positive-definite p×p matrix `a` (row-major;

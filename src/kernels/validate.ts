@@ -1,6 +1,7 @@
 /**
  * Shape checks shared by both backends, so that they reject the same calls the same way
- * (RangeError naming expected vs actual). Cheap: O(1) per call.
+ * (RangeError naming expected vs actual). Cheap: O(1) per call (checkEigNonsym scans its n² entries
+ * for finiteness, against the O(n³) work of the call).
  */
 import type { DetectorPlan, GradientSums, Moments1Sums, ReadoutSums, RowWeights, VarProSums } from './types.js';
 
@@ -102,6 +103,15 @@ export function checkPolish(G: Float64Array, k: number, U: Float64Array, count: 
   const mz = (k * (k + 1)) / 2;
   len('G', G, mz * mz);
   len('U', U, count * k);
+}
+
+/** eigNonsym: a (n×n, n ≥ 1) with finite entries (ml-matrix's iteration never ends on NaN). */
+export function checkEigNonsym(a: Float64Array, n: number): void {
+  dim('n', n, 1);
+  len('a', a, n * n);
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(a[i])) throw new RangeError(`a must be finite, got a[${i}] = ${a[i]}`);
+  }
 }
 
 export function checkCholesky(a: Float64Array, p: number): void {

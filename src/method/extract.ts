@@ -8,7 +8,7 @@
  * M₁M₂⁻¹ = Ũ D₁D₂⁻¹ Ũ⁻¹, so its eigenvectors are the u_i (Jennrich). Several random pairs are
  * tried and the one whose Ũ best jointly diagonalizes all N_j (Ũ⁻¹ N_j Ũ⁻ᵀ diagonal) is kept.
  */
-import { EigenvalueDecomposition, inverse } from 'ml-matrix';
+import { inverse } from 'ml-matrix';
 import { PureneuronError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import { fromMatrix, normalizeRows, toMatrix } from '../math/linalg.js';
@@ -67,7 +67,11 @@ export function jointDiagResidual(Uc: Float64Array, N: Float64Array[], k: number
   return tot > 0 ? off / tot : Infinity;
 }
 
-export function jennrich(N: Float64Array[], k: number, pairs: number, seed: number): JennrichResult {
+/**
+ * Jennrich over `pairs` random pairs (M₁, M₂) of combinations of the N_j: the eigenvectors of
+ * M₁M₂⁻¹ by Kernels.eigNonsym (ml-matrix's EigenvalueDecomposition, bit for bit, as compiled code).
+ */
+export function jennrich(kernels: Kernels, N: Float64Array[], k: number, pairs: number, seed: number): JennrichResult {
   const rng = new Rng(seed);
   const out: JennrichResult = { residual: Infinity, candidates: [], rejectedPairs: 0 };
   for (let t = 0; t < pairs; t++) {
@@ -80,19 +84,17 @@ export function jennrich(N: Float64Array[], k: number, pairs: number, seed: numb
     }
     let E;
     try {
-      const prod = toMatrix(M1, k, k).mmul(inverse(toMatrix(M2, k, k)));
-      // A singular M₂ gives ±Inf/NaN rather than an exception, and the nonsymmetric
-      // eigensolver never terminates on non-finite input: reject such a pair here.
-      if (!fromMatrix(prod).every(Number.isFinite)) throw new Error('singular pair');
-      E = new EigenvalueDecomposition(prod);
+      const prod = fromMatrix(toMatrix(M1, k, k).mmul(inverse(toMatrix(M2, k, k))));
+      // A singular M₂ gives ±Inf/NaN rather than an exception, on which the eigensolver
+      // (as ml-matrix's) would never converge (the kernel rejects it): reject such a pair here.
+      if (!prod.every(Number.isFinite)) throw new Error('singular pair');
+      E = kernels.eigNonsym(prod, k);
     } catch {
       out.rejectedPairs++;
       continue;
     }
-    const re = E.realEigenvalues;
-    const im = E.imaginaryEigenvalues;
-    const scale = Math.max(...re.map(Math.abs), 1e-300);
-    const V = fromMatrix(E.eigenvectorMatrix);
+    const { re, im, vectors: V } = E;
+    const scale = Math.max(...Array.from(re, Math.abs), 1e-300);
     // Unit columns. A complex pair occupies two columns (real and imaginary parts of its
     // eigenvector): such a pair cannot be the pair's answer, but near a pure direction those
     // parts are still good starts for the polish, so they join the candidate pool too.
@@ -169,10 +171,10 @@ function extractPure(kernels: Kernels, basis: Float64Array, G: Float64Array, k: 
 /** One extraction from `pairs` random Jennrich pairs (then the pooled selection and polish). */
 function extractFromPairs(kernels: Kernels, N: Float64Array[], G: Float64Array, k: number, o: ExtractOptions, pairs: number, seed: number, budget: number, cap: number) {
   const warnings: string[] = [];
-  let jr = jennrich(N, k, pairs, seed);
+  let jr = jennrich(kernels, N, k, pairs, seed);
   if (!jr.best) {
     // Every pair had complex eigenvalues: retry with more pairs before giving up.
-    jr = jennrich(N, k, pairs * 8, seed + 1);
+    jr = jennrich(kernels, N, k, pairs * 8, seed + 1);
   }
   if (!jr.best) warnings.push(`every Jennrich pair gave complex eigenvalues (a noisy null space); the pure directions come from the real ones alone`);
   let U: Float64Array | undefined = jr.best;

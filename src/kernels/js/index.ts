@@ -1,17 +1,18 @@
 /**
  * Pure-JS kernels: the bit-exact twin of the wasm kernels in assembly/ (one family per file:
  * gemm.ts, moments.ts, symmetry.ts, detector.ts, readout.ts, refine.ts, weights.ts, gram.ts, eig.ts,
- * cholesky.ts, polish.ts). Tuned (4×4 register tiles, packed panels, persistent scratch) but following
- * the accumulation contract in ../types.ts exactly.
+ * cholesky.ts, polish.ts, eigNonsym.ts). Tuned (4×4 register tiles, packed panels, persistent
+ * scratch) but following the accumulation contract in ../types.ts exactly.
  */
 import type { Kernels, RowWeights } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkEigNonsym, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { cholesky, triInverse } from './cholesky.js';
 import { detector } from './detector.js';
 import { gram } from './gram.js';
 import { symEig } from './eig.js';
+import { eigNonsym } from './eigNonsym.js';
 import { moments1 } from './moments.js';
 import { detectorObjectives, polish } from './polish.js';
 import { readout } from './readout.js';
@@ -78,6 +79,10 @@ export const jsKernels: Kernels = {
   symEig(a, m) {
     checkSymEig(a, m);
     return symEig(a, m);
+  },
+  eigNonsym(a, n) {
+    checkEigNonsym(a, n);
+    return eigNonsym(a, n);
   },
   cholesky(a, p) {
     checkCholesky(a, p);

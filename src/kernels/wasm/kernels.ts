@@ -8,10 +8,10 @@
  */
 import { PureneuronError } from '../../errors.js';
 import {
-  BATCH_ROWS, type DetectorPlan, type GradientSums, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
+  BATCH_ROWS, type DetectorPlan, type EigNonsymResult, type GradientSums, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
 } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkEigNonsym, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { requireWasmApi, type WasmImports, type WasmModule } from './api.js';
 import {
@@ -52,6 +52,7 @@ interface WasmExports extends RunnerExports {
   polishDirections(G: number, mz: number, k: number, U: number, count: number, maxIter: number, F: number, scratch: number): void;
   symEig(a: number, m: number, W: number, d: number, e: number): number;
   transpose(out: number, src: number, m: number): void;
+  eigNonsym(a: number, n: number, V: number, d: number, e: number, H: number, ort: number): number;
   cholesky(a: number, p: number, U: number): number;
   triInverse(L: number, p: number, out: number, X: number): void;
 }
@@ -253,6 +254,23 @@ export class WasmKernels implements Kernels {
       ex.transpose(p.V, p.W, m);
     });
     return { values, vectors };
+  }
+
+  eigNonsym(a: Float64Array, n: number): EigNonsymResult {
+    checkEigNonsym(a, n);
+    const re = new Float64Array(n);
+    const im = new Float64Array(n);
+    const vectors = new Float64Array(n * n);
+    const { ex } = this;
+    // H, ort: the Hessenberg form and orthes's work (assembly/eigNonsym.ts).
+    this.run.once({
+      A: input(a, n * n), V: output(vectors, n * n), D: output(re, n), E: output(im, n), H: scratch(n * n), O: scratch(n),
+    }, (p) => {
+      if (ex.eigNonsym(p.A, n, p.V, p.D, p.E, p.H, p.O) !== 1) {
+        throw new PureneuronError('NUMERICAL_FAILURE', `eigNonsym: the iteration did not converge (n = ${n}: more than 1000 iterations for an eigenvalue, or a NaN from overflow)`);
+      }
+    });
+    return { re, im, vectors };
   }
 
   cholesky(a: Float64Array, p: number): boolean {
