@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PureneuronError, type ErrorCode } from '../src/errors.js';
 import { encodeNpy } from '../src/io/npy.js';
-import { arraySource, fileSource, formatFromPath, isSampleSource, toSampleSource } from '../src/sources/index.js';
+import { arraySource, fileSource, formatFromPath, isSampleSource, readsInto, toSampleSource, type DirectSource } from '../src/sources/index.js';
 import type { Chunk, SampleSource } from '../src/types.js';
 import { sameBits } from './helpers/bits.js';
 
@@ -290,6 +290,20 @@ describe('fileSource round trips', () => {
           expect(sameBits(c.y, a.chunks[i]!.y)).toBe(true);
         });
         first ??= a;
+        // The cache's pass (chunksInto): the same values, read into the caller's arrays, each
+        // chunk the view of its own rows there.
+        expect(readsInto(src)).toBe(true);
+        const into = { x: new Float64Array(n * d), y: new Float64Array(n * l) };
+        let start = 0;
+        for await (const c of (src as DirectSource).chunksInto(maxRows, into)) {
+          expect(c.x.buffer).toBe(into.x.buffer);
+          expect(c.x.byteOffset).toBe(start * d * 8);
+          expect(c.y.byteOffset).toBe(start * l * 8);
+          start += c.rows;
+        }
+        expect(start).toBe(n);
+        expect(sameBits(into.x, ex)).toBe(true);
+        expect(sameBits(into.y, ey)).toBe(true);
       }
     }
   }
@@ -311,6 +325,8 @@ describe('fileSource round trips', () => {
       }
     }
     expect(seen[1]).not.toBe(seen[0]);
+    // chunksInto needs room for every sample.
+    expect(() => src.chunksInto(4, { x: new Float64Array(n * d - 1), y: new Float64Array(n * l) })).toThrow(RangeError);
   });
 
   it('f32 (values equal Math.fround)', async () => {
