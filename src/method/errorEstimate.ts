@@ -60,15 +60,17 @@ export function halfFirstLayer(sums: Moments1Sums, weight: number, lp: LinearPar
     }
   const P = matmul(Pk, Mx, l, r, d);
   const W = new Float64Array(k * d);
+  const v = new Float64Array(l); // Ryᵀu_i: the direction in y, formed once per unit
   for (let i = 0; i < k; i++) {
     const sgn = outputSign(U, i, zMean, k);
+    for (let o = 0; o < l; o++) {
+      let t = 0;
+      for (let a = 0; a < k; a++) t += Ry[a * l + o] * U[a * k + i];
+      v[o] = t;
+    }
     for (let j = 0; j < d; j++) {
       let s = 0;
-      for (let o = 0; o < l; o++) {
-        let v = 0;
-        for (let a = 0; a < k; a++) v += Ry[a * l + o] * U[a * k + i];
-        s += v * P[o * d + j];
-      }
+      for (let o = 0; o < l; o++) s += v[o] * P[o * d + j];
       W[i * d + j] = sgn * s;
     }
   }
