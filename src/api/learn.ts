@@ -85,6 +85,9 @@ async function learnWith(source: SampleSource, o: Sized, kernels: Kernels, pool:
   // alongside the refinement, and are awaited at the end. Without workers: now, one per turn.
   const fitHalves = (js: HalfJob[]) => runTask(pool, kernels, 'halfFits', js);
   const onWorkers = pool && jobs.halves.length > 0 ? fitHalves(jobs.halves) : undefined;
+  // Observed at once: if the refinement fails first, learn() rejects with its error, and this
+  // task's own failure (e.g. the pool closed meanwhile) must not surface as an unhandled rejection.
+  onWorkers?.catch(() => {});
   let fits: (Float64Array | null)[] | undefined;
   if (!onWorkers) {
     fits = [];
