@@ -116,12 +116,12 @@ function gather(c: Chunk, rho: RowWeights | undefined, d: number, l: number, g: 
 
 /**
  * The error estimate's two halves of a chunk: add(h, rows of half h, their weights) for h = 0, 1.
- * A row's half is the top bit of its rowHash (`hash`, from hashRows): a random split for independent samples, and one
- * that keeps x and −x together, so that each half of a sample augmented with its negations is
- * exactly symmetric as the whole is (the first and second half of a block [X; −X] are not, and
- * fits of them are biased where the whole fit is exact). Rows are gathered (copied) into one
- * buffer per half; weights given per row are gathered with them, robust weights are computed by
- * the kernel per half.
+ * A row's half is the top bit of its rowHash (`hash`, from hashRows): a random split for
+ * independent samples, and one that keeps x and −x together, so that each half of a sample
+ * augmented with its negations is exactly symmetric as the whole is (the first and second half
+ * of a block [X; −X] are not, and fits of them are biased where the whole fit is exact). Rows
+ * are gathered (copied) into one buffer per half; weights given per row are gathered with them,
+ * robust weights are computed by the kernel per half.
  */
 export function halves(c: Chunk, hash: Uint32Array, rho: RowWeights | undefined, d: number, l: number, add: (h: 0 | 1, part: Chunk, rho?: RowWeights) => void): void {
   for (const g of buffers) if (g.rows.length < c.rows) g.rows = new Int32Array(c.rows);
