@@ -19,7 +19,7 @@
 // compared with truth.json (W error). Ratios are of medians measured in the same run.
 //
 // Yardsticks: at (32,16,32), n = 1e6 (group 'big') the NumPy/OpenBLAS float64 reference of the
-// spectral method (bench/numpy-reference.py, docs/algorithm.md's "reduced + whitened + even part
+// spectral method (bench/numpy-reference.py, docs/reference.md's "reduced + whitened + even part
 // + Gauss–Newton polish"), a whole `python3` process reading the same files, interleaved with
 // the pureneuron runs under the protocol above; its W error from its --out JSON, its phases from
 // the JSON line it prints last on stderr. Without python3 or NumPy the group runs pureneuron
@@ -213,7 +213,7 @@ function render(r) {
     '',
     'Adam: bench/tfjs-adam.mjs (tfjs-core + tfjs-backend-wasm, float32, batch 256, Glorot start, one thread), training time only — no Node or tfjs start-up, no file loading, no monitoring.',
     '',
-    'numpy reference: bench/numpy-reference.py, the spectral method alone (docs/algorithm.md\'s reference variant: reduced + whitened + even part + Gauss–Newton polish, then A by least squares; no refinement), float64, NumPy/OpenBLAS with its default threads; ' +
+    'numpy reference: bench/numpy-reference.py, the spectral method alone (docs/reference.md\'s reference variant: reduced + whitened + even part + Gauss–Newton polish, then A by least squares; no refinement), float64, NumPy/OpenBLAS with its default threads; ' +
       'its wall is the whole `python3` process (interpreter start, NumPy import, np.fromfile of both files, the computation, writing its JSON); its in-process total runs from the script\'s first line to the end, and its pass1 includes reading the files and the reduction. ' +
       'Its W error is the spectral estimate\'s; pureneuron\'s default goes on to the least-squares optimum (refine), hence its smaller error.',
     '',

@@ -4,7 +4,7 @@
     python3 bench/numpy-reference.py --x X.f64 --y Y.f64 --d D --l L --k K [--out M.json]
 
 Reads raw little-endian float64 row-major files (n×d and n×l) with np.fromfile and learns
-y = A·relu(W·x) + noise by the variant docs/algorithm.md measures as its reference,
+y = A·relu(W·x) + noise by the variant docs/reference.md measures as its reference,
 "reduced + whitened + even part + Gauss–Newton polish" (step numbers are algorithm.md's):
 
   pass 1   E[xxᵀ], E[yxᵀ], E[yyᵀ], E[y]                                           (step 1)
