@@ -34,10 +34,8 @@
 // strict upper triangle is written as +0. One panel of X (rows e0 .. p−1 of 4 columns, 32 bytes
 // per row) is computed at a time in scratch, then copied out.
 
-// @ts-ignore: decorator
-@inline function ld(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
-// @ts-ignore: decorator
-@inline function st(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
+import { ld, st } from './scalar';
+
 /** Byte offset of row t within a panel (32 bytes per row). */
 // @ts-ignore: decorator
 @inline function row(panel: usize, t: i32): usize { return panel + (<usize>t << 5); }

@@ -5,33 +5,17 @@
 // the QL rotations) and for dot4, whose lanes are exactly the JS twin's partial sums
 // (s0, s1) and (s2, s3).
 
+import { hypot, ld, st } from './scalar';
+
 // @ts-ignore: decorator
 @inline const EPS: f64 = 2.220446049250313e-16; // 2^-52
 // @ts-ignore: decorator
 @inline const ITER_CAP: i32 = 60;
 
 // @ts-ignore: decorator
-@inline function ld(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
-// @ts-ignore: decorator
-@inline function st(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
-// @ts-ignore: decorator
 @inline function vld(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 3)); }
 // @ts-ignore: decorator
 @inline function vst(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 3), v); }
-
-function hypot(a: f64, b: f64): f64 {
-  const aa = abs(a);
-  const ab = abs(b);
-  if (aa > ab) {
-    const r = b / a;
-    return aa * sqrt(1.0 + r * r);
-  }
-  if (b != 0.0) {
-    const r = a / b;
-    return ab * sqrt(1.0 + r * r);
-  }
-  return 0.0;
-}
 
 /** Σ_{t<n} x[t]·y[t], partial sums s0..s3 by t mod 4, result (s0 + s1) + (s2 + s3). */
 function dot4(x: usize, y: usize, n: i32): f64 {

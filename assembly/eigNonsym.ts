@@ -13,15 +13,12 @@
 // d, e, ort n doubles. An exactly symmetric `a` takes ml-matrix's symmetric path (tred2/tql2, V
 // held transposed and transposed back in place), any other orthes/hqr2 (H and ort scratch).
 
+import { hypot, ld, st } from './scalar';
+
 // @ts-ignore: decorator
 @inline const EPS: f64 = 2.220446049250313e-16; // Number.EPSILON = 2^-52
 // @ts-ignore: decorator
 @inline const EIG_NONSYM_ITER_CAP: i32 = 1000; // src/kernels/js/eigNonsym.ts
-
-// @ts-ignore: decorator
-@inline function ld(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
-// @ts-ignore: decorator
-@inline function st(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
 
 /**
  * Eigendecomposition of the n×n matrix at `a` (n ≥ 1, finite; not modified). Out: d (n) the real
@@ -77,19 +74,6 @@ function transposeSquareInPlace(V: usize, n: i32): void {
       st(V, j * n + i, tmp);
     }
   }
-}
-
-function hypotenuse(a: f64, b: f64): f64 {
-  let r: f64 = 0.0;
-  if (abs(a) > abs(b)) {
-    r = b / a;
-    return abs(a) * sqrt(1.0 + r * r);
-  }
-  if (b != 0) {
-    r = a / b;
-    return abs(b) * sqrt(1.0 + r * r);
-  }
-  return 0.0;
 }
 
 function tred2(n: i32, e: usize, d: usize, V: usize): void {
@@ -236,7 +220,7 @@ function tql2(n: i32, e: usize, d: usize, V: usize): bool {
 
         g = ld(d, l);
         p = (ld(d, l + 1) - g) / (2.0 * ld(e, l));
-        r = hypotenuse(p, 1);
+        r = hypot(p, 1);
         if (p < 0) {
           r = -r;
         }
@@ -264,7 +248,7 @@ function tql2(n: i32, e: usize, d: usize, V: usize): bool {
           s2 = s;
           g = c * ld(e, i);
           h = c * p;
-          r = hypotenuse(p, ld(e, i));
+          r = hypot(p, ld(e, i));
           st(e, i + 1, s * r);
           s = ld(e, i) / r;
           c = p / r;

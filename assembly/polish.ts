@@ -7,13 +7,10 @@
 // Layouts: G mz×mz row-major (symmetric; only its upper triangle is read by the objective),
 // directions count×k row-major (one unit vector per row), mz = k(k+1)/2.
 
-// @ts-ignore: decorator
-@inline const SQRT2: f64 = 1.4142135623730951; // Math.SQRT2
+import { ld, st } from './scalar';
 
 // @ts-ignore: decorator
-@inline function ld(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
-// @ts-ignore: decorator
-@inline function st(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
+@inline const SQRT2: f64 = 1.4142135623730951; // Math.SQRT2
 
 /** Position of (i, j), i ≤ j, in svec coordinates of a k×k matrix (math/symcoords.ts triIndex). */
 // @ts-ignore: decorator

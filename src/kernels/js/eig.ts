@@ -25,7 +25,8 @@ export const ITER_CAP = 60;
 
 const EPS = 2.220446049250313e-16; // 2^-52, as JAMA's Math.pow(2.0, -52.0)
 
-function hypot(a: number, b: number): number {
+/** √(a² + b²) as JAMA's (and ml-matrix's `hypotenuse`): the same bits as assembly/scalar.ts hypot. */
+export function hypot(a: number, b: number): number {
   const aa = Math.abs(a);
   const ab = Math.abs(b);
   if (aa > ab) {

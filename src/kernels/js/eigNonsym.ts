@@ -29,6 +29,7 @@
  */
 import { PureneuronError } from '../../errors.js';
 import type { EigNonsymResult } from '../types.js';
+import { hypot } from './eig.js';
 
 /** Iterations allowed per eigenvalue in hqr2 and tql2 (ml-matrix has no cap). */
 export const EIG_NONSYM_ITER_CAP = 1000;
@@ -98,19 +99,6 @@ function transposeSquareInPlace(V: Float64Array, n: number): void {
       V[j * n + i] = tmp;
     }
   }
-}
-
-function hypotenuse(a: number, b: number): number {
-  let r = 0;
-  if (Math.abs(a) > Math.abs(b)) {
-    r = b / a;
-    return Math.abs(a) * Math.sqrt(1 + r * r);
-  }
-  if (b !== 0) {
-    r = a / b;
-    return Math.abs(b) * Math.sqrt(1 + r * r);
-  }
-  return 0;
 }
 
 function tred2(n: number, e: Float64Array, d: Float64Array, V: Float64Array): void {
@@ -255,7 +243,7 @@ function tql2(n: number, e: Float64Array, d: Float64Array, V: Float64Array): boo
 
         g = d[l];
         p = (d[l + 1] - g) / (2 * e[l]);
-        r = hypotenuse(p, 1);
+        r = hypot(p, 1);
         if (p < 0) {
           r = -r;
         }
@@ -283,7 +271,7 @@ function tql2(n: number, e: Float64Array, d: Float64Array, V: Float64Array): boo
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = hypotenuse(p, e[i]);
+          r = hypot(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;
