@@ -33,14 +33,14 @@ class BinaryRowReader implements RowReader {
         // Little-endian float64 needs no decoding: read the rest of the chunk into place.
         const want = 8 * (count - o);
         if ((await r.readDirect(new Uint8Array(out.buffer, out.byteOffset + 8 * o, want))) < want) {
-          throw new PureneuronError('BAD_FILE', `${path} ended early (was it modified while being read?)`);
+          throw endedEarly(path);
         }
         break;
       }
       const whole = Math.floor(r.available / itemBytes);
       if (whole === 0) {
         if (!(await r.fill())) {
-          throw new PureneuronError('BAD_FILE', `${path} ended early (was it modified while being read?)`);
+          throw endedEarly(path);
         }
         continue;
       }
@@ -65,6 +65,9 @@ class BinaryRowReader implements RowReader {
     return this.close_();
   }
 }
+
+/** The error for a file that yields fewer bytes than its size promised. */
+const endedEarly = (path: string): PureneuronError => new PureneuronError('BAD_FILE', `${path} ended early (was it modified while being read?)`);
 
 /** out[o, o+m) ← m little-endian values starting at buf[pos]. */
 function decode(buf: Uint8Array, pos: number, out: Float64Array, o: number, m: number, itemBytes: number): void {
