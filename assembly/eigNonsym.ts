@@ -18,7 +18,7 @@ import { hypot, ld, st } from './scalar';
 // @ts-ignore: decorator
 @inline const EPS: f64 = 2.220446049250313e-16; // Number.EPSILON = 2^-52
 // @ts-ignore: decorator
-@inline const EIG_NONSYM_ITER_CAP: i32 = 1000; // src/kernels/js/eigNonsym.ts
+@inline const EIG_NONSYM_ITER_CAP: i32 = 1000; // EIG_NONSYM_ITER_CAP in src/kernels/types.ts
 
 /**
  * Eigendecomposition of the n×n matrix at `a` (n ≥ 1, finite; not modified). Out: d (n) the real

@@ -55,6 +55,9 @@ export type RowWeights = Float64Array | RobustWeighting | null;
 /** Rows per accumulation batch (see the contract above). */
 export const BATCH_ROWS = 256;
 
+/** Kernels.eigNonsym: iterations allowed per eigenvalue (ml-matrix's loops have no cap). */
+export const EIG_NONSYM_ITER_CAP = 1000;
+
 /**
  * The most bytes one wasm kernel call can hold: the glue lays every buffer of a call out in one
  * block of AssemblyScript's TLSF allocator, whose blocks are below 2³⁰ bytes (BLOCK_MAXSIZE, less

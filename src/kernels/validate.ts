@@ -1,9 +1,10 @@
 /**
  * Shape checks shared by both backends, so that they reject the same calls the same way
- * (RangeError naming expected vs actual). Cheap: O(1) per call (checkEigNonsym scans its n² entries
+ * (RangeError naming expected vs actual), and the numerical failures they report alike. Cheap: O(1) per call (checkEigNonsym scans its n² entries
  * for finiteness, against the O(n³) work of the call).
  */
-import type { DetectorPlan, GradientSums, Moments1Sums, ReadoutSums, RowWeights, VarProSums } from './types.js';
+import { PureneuronError } from '../errors.js';
+import { EIG_NONSYM_ITER_CAP, type DetectorPlan, type GradientSums, type Moments1Sums, type ReadoutSums, type RowWeights, type VarProSums } from './types.js';
 
 function dim(name: string, v: number, min = 0): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${v}`);
@@ -113,6 +114,13 @@ export function checkEigNonsym(a: Float64Array, n: number): void {
     if (!Number.isFinite(a[i])) throw new RangeError(`a must be finite, got a[${i}] = ${a[i]}`);
   }
 }
+
+/** symEig's QL iteration hit its cap. */
+export const symEigFailure = (m: number): PureneuronError => new PureneuronError('NUMERICAL_FAILURE', `symEig: QL iteration did not converge (m = ${m})`);
+
+/** eigNonsym's iteration hit its cap (or overflowed to NaN inside). */
+export const eigNonsymFailure = (n: number): PureneuronError =>
+  new PureneuronError('NUMERICAL_FAILURE', `eigNonsym: the iteration did not converge (n = ${n}: more than ${EIG_NONSYM_ITER_CAP} iterations for an eigenvalue, or a NaN from overflow)`);
 
 export function checkCholesky(a: Float64Array, p: number): void {
   dim('p', p, 1);

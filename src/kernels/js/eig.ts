@@ -17,8 +17,8 @@
  *   instead of spinning (NaN input also ends the loop through the comparisons).
  * Only the upper triangle (j ≥ i) of `a` is read.
  */
-import { PureneuronError } from '../../errors.js';
 import type { SymEigResult } from '../types.js';
+import { symEigFailure } from '../validate.js';
 
 /** QL iterations allowed per eigenvalue (JAMA has no cap; ~2 are typical). */
 export const ITER_CAP = 60;
@@ -251,7 +251,7 @@ export function symEig(a: Float64Array, m: number): SymEigResult {
   const values = new Float64Array(m);
   const e = new Float64Array(m);
   if (!symEigInto(a, m, Wt, values, e)) {
-    throw new PureneuronError('NUMERICAL_FAILURE', `symEig: QL iteration did not converge (m = ${m})`);
+    throw symEigFailure(m);
   }
   const vectors = new Float64Array(m * m);
   transposeInto(vectors, Wt, m);

@@ -27,12 +27,9 @@
  *   (V.get(n, …) on a missing row); here failure is reported at that point.
  * - Variables ml-matrix declares without a value start at 0 here; none is read before written.
  */
-import { PureneuronError } from '../../errors.js';
-import type { EigNonsymResult } from '../types.js';
+import { EIG_NONSYM_ITER_CAP, type EigNonsymResult } from '../types.js';
+import { eigNonsymFailure } from '../validate.js';
 import { hypot } from './eig.js';
-
-/** Iterations allowed per eigenvalue in hqr2 and tql2 (ml-matrix has no cap). */
-export const EIG_NONSYM_ITER_CAP = 1000;
 
 const EPS = Number.EPSILON; // 2^-52, ml-matrix's Number.EPSILON
 
@@ -42,7 +39,7 @@ export function eigNonsym(a: Float64Array, n: number): EigNonsymResult {
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   if (!eigNonsymInto(a, n, V, d, e)) {
-    throw new PureneuronError('NUMERICAL_FAILURE', `eigNonsym: the iteration did not converge (n = ${n}: more than ${EIG_NONSYM_ITER_CAP} iterations for an eigenvalue, or a NaN from overflow)`);
+    throw eigNonsymFailure(n);
   }
   return { re: d, im: e, vectors: V };
 }

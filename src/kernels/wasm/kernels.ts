@@ -11,7 +11,7 @@ import {
   BATCH_ROWS, type DetectorPlan, type EigNonsymResult, type GradientSums, type Kernels, type Moments1Sums, type ReadoutSums, type RowWeights, type SymEigResult, type VarProSums,
 } from '../types.js';
 import {
-  checkCholesky, checkDetector, checkEigNonsym, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
+  checkCholesky, checkDetector, checkEigNonsym, eigNonsymFailure, symEigFailure, checkGram, checkMoments1, checkPolish, checkReadout, checkRefineGradient, checkRefineHessian, checkRefineVarPro, checkRobustWeights, checkSymEig, checkTriInverse,
 } from '../validate.js';
 import { requireWasmApi, type WasmImports, type WasmModule } from './api.js';
 import {
@@ -249,7 +249,7 @@ export class WasmKernels implements Kernels {
       A: input(a, m * m), W: scratch(m * m), V: output(vectors, m * m), D: output(values, m), E: scratch(m),
     }, (p) => {
       if (ex.symEig(p.A, m, p.W, p.D, p.E) !== 1) {
-        throw new PureneuronError('NUMERICAL_FAILURE', `symEig: QL iteration did not converge (m = ${m})`);
+        throw symEigFailure(m);
       }
       ex.transpose(p.V, p.W, m);
     });
@@ -267,7 +267,7 @@ export class WasmKernels implements Kernels {
       A: input(a, n * n), V: output(vectors, n * n), D: output(re, n), E: output(im, n), H: scratch(n * n), O: scratch(n),
     }, (p) => {
       if (ex.eigNonsym(p.A, n, p.V, p.D, p.E, p.H, p.O) !== 1) {
-        throw new PureneuronError('NUMERICAL_FAILURE', `eigNonsym: the iteration did not converge (n = ${n}: more than 1000 iterations for an eigenvalue, or a NaN from overflow)`);
+        throw eigNonsymFailure(n);
       }
     });
     return { re, im, vectors };
