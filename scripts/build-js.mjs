@@ -3,6 +3,8 @@
 // process, has them inlined (their locked versions): resolving them and lexing their CommonJS
 // for named exports cost ~35 ms of every run (`pureneuron learn` at (20,10,15), n = 1e4: CPU
 // time 0.91× with them inlined, the same model); the banner's require serves their require()s.
+// The readers of Parquet and Arrow files stay external: they are imported only when such a
+// file is given, and inlined they would be parsed by every run.
 import { build } from 'esbuild';
 import { readFileSync, chmodSync, rmSync } from 'node:fs';
 
@@ -14,9 +16,11 @@ const common = { bundle: true, platform: 'node', target: 'node20', external, sou
 
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/index.js' });
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'cjs', outfile: 'dist/index.cjs' });
+const lazy = ['hyparquet', 'hyparquet-compressors', 'apache-arrow', 'lz4js', 'fzstd'];
+for (const name of lazy) if (!external.includes(name)) throw new Error(`${name} is loaded at run time, so it must be a dependency`);
 await build({
   ...common,
-  external: [],
+  external: lazy.flatMap((name) => [name, `${name}/*`]),
   entryPoints: ['src/cli.ts'],
   format: 'esm',
   outfile: 'dist/cli.js',

@@ -1,31 +1,27 @@
 /** `pureneuron learn`: learns a network from sample files and writes model.json. */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { PureneuronError } from '../errors.js';
 import { learn } from '../api/learn.js';
 import { resolveChunkRows, resolveWorkers, type LearnOptions } from '../api/options.js';
 import { runTimeEstimate, spectralFits } from '../method/capacity.js';
 import { refinePlan } from '../method/refine.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { fileSource } from '../sources/files.js';
 import type { SampleSource } from '../types.js';
 import type { Model } from '../api/model.js';
-import { choice, intFlag, parse, required, type OptionSpec, type Values } from './args.js';
+import { parse, required } from './args.js';
 import { optionFlags, optionsFromFlags, optionsHelp } from './options.js';
 import type { Io } from './io.js';
 import { progressReporter } from './progress.js';
+import { openSource, SOURCE_FLAGS, SOURCE_HELP, sourceFlags } from './source.js';
 
 /** The learn options `pureneuron learn` takes as flags: all of them (signal and onProgress are the CLI's own). */
 const LEARN_FLAGS = ['k', 'backend', 'detector', 'refine', 'refineSamples', 'weighting', 'robustScale', 'polish', 'jennrichPairs', 'whitenY', 'reduceX', 'errorEstimate', 'seed', 'workers', 'chunkRows', 'cacheBytes'] as const;
 
-export const SOURCE_HELP = `  --x FILE, --y FILE     inputs (n×d) and outputs (n×l), row i of one with row i of the other
-  --format F             f64 | f32 | csv | npy (default: from the file extension)
-  --d D, --l L           row lengths of raw binary files; read from a meta.json beside the
-                         x file when present (as written by 'pureneuron generate')`;
+export const learnHelp = `Usage: pureneuron learn (--x FILE --y FILE | --data FILE --x-columns SPEC --y-columns SPEC) --k K --out model.json [options]
 
-export const learnHelp = `Usage: pureneuron learn --x FILE --y FILE --k K --out model.json [options]
-
-Learns y = A·relu(W·x) from samples (x and y in separate files) and writes the model as JSON.
+Learns y = A·relu(W·x) from samples (x and y in separate files, or as columns of one file)
+and writes the model as JSON.
 
 Options:
 ${SOURCE_HELP}
@@ -34,52 +30,11 @@ ${optionsHelp(LEARN_FLAGS)}
   --quiet                print nothing but errors (no progress, no summary)
 `;
 
-/** d and l from DIR/meta.json beside the x file, when it exists and names them. */
-export async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
-  try {
-    const meta = JSON.parse(await readFile(join(dirname(xPath), 'meta.json'), 'utf8')) as { d?: unknown; l?: unknown };
-    return { d: typeof meta.d === 'number' ? meta.d : undefined, l: typeof meta.l === 'number' ? meta.l : undefined };
-  } catch {
-    return {};
-  }
-}
-
 /** Fails before any work when the output file's directory is missing (not after a long run). */
 export async function checkOutputDir(out: string): Promise<void> {
   const dir = dirname(out);
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new PureneuronError('BAD_FILE', `cannot write ${out}: directory ${dir} does not exist`);
-}
-
-/** The flags naming the sample files (learn, plan, accumulate). */
-export const SOURCE_FLAGS = {
-  x: { type: 'string' },
-  y: { type: 'string' },
-  format: { type: 'string' },
-  d: { type: 'string' },
-  l: { type: 'string' },
-} as const satisfies OptionSpec;
-
-/** The validated values of SOURCE_FLAGS (no file is opened yet). */
-export function sourceFlags(v: Values<typeof SOURCE_FLAGS>) {
-  return {
-    x: required('x', v.x),
-    y: required('y', v.y),
-    format: choice('format', v.format, ['f64', 'f32', 'csv', 'npy'] as const),
-    d: intFlag('d', v.d),
-    l: intFlag('l', v.l),
-  };
-}
-
-/** The file source of sourceFlags(): --d/--l, else from a meta.json beside the x file. */
-export async function openSource(f: ReturnType<typeof sourceFlags>): Promise<SampleSource> {
-  let { d, l } = f;
-  if (d === undefined || l === undefined) {
-    const side = await sidecarDims(f.x);
-    d ??= side.d;
-    l ??= side.l;
-  }
-  return fileSource({ ...f, d, l });
 }
 
 /** Runs estimated above this many seconds get a note before they start. */

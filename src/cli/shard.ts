@@ -12,7 +12,8 @@ import { accumulateShard, finishShards, mergeStates, nextStep, planShards } from
 import { FIT_OPTION_KEYS, LEARN_OPTIONS } from '../api/options.js';
 import { intFlag, parse, required, UsageError } from './args.js';
 import type { Io } from './io.js';
-import { checkOutputDir, openSource, SOURCE_FLAGS, SOURCE_HELP, sourceFlags } from './learn.js';
+import { checkOutputDir } from './learn.js';
+import { openSource, SOURCE_FLAGS, SOURCE_HELP, sourceFlags } from './source.js';
 import { optionFlags, optionsFromFlags, optionsHelp } from './options.js';
 import { progressReporter } from './progress.js';
 

@@ -59,6 +59,8 @@ class CsvReader implements RowReader {
   // Filled in as the file is read; the probe reports them.
   headerLine = 0;
   headerCols = 0;
+  /** The header's column names (trimmed), when the file has a header. */
+  names: string[] | undefined;
   firstDataLine = 0;
   firstDataCols = 0;
 
@@ -68,6 +70,10 @@ class CsvReader implements RowReader {
     private readonly close_: () => Promise<void>,
     /** Values per row; undefined only while probing for it. */
     private readonly width: number | undefined,
+    /** The fields read, by 0-based index (a header's chosen columns); all when undefined. */
+    private readonly keep?: readonly number[],
+    /** Fields per line when `keep` is given (the header's count). */
+    private readonly fieldCount?: number,
   ) {}
 
   /** Decodes the next block into lines; false when the file is exhausted. */
@@ -123,6 +129,7 @@ class CsvReader implements RowReader {
       if (fields.some((s) => parseCsvNumber(s.trim()) === undefined)) {
         this.headerLine = this.lineNo;
         this.headerCols = fields.length;
+        this.names = fields.map((f) => f.trim());
         return undefined;
       }
     }
@@ -148,6 +155,8 @@ class CsvReader implements RowReader {
 
   async read(out: Float64Array, maxRows: number): Promise<number> {
     const width = this.width!;
+    const keep = this.keep;
+    const fieldCount = this.fieldCount ?? width;
     if (this.rowLines.length < maxRows) this.rowLines = new Float64Array(maxRows);
     let r = 0;
     while (r < maxRows) {
@@ -160,20 +169,23 @@ class CsvReader implements RowReader {
         fields = await this.nextFields();
         if (!fields) break;
       }
-      if (fields.length !== width) {
+      if (fields.length !== fieldCount) {
         throw badFile(
-          this.lineNo === this.firstDataLine
-            ? `${this.path} line ${this.lineNo} (the first data row) has ${fields.length} columns, expected ${width} (was the file changed?)`
-            : `${this.path} line ${this.lineNo} has ${fields.length} columns but the first data row (line ${this.firstDataLine}) has ${width}; every row needs the same number of values`,
+          keep
+            ? `${this.path} line ${this.lineNo} has ${fields.length} columns but its header (line ${this.headerLine}) has ${fieldCount}`
+            : this.lineNo === this.firstDataLine
+              ? `${this.path} line ${this.lineNo} (the first data row) has ${fields.length} columns, expected ${width} (was the file changed?)`
+              : `${this.path} line ${this.lineNo} has ${fields.length} columns but the first data row (line ${this.firstDataLine}) has ${width}; every row needs the same number of values`,
         );
       }
       const o = r * width;
       for (let j = 0; j < width; j++) {
-        const s = fields[j]!.trim();
+        const c = keep ? keep[j]! : j;
+        const s = fields[c]!.trim();
         const v = parseCsvNumber(s);
         if (v === undefined) {
           throw badFile(
-            `${this.path} line ${this.lineNo}, column ${j + 1}: ` +
+            `${this.path} line ${this.lineNo}, column ${c + 1}${this.names ? ` (${JSON.stringify(this.names[c])})` : ''}: ` +
               (s === '' ? 'empty field' : `${JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s)} is not a number`) +
               ' (columns counted from 1)',
           );
@@ -213,6 +225,8 @@ class CsvSpec implements FileSpec {
   constructor(
     readonly path: string,
     readonly width: number,
+    /** Chosen fields of a file with a header, and its field count. */
+    private readonly table?: { keep: readonly number[]; fieldCount: number },
   ) {}
 
   async open(blockBytes: number, signal?: AbortSignal): Promise<RowReader> {
@@ -220,8 +234,33 @@ class CsvSpec implements FileSpec {
     const close = async (): Promise<void> => {
       await fh.close().catch(() => undefined);
     };
-    return new CsvReader(this.path, new BlockReader(fh, this.path, 0, blockBytes, signal), close, this.width);
+    return new CsvReader(this.path, new BlockReader(fh, this.path, 0, blockBytes, signal), close, this.width, this.table?.keep, this.table?.fieldCount);
   }
+}
+
+/** The column names of a CSV file's header (BAD_FILE when it has none: columns are chosen by name). */
+export async function csvHeader(path: string, blockBytes: number): Promise<string[]> {
+  const { fh, size } = await openRegularFile(path);
+  const close = async (): Promise<void> => {
+    await fh.close().catch(() => undefined);
+  };
+  try {
+    if (size === 0) throw badFile(`${path} is empty`);
+    const probe = new CsvReader(path, new BlockReader(fh, path, 0, blockBytes, undefined), close, undefined);
+    const w = await probe.probe();
+    if (!probe.names) {
+      throw badFile(`${path} has no header row (its first line is all numbers), so its columns have no names to choose by; add a header or pass x and y as separate files`);
+    }
+    if (w === undefined) throw badFile(`${path} has a header but no data rows`);
+    return probe.names;
+  } finally {
+    await close();
+  }
+}
+
+/** A spec reading the fields `keep` (0-based, in that order) of each line of a CSV file with a header of `fieldCount` names. */
+export function csvColumnsSpec(path: string, keep: readonly number[], fieldCount: number): FileSpec {
+  return new CsvSpec(path, keep.length, { keep, fieldCount });
 }
 
 /** Opens a CSV file far enough to find its width (from the first data row) and checks it against `width`. */

@@ -7,6 +7,11 @@
  *   'npy'  NumPy .npy, '<f8' or '<f4', C order, shape (n, d) or (n,) (extension .npy)
  *   'csv'  comma-separated text, optional header row (extension .csv); see csv.ts
  *
+ * or one file with named columns, x and y chosen among them (`data`, `xColumns`, `yColumns`;
+ * see table/columns.ts for the SPEC): 'parquet' (.parquet), 'arrow' (Arrow IPC file or stream,
+ * Feather v2: .arrow, .feather, .ipc) or 'csv' with a header. Their two sides are read by two
+ * readers of the same file, in lock step like two files.
+ *
  * '.bin' and other extensions are not guessed (the element type would be a guess): pass
  * `format`. Each pass reopens both files and reads them block by block into one chunk's
  * buffers, refilled for every chunk, so memory holds one chunk plus two read buffers whatever
@@ -18,18 +23,29 @@ import { rawSpec, npySpec } from './binary.js';
 import { DEFAULT_BLOCK_BYTES } from './blocks.js';
 import { checkFinite, checkMaxRows, checkPositiveInt } from './check.js';
 import { csvSpec } from './csv.js';
-import type { FileSpec, Role, RowReader } from './spec.js';
+import { widthName, type ArrayFormat, type FileFormat, type FileSpec, type Role, type RowReader, type TableFormat } from './spec.js';
+import { tableSpecs } from './table/index.js';
+import type { ColumnSpec } from './table/columns.js';
 
-export type FileFormat = 'f64' | 'f32' | 'csv' | 'npy';
+export type { FileFormat } from './spec.js';
+export type { ColumnSpec } from './table/columns.js';
 
-const FORMATS: readonly FileFormat[] = ['f64', 'f32', 'csv', 'npy'];
+const FORMATS: readonly FileFormat[] = ['f64', 'f32', 'csv', 'npy', 'parquet', 'arrow'];
+const TABLE_FORMATS: readonly TableFormat[] = ['parquet', 'arrow', 'csv'];
+const EXTENSIONS: Record<string, FileFormat> = { f64: 'f64', f32: 'f32', csv: 'csv', npy: 'npy', parquet: 'parquet', arrow: 'arrow', feather: 'arrow', ipc: 'arrow' };
 
 export interface FileSourceOptions {
-  /** Path of the inputs, n×d. */
-  x: string;
+  /** Path of the inputs, n×d (with `y`; or give `data`). */
+  x?: string;
   /** Path of the outputs, n×l. */
-  y: string;
-  /** Format of both files; by default each file's format comes from its extension. */
+  y?: string;
+  /** One file holding x and y as named columns (Parquet, Arrow IPC / Feather, CSV with a header). */
+  data?: string;
+  /** The columns of `data` that make x: names and glob patterns, comma-separated or as an array, taken in the file's order. */
+  xColumns?: ColumnSpec;
+  /** The columns of `data` that make y. */
+  yColumns?: ColumnSpec;
+  /** Format of the files; by default each file's format comes from its extension. */
   format?: FileFormat;
   /** Columns of x: required for raw f64/f32; checked against the file for npy/csv. */
   d?: number;
@@ -39,32 +55,48 @@ export interface FileSourceOptions {
   blockBytes?: number;
 }
 
-/** The format implied by a file name's extension (.f64, .f32, .csv, .npy; any case), or undefined. */
+/** The format implied by a file name's extension (.f64, .f32, .csv, .npy, .parquet, .arrow, .feather, .ipc; any case), or undefined. */
 export function formatFromPath(path: string): FileFormat | undefined {
   const m = /\.([^./\\]+)$/.exec(path);
-  const ext = m?.[1]?.toLowerCase();
-  return FORMATS.includes(ext as FileFormat) ? (ext as FileFormat) : undefined;
+  return EXTENSIONS[m?.[1]?.toLowerCase() ?? ''];
 }
+
+const quoted = (fs: readonly string[]): string => fs.map((f) => `'${f}'`).join(' | ');
 
 function resolveFormat(path: string, format: FileFormat | undefined): FileFormat {
   if (format !== undefined) {
-    if (!FORMATS.includes(format)) {
-      throw new PureneuronError('BAD_OPTION', `format must be one of ${FORMATS.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(format)}`);
-    }
+    if (!FORMATS.includes(format)) throw new PureneuronError('BAD_OPTION', `format must be one of ${quoted(FORMATS)}, got ${JSON.stringify(format)}`);
     return format;
   }
   const f = formatFromPath(path);
   if (f === undefined) {
     throw new PureneuronError(
       'BAD_OPTION',
-      `cannot tell the format of ${path} from its extension (known: .f64, .f32, .csv, .npy); ` +
-        `pass format: 'f64' | 'f32' | 'csv' | 'npy' (--format on the command line)`,
+      `cannot tell the format of ${path} from its extension (known: ${Object.keys(EXTENSIONS).map((e) => `.${e}`).join(', ')}); ` +
+        `pass format: ${quoted(FORMATS)} (--format on the command line)`,
     );
   }
   return f;
 }
 
-async function openSpec(path: string, format: FileFormat, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
+/** The format of a file of one side (x or y); Parquet and Arrow hold named columns, chosen with data/xColumns. */
+function arrayFormat(path: string, format: FileFormat | undefined): ArrayFormat {
+  const f = resolveFormat(path, format);
+  if (f === 'parquet' || f === 'arrow') {
+    throw new PureneuronError('BAD_OPTION', `${path} is a ${f === 'parquet' ? 'Parquet' : 'Arrow'} file of named columns: give it as data, choosing the columns with xColumns and yColumns (--data, --x-columns, --y-columns)`);
+  }
+  return f;
+}
+
+function tableFormat(path: string, format: FileFormat | undefined): TableFormat {
+  const f = resolveFormat(path, format);
+  if (!(TABLE_FORMATS as readonly string[]).includes(f)) {
+    throw new PureneuronError('BAD_OPTION', `${path} is read as ${f}, which has no named columns; data files are ${quoted(TABLE_FORMATS)} (give raw or .npy x and y as two files: x, y)`);
+  }
+  return f as TableFormat;
+}
+
+async function openSpec(path: string, format: ArrayFormat, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
   switch (format) {
     case 'f64':
     case 'f32':
@@ -223,27 +255,47 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [ra.value, rb.value];
 }
 
+function checkPath(name: string, p: unknown): asserts p is string {
+  if (typeof p !== 'string' || p === '') throw new TypeError(`${name} must be a file path, got ${JSON.stringify(p)}`);
+}
+
+function checkWidth(spec: FileSpec, role: Role, given: number | undefined): void {
+  const wn = widthName(role);
+  if (given !== undefined && given !== spec.width) {
+    throw new PureneuronError('BAD_SHAPE', `the ${role} columns of ${spec.path} give ${spec.width} values per row, so ${wn} = ${spec.width}, but ${wn} = ${given} was given`);
+  }
+}
+
 /**
- * Opens x and y files as a re-readable SampleSource. Reads headers (npy), sizes (raw) or the
- * first data row (CSV) now, so shape problems surface before any pass; values are checked as
- * the passes read them. Errors: BAD_OPTION (unknown format, missing d/l for raw files),
- * BAD_SHAPE (d/l disagree with the file), BAD_FILE (missing, empty, truncated, malformed,
- * or x and y with different row counts — named with both paths).
+ * Opens the samples as a re-readable SampleSource: x and y files (`x`, `y`), or one file with
+ * named columns (`data`, `xColumns`, `yColumns`). Reads headers (npy), sizes (raw), footers
+ * and schemas (Parquet, Arrow) or the first data row (CSV) now, so shape problems surface
+ * before any pass; values are checked as the passes read them. Errors: BAD_OPTION (unknown
+ * format, missing d/l for raw files, a column SPEC matching nothing or choosing a column
+ * twice), BAD_SHAPE (d/l disagree with the file), BAD_FILE (missing, empty, truncated,
+ * malformed, a chosen column of another type or with nulls, or x and y with different row
+ * counts — named with both paths).
  */
 export async function fileSource(options: FileSourceOptions): Promise<FileSource> {
-  if (options === null || typeof options !== 'object') throw new TypeError('fileSource expects { x, y, format?, d?, l? }');
+  if (options === null || typeof options !== 'object') throw new TypeError('fileSource expects { x, y, format?, d?, l? } or { data, xColumns, yColumns, format? }');
   const { x, y, d, l } = options;
-  for (const [name, p] of [['x', x], ['y', y]] as const) {
-    if (typeof p !== 'string' || p === '') throw new TypeError(`${name} must be a file path, got ${JSON.stringify(p)}`);
-  }
   if (d !== undefined) checkPositiveInt('d', d);
   if (l !== undefined) checkPositiveInt('l', l);
   const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
   checkPositiveInt('blockBytes', blockBytes);
-  const xf = resolveFormat(x, options.format);
-  const yf = resolveFormat(y, options.format);
-  const xs = await openSpec(x, xf, 'x', d, blockBytes);
-  const ys = await openSpec(y, yf, 'y', l, blockBytes);
+  if (options.data !== undefined || options.xColumns !== undefined || options.yColumns !== undefined) {
+    if (x !== undefined || y !== undefined) throw new TypeError('give either x and y files or one data file with xColumns and yColumns, not both');
+    checkPath('data', options.data);
+    if (options.xColumns === undefined || options.yColumns === undefined) throw new TypeError(`a data file needs both xColumns and yColumns (which of its columns are x and which y)`);
+    const specs = await tableSpecs(options.data, tableFormat(options.data, options.format), options.xColumns, options.yColumns, blockBytes);
+    checkWidth(specs.x, 'x', d);
+    checkWidth(specs.y!, 'y', l);
+    return new FileSource(specs.x, specs.y!, blockBytes);
+  }
+  checkPath('x', x);
+  checkPath('y', y);
+  const xs = await openSpec(x, arrayFormat(x, options.format), 'x', d, blockBytes);
+  const ys = await openSpec(y, arrayFormat(y, options.format), 'y', l, blockBytes);
   if (xs.n !== undefined && ys.n !== undefined && xs.n !== ys.n) {
     throw new PureneuronError(
       'BAD_FILE',
@@ -251,6 +303,23 @@ export async function fileSource(options: FileSourceOptions): Promise<FileSource
     );
   }
   return new FileSource(xs, ys, blockBytes);
+}
+
+/**
+ * @internal The inputs alone, for predictions: an x file, or the xColumns of a data file.
+ * Same formats, checks and errors as fileSource.
+ */
+export async function inputRows(options: Pick<FileSourceOptions, 'x' | 'data' | 'xColumns' | 'format' | 'd' | 'blockBytes'>): Promise<FileSpec> {
+  const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  if (options.data !== undefined) {
+    checkPath('data', options.data);
+    if (options.xColumns === undefined) throw new TypeError('a data file needs xColumns (which of its columns are x)');
+    const { x } = await tableSpecs(options.data, tableFormat(options.data, options.format), options.xColumns, undefined, blockBytes);
+    checkWidth(x, 'x', options.d);
+    return x;
+  }
+  checkPath('x', options.x);
+  return openSpec(options.x, arrayFormat(options.x, options.format), 'x', options.d, blockBytes);
 }
 
 export type { FileSource };

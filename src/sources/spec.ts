@@ -11,12 +11,18 @@ export function widthName(role: Role): 'd' | 'l' {
   return role === 'x' ? 'd' : 'l';
 }
 
+/** Formats of one file per side (x or y). */
+export type ArrayFormat = 'f64' | 'f32' | 'csv' | 'npy';
+/** Formats of one file holding named columns, x and y among them. */
+export type TableFormat = 'parquet' | 'arrow' | 'csv';
+export type FileFormat = ArrayFormat | TableFormat;
+
 export interface FileSpec {
   readonly path: string;
-  readonly format: 'f64' | 'f32' | 'csv' | 'npy';
+  readonly format: FileFormat;
   /** Values per row (d for x, l for y). */
   readonly width: number;
-  /** Rows, when known before reading (binary formats); CSV leaves it undefined. */
+  /** Rows, when known before reading (binary and table formats); CSV leaves it undefined. */
   readonly n: number | undefined;
   open(blockBytes: number, signal?: AbortSignal): Promise<RowReader>;
 }
