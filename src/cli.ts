@@ -15,6 +15,8 @@ import { demoCommand, demoHelp } from './cli/demo.js';
 import { generateCommand, generateHelp } from './cli/generate.js';
 import type { Io } from './cli/io.js';
 import { learnCommand, learnHelp } from './cli/learn.js';
+import { exportCommand, exportHelp } from './cli/export.js';
+import { predictCommand, predictHelp } from './cli/predict.js';
 import { accumulateCommand, accumulateHelp, finishCommand, finishHelp, mergeCommand, mergeHelp, planCommand, planHelp } from './cli/shard.js';
 import { PureneuronError } from './errors.js';
 import { abortWritesOn } from './io/atomic.js';
@@ -23,6 +25,8 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   demo: { run: demoCommand, help: demoHelp, summary: 'plant a network, learn it, print errors and timings' },
   generate: { run: generateCommand, help: generateHelp, summary: 'write a planted problem (samples and truth) to files' },
   learn: { run: learnCommand, help: learnHelp, summary: 'learn a network from sample files' },
+  predict: { run: predictCommand, help: predictHelp, summary: 'the outputs of a model for every row of an input file' },
+  export: { run: exportCommand, help: exportHelp, summary: 'write a model as ONNX, for ONNX Runtime and other runtimes' },
   compare: { run: compareCommand, help: compareHelp, summary: 'recovery errors of a model against the truth' },
   plan: { run: planCommand, help: planHelp, summary: 'sharded learning: the plan (options, weighting scales) from the first shard' },
   accumulate: { run: accumulateCommand, help: accumulateHelp, summary: 'sharded learning: one pass over one shard → a part state' },

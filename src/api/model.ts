@@ -1,6 +1,7 @@
 /** A learned network y = A·relu(W·x), with the diagnostics of the fit that produced it. */
 import { PureneuronError } from '../errors.js';
 import { forward } from '../math/forward.js';
+import { networkToONNX, type OnnxDtype } from '../io/onnx.js';
 import type { Network, NumericArray } from '../types.js';
 import type { BackendName } from '../kernels/types.js';
 import type { Diagnostics } from '../method/diagnostics.js';
@@ -55,6 +56,15 @@ export class Model implements Network {
     if (x.length % d !== 0) throw new RangeError(`x has ${x.length} values, not a multiple of d = ${d}`);
     const n = x.length / d;
     return forward(this, x, n);
+  }
+
+  /**
+   * The model as ONNX bytes: x (n×d) → MatMul → Relu → MatMul → y (n×l), n dynamic, inputs
+   * named "x" and outputs "y"; float64 by default (ONNX Runtime reproduces predict() to
+   * ~1e-15 relative), float32 for runtimes or hardware without double MatMul (~1e-7).
+   */
+  toONNX(options: { dtype?: OnnxDtype } = {}): Uint8Array {
+    return networkToONNX(this, { dtype: options.dtype, producerVersion: String(MODEL_FORMAT_VERSION) });
   }
 
   toJSON(): ModelJSON {

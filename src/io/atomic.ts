@@ -57,6 +57,8 @@ export interface AtomicWriter {
   readonly tempPath: string;
   /** Appends bytes (waits until they are handed to the OS). */
   write(data: Uint8Array): Promise<void>;
+  /** Overwrites bytes already written, at `position` (e.g. a header whose counts are known only at the end). */
+  writeAt(data: Uint8Array, position: number): Promise<void>;
   /** fsync, close, rename over the destination. The writer cannot be used afterwards. */
   commit(): Promise<void>;
   /** Close and remove the temporary file; the destination is left untouched. Idempotent. */
@@ -118,6 +120,16 @@ export async function openAtomicWriter(path: string, options: AtomicWriteOptions
       if (signal?.aborted) {
         await abort();
         throw abortedError(path, signal);
+      }
+    },
+    async writeAt(data: Uint8Array, position: number): Promise<void> {
+      if (state !== 'open') throw new Error(`atomic writer for ${path} is already ${state}`);
+      try {
+        let off = 0;
+        while (off < data.length) off += (await fh.write(data, off, data.length - off, position + off)).bytesWritten;
+      } catch (e) {
+        await abort();
+        throw writeError(path, e);
       }
     },
     async commit(): Promise<void> {

@@ -261,10 +261,11 @@ function shapeLiteral(shape: number[]): string {
  * The .npy header (preamble + padded dict) for a C-order float array: version 1.0 unless the
  * dict needs more than 65535 bytes, then 2.0.
  */
-export function npyHeaderBytes(shape: number[], dtype: NpyDtype = 'f8'): Uint8Array {
+export function npyHeaderBytes(shape: number[], dtype: NpyDtype = 'f8', minBytes = 0): Uint8Array {
   const dict = `{'descr': '<${dtype}', 'fortran_order': False, 'shape': ${shapeLiteral(shape)}, }`;
   let pre = 10;
-  let total = Math.ceil((pre + dict.length + 1) / 64) * 64;
+  // minBytes: a header written before the row count is known reserves room for any count.
+  let total = Math.ceil(Math.max(pre + dict.length + 1, minBytes) / 64) * 64;
   if (total - pre > 0xffff) {
     pre = 12;
     total = Math.ceil((pre + dict.length + 1) / 64) * 64;
