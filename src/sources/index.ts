@@ -4,7 +4,7 @@ import { arraySource } from './array.js';
 
 export { arraySource } from './array.js';
 export { fileSource, formatFromPath } from './files.js';
-export type { FileFormat, FileSource, FileSourceOptions } from './files.js';
+export type { ColumnSpec, FileFormat, FileSource, FileSourceOptions } from './files.js';
 export { checkFinite } from './check.js';
 
 /** A source that can read one pass straight into arrays of n rows (FileSource.chunksInto). */

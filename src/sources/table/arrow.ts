@@ -21,8 +21,10 @@ let loaded: Promise<Arrow> | undefined;
 function load(): Promise<Arrow> {
   loaded ??= (async () => {
     const [arrow, lz4, zstd] = await Promise.all([import('apache-arrow'), import('lz4js'), import('fzstd')]);
-    arrow.compressionRegistry.set(arrow.CompressionType.LZ4_FRAME, { decode: (b) => Uint8Array.from(lz4.decompress(b)) });
-    arrow.compressionRegistry.set(arrow.CompressionType.ZSTD, { decode: (b) => zstd.decompress(b) });
+    // Decoders only; an encoder the application registered stays.
+    const { compressionRegistry: registry, CompressionType } = arrow;
+    registry.set(CompressionType.LZ4_FRAME, { ...registry.get(CompressionType.LZ4_FRAME), decode: (b) => Uint8Array.from(lz4.decompress(b)) });
+    registry.set(CompressionType.ZSTD, { ...registry.get(CompressionType.ZSTD), decode: (b) => zstd.decompress(b) });
     return arrow;
   })();
   return loaded;
