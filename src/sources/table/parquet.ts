@@ -21,6 +21,7 @@ import { PureneuronError } from '../../errors.js';
 import { fileError, openRegularFile } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
+import { RawPage, SnappyPage, type PageBytes } from './pageStream.js';
 
 type Hyparquet = typeof import('hyparquet') & typeof import('hyparquet/src/column.js') & typeof import('hyparquet/src/datapage.js') & typeof import('hyparquet/src/plain.js') & typeof import('hyparquet/src/schema.js') & typeof import('hyparquet/src/encoding.js');
 type ColumnDecoder = Parameters<Hyparquet['readDataPage']>[2];
@@ -127,11 +128,23 @@ export class ParquetTable {
     return new ParquetTable(path, size, metadata, columns, leaves, hp, compressors);
   }
 
-  /** Learns the width of chosen list columns from the first row. */
+  /**
+   * The width of chosen list columns: values per row from the metadata when every row group
+   * gives the same whole number (each row then has that length, or reading finds the row that
+   * does not); otherwise the length of the first row, read from the first page.
+   */
   async probeWidths(chosen: readonly number[]): Promise<void> {
     for (const i of chosen) {
       const leaf = this.leaves[i];
       if (!leaf || leaf.column.width !== undefined) continue;
+      const ratios = new Set(
+        this.metadata.row_groups.filter((g) => Number(g.num_rows) > 0).map((g) => Number(g.columns[leaf.chunkIndex]?.meta_data?.num_values ?? -1) / Number(g.num_rows)),
+      );
+      const [ratio] = ratios;
+      if (ratios.size === 1 && Number.isInteger(ratio) && ratio! > 0) {
+        leaf.column.width = ratio;
+        continue;
+      }
       const fh = (await openRegularFile(this.path)).fh;
       try {
         const cursor = this.cursor(fh, leaf, 0, 0, 0);
@@ -149,9 +162,9 @@ export class ParquetTable {
   }
 
   /** @internal A cursor over one column's chunk in row group `group`, writing at `offset` of each row. */
-  cursor(fh: FileHandle, leaf: LeafColumn, group: number, offset: number, firstRow: number): ColumnCursor {
+  cursor(fh: FileHandle, leaf: LeafColumn, group: number, offset: number, firstRow: number, buffers = new ColumnBuffers()): ColumnCursor {
     const chunk = this.metadata.row_groups[group]!.columns[leaf.chunkIndex]!;
-    return new ColumnCursor(this, fh, chunk, leaf, offset, this.hp, this.compressors, firstRow);
+    return new ColumnCursor(this, fh, chunk, leaf, offset, this.hp, this.compressors, firstRow, buffers);
   }
 }
 
@@ -193,8 +206,35 @@ async function readExactly(fh: FileHandle, path: string, out: Uint8Array, positi
   }
 }
 
-/** Bytes read from the file at a time (a page is read whole even when larger). */
-const READ_BYTES = 1 << 20;
+/** Bytes read for a page header (a page decoded whole is read whole, even when larger). */
+const READ_BYTES = 64 << 10;
+/** Values decoded per step from a streamed page. */
+const STREAM_VALUES = 8192;
+
+/**
+ * One column's working memory, kept from page to page and row group to row group: DuckDB
+ * writes a row group's column as one page (32 MB for a DOUBLE[32] column of 122 880 rows), and
+ * fresh buffers per page — the compressed bytes, the page, the levels, an aligned copy of the
+ * values — were ~100 MB of garbage per page that the collector let pile up (peak RSS 609 MiB
+ * learning a 1.1 GB file, against ~300 for raw files). A page's views are dropped before the
+ * next page is read into the same buffers.
+ */
+export class ColumnBuffers {
+  raw = new Uint8Array(0);
+  /** Decompressed page, with 8 bytes of slack to move the values to an 8-byte boundary. */
+  page = new Uint8Array(0);
+  reps = new Uint8Array(0);
+  defs = new Uint8Array(0);
+  values = new Float64Array(0);
+  /** Streamed pages: the snappy window, the level bytes. */
+  window: Uint8Array | undefined;
+  levels = new Uint8Array(0);
+
+  static grow<T extends Uint8Array | Float64Array>(a: T, n: number, make: (n: number) => T): T {
+    // A little slack: pages of one column differ by a few bytes.
+    return a.length >= n ? a : make(Math.ceil(n * 1.0625));
+  }
+}
 
 /**
  * One column's chunk in one row group, page by page. Holds the current page's values as
@@ -211,6 +251,12 @@ class ColumnCursor {
   private vals: Float64Array = new Float64Array(0);
   private reps: ArrayLike<number> = [];
   private vi = 0;
+  /** Index in the page of vals[0] (a streamed page's values come in steps). */
+  private valBase = 0;
+  /** Values in the current page, and those of a streamed page not yet decoded. */
+  private pageValues = 0;
+  private streamLeft = 0;
+  private stream: PageBytes | undefined;
   private elem = 0;
   /** Rows begun in this chunk before the current page (for messages). */
   private rowsBefore = 0;
@@ -228,6 +274,7 @@ class ColumnCursor {
     compressors: Compressors,
     /** Index in the file of this row group's first row (for messages). */
     private readonly firstRow: number,
+    private readonly bufs: ColumnBuffers,
   ) {
     const meta = chunk.meta_data;
     if (!meta) throw badFile(`${table.path}: column ${JSON.stringify(leaf.column.name)} has no metadata in its row group`);
@@ -247,11 +294,24 @@ class ColumnCursor {
   /** Makes buf hold bytes [start, start + length) of the file. */
   private async ensure(start: number, length: number): Promise<void> {
     if (start >= this.bufStart && start + length <= this.bufStart + this.buf.length) return;
-    // A fresh buffer each time: the current page's values may be a view of the old one.
-    const buf = new Uint8Array(Math.min(Math.max(length, READ_BYTES), this.end - start));
-    await readExactly(this.fh, this.table.path, buf, start);
-    this.buf = buf;
+    const size = Math.min(Math.max(length, READ_BYTES), this.end - start);
+    const bufs = this.bufs;
+    bufs.raw = ColumnBuffers.grow(bufs.raw, size, (m) => new Uint8Array(m));
+    this.buf = bufs.raw.subarray(0, size);
     this.bufStart = start;
+    await readExactly(this.fh, this.table.path, this.buf, start);
+  }
+
+  /** The page's bytes decompressed: snappy into the column's page buffer (hyparquet's decoder writes into a given array), other codecs as their decoders return them. */
+  private decompress(bytes: Uint8Array, size: number): Uint8Array {
+    const codec = this.decoder.codec;
+    if (codec === 'UNCOMPRESSED') return bytes;
+    if (codec !== 'SNAPPY') return this.hp.decompressPage(bytes, size, codec, this.decoder.compressors);
+    const bufs = this.bufs;
+    bufs.page = ColumnBuffers.grow(bufs.page, size + 8, (m) => new Uint8Array(m));
+    const page = bufs.page.subarray(0, size);
+    this.hp.snappyUncompress(bytes, page);
+    return page;
   }
 
   private damaged(e: unknown): PureneuronError {
@@ -262,6 +322,13 @@ class ColumnCursor {
   /** Reads pages up to the next data page and makes its values current. */
   private async nextPage(): Promise<void> {
     const { hp } = this;
+    // The current page is done with: count its rows, drop its views of the reused buffers.
+    this.rowsBefore += this.leaf.list ? countZeros(this.reps) : this.pageValues;
+    this.reps = [];
+    this.vals = new Float64Array(0);
+    this.valBase = 0;
+    this.pageValues = 0;
+    this.stream = undefined;
     for (;;) {
       if (this.pos >= this.end) throw badFile(`${this.table.path} is damaged: column ${this.name} has fewer values than its row group has rows (row ${this.firstRow + this.rowsBefore})`);
       await this.ensure(this.pos, Math.min(READ_BYTES, this.end - this.pos));
@@ -275,37 +342,108 @@ class ColumnCursor {
       const start = this.pos + reader.offset;
       const size = header.compressed_page_size;
       if (start + size > this.end) throw this.damaged(new Error(`a page runs past the column chunk's end`));
+      if (this.streams(header)) {
+        this.pos = start + size;
+        try {
+          return await this.openStream(header.data_page_header!.num_values, start, start + size);
+        } catch (e) {
+          throw this.damaged(e);
+        }
+      }
       await this.ensure(start, size);
       const bytes = this.buf.subarray(start - this.bufStart, start - this.bufStart + size);
       this.pos = start + size;
       try {
         if (header.type === 'DICTIONARY_PAGE') {
-          const page = hp.decompressPage(bytes, Number(header.uncompressed_page_size), this.decoder.codec, this.decoder.compressors);
+          const page = this.decompress(bytes, Number(header.uncompressed_page_size));
           const view = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
-          this.dict = toFloat64(hp.readPlain(view, this.decoder.type, header.dictionary_page_header!.num_values, undefined));
+          // A copy: the page's buffers are reused by the data pages.
+          this.dict = Float64Array.from(toFloat64(hp.readPlain(view, this.decoder.type, header.dictionary_page_header!.num_values, undefined)));
           continue;
         }
         let decoded: DecodedPage;
         if (header.type === 'DATA_PAGE') {
-          const page = hp.decompressPage(bytes, Number(header.uncompressed_page_size), this.decoder.codec, this.decoder.compressors);
-          decoded = this.decodeV1(page, header.data_page_header!);
+          decoded = this.decodeV1(this.decompress(bytes, Number(header.uncompressed_page_size)), header.data_page_header!);
         } else if (header.type === 'DATA_PAGE_V2') {
           const d = hp.readDataPageV2(bytes, header, this.decoder);
           decoded = { reps: d.repetitionLevels, firstNull: firstBelow(d.definitionLevels ?? [], this.maxDef), values: d.dataPage, encoding: header.data_page_header_v2!.encoding };
         } else continue; // index pages carry no values
         const { reps, firstNull, values: dataPage, encoding } = decoded;
-        this.rowsBefore += this.leaf.list ? countZeros(this.reps) : this.vals.length;
         if (firstNull >= 0) throw this.nullAt(firstNull, reps);
         const dictionary = encoding.endsWith('DICTIONARY');
         if (dictionary && !this.dict) throw new Error('a dictionary-encoded page without a dictionary page');
-        this.vals = dictionary ? lookUp(dataPage, this.dict!) : toFloat64(dataPage);
+        this.vals = dictionary ? this.lookUp(dataPage, this.dict!) : dataPage instanceof Float64Array ? dataPage : this.converted(dataPage);
         this.reps = reps;
         this.vi = 0;
+        this.pageValues = this.vals.length;
         return;
       } catch (e) {
         throw this.damaged(e);
       }
     }
+  }
+
+  /** Whether a page is decoded as it is consumed (pageStream.ts): version-1 plain pages, snappy or uncompressed. */
+  private streams(header: PageHeader): boolean {
+    const codec = this.decoder.codec;
+    return header.type === 'DATA_PAGE' && header.data_page_header!.encoding === 'PLAIN' && (codec === 'SNAPPY' || codec === 'UNCOMPRESSED') && VALUE_BYTES[this.decoder.type] !== undefined;
+  }
+
+  /** Starts a streamed page: its levels now (they lead the page), its values step by step (nextValues). */
+  private async openStream(n: number, start: number, end: number): Promise<void> {
+    const bufs = this.bufs;
+    if (this.decoder.codec === 'SNAPPY') {
+      bufs.window ??= SnappyPage.window();
+      this.stream = new SnappyPage(this.fh, this.table.path, start, end, bufs.window);
+    } else this.stream = new RawPage(this.fh, this.table.path, start, end);
+    const levels = async (max: number, out: Uint8Array): Promise<void> => {
+      // Version-1 levels: a 4-byte length, then the RLE / bit-packed hybrid.
+      const head = new Uint8Array(4);
+      await this.stream!.readInto(head);
+      const length = new DataView(head.buffer).getUint32(0, true);
+      bufs.levels = ColumnBuffers.grow(bufs.levels, length, (m) => new Uint8Array(m));
+      const bytes = bufs.levels.subarray(0, length);
+      await this.stream!.readInto(bytes);
+      this.hp.readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset, length), offset: 0 }, bitWidth(max), out, length);
+    };
+    bufs.reps = ColumnBuffers.grow(bufs.reps, this.leaf.list ? n : 0, (m) => new Uint8Array(m));
+    const reps = bufs.reps.subarray(0, this.leaf.list ? n : 0);
+    if (this.leaf.list) await levels(this.maxRep, reps);
+    if (this.maxDef > 0) {
+      bufs.defs = ColumnBuffers.grow(bufs.defs, n, (m) => new Uint8Array(m));
+      const defs = bufs.defs.subarray(0, n);
+      await levels(this.maxDef, defs);
+      const firstNull = firstBelow(defs, this.maxDef);
+      if (firstNull >= 0) throw this.nullAt(firstNull, reps);
+    }
+    this.reps = reps;
+    this.pageValues = n;
+    this.streamLeft = n;
+    this.valBase = 0;
+    this.vals = new Float64Array(0);
+    await this.nextValues();
+  }
+
+  /** The next step of a streamed page's values into the column's values buffer. */
+  private async nextValues(): Promise<void> {
+    const bufs = this.bufs;
+    const m = Math.min(STREAM_VALUES, this.streamLeft);
+    const size = VALUE_BYTES[this.decoder.type]!;
+    bufs.values = ColumnBuffers.grow(bufs.values, STREAM_VALUES, (k) => new Float64Array(k));
+    this.valBase += this.vals.length;
+    const vals = bufs.values.subarray(0, m);
+    // Doubles go straight into the float64 buffer (little-endian hosts: every platform Node ships
+    // on); narrower values into its tail, then widened front to back (reads stay ahead of writes).
+    const bytes = new Uint8Array(bufs.values.buffer, size === 8 ? 0 : 8 * m - size * m, size * m);
+    await this.stream!.readInto(bytes);
+    if (this.decoder.type !== 'DOUBLE') {
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const t = this.decoder.type;
+      for (let i = 0; i < m; i++) vals[i] = t === 'FLOAT' ? dv.getFloat32(4 * i, true) : t === 'INT32' ? dv.getInt32(4 * i, true) : Number(dv.getBigInt64(8 * i, true));
+    }
+    this.vals = vals;
+    this.vi = 0;
+    this.streamLeft -= m;
   }
 
   private nullAt(i: number, reps: ArrayLike<number>): PureneuronError {
@@ -328,18 +466,22 @@ class ColumnCursor {
       const d = hp.readDataPage(page, daph, this.decoder);
       return { reps: d.repetitionLevels, firstNull: firstBelow(d.definitionLevels ?? [], this.maxDef), values: d.dataPage, encoding: daph.encoding };
     }
+    const bufs = this.bufs;
     const reader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
-    const reps = new Uint8Array(this.leaf.list ? n : 0);
+    bufs.reps = ColumnBuffers.grow(bufs.reps, this.leaf.list ? n : 0, (m) => new Uint8Array(m));
+    const reps = bufs.reps.subarray(0, this.leaf.list ? n : 0);
     if (this.leaf.list) hp.readRleBitPackedHybrid(reader, bitWidth(this.maxRep), reps);
     let firstNull = -1;
     if (this.maxDef > 0) {
-      const defs = new Uint8Array(n);
+      bufs.defs = ColumnBuffers.grow(bufs.defs, n, (m) => new Uint8Array(m));
+      const defs = bufs.defs.subarray(0, n);
       hp.readRleBitPackedHybrid(reader, bitWidth(this.maxDef), defs);
       firstNull = firstBelow(defs, this.maxDef);
       if (firstNull >= 0) return { reps, firstNull, values: new Float64Array(0), encoding: daph.encoding };
     }
     let values: DecodedArray;
-    if (daph.encoding === 'PLAIN') values = hp.readPlain(reader, this.decoder.type, n, undefined);
+    if (daph.encoding === 'PLAIN' && this.decoder.type === 'DOUBLE') values = this.doubles(page, reader.offset, n);
+    else if (daph.encoding === 'PLAIN') values = hp.readPlain(reader, this.decoder.type, n, undefined);
     else if (daph.encoding === 'BYTE_STREAM_SPLIT') values = hp.byteStreamSplit(reader, n, this.decoder.type, undefined);
     else {
       const width = reader.view.getUint8(reader.offset++);
@@ -347,6 +489,47 @@ class ColumnCursor {
       if (width > 0) hp.readRleBitPackedHybrid(reader, width, values, page.byteLength - reader.offset);
     }
     return { reps, firstNull, values, encoding: daph.encoding };
+  }
+
+  /**
+   * n plain doubles at page[offset …] as a Float64Array without a new allocation: a view when
+   * 8-byte aligned; in the column's page buffer, moved to the next boundary (its 8 bytes of
+   * slack); otherwise copied into the column's values buffer.
+   */
+  private doubles(page: Uint8Array, offset: number, n: number): Float64Array {
+    const at = page.byteOffset + offset;
+    if (at + 8 * n > page.byteOffset + page.length) throw new Error(`the page holds fewer than its ${n} values`);
+    if (at % 8 === 0) return new Float64Array(page.buffer, at, n);
+    const bufs = this.bufs;
+    if (page.buffer === bufs.page.buffer) {
+      const to = Math.ceil(at / 8) * 8;
+      bufs.page.copyWithin(to, at, at + 8 * n);
+      return new Float64Array(bufs.page.buffer, to, n);
+    }
+    bufs.values = ColumnBuffers.grow(bufs.values, n, (m) => new Float64Array(m));
+    new Uint8Array(bufs.values.buffer, 0, 8 * n).set(page.subarray(offset, offset + 8 * n));
+    return bufs.values.subarray(0, n);
+  }
+
+  /** Values of another type as float64, in the column's values buffer. */
+  private converted(a: DecodedArray): Float64Array {
+    const bufs = this.bufs;
+    bufs.values = ColumnBuffers.grow(bufs.values, a.length, (m) => new Float64Array(m));
+    const out = bufs.values.subarray(0, a.length);
+    for (let i = 0; i < a.length; i++) out[i] = Number((a as ArrayLike<number | bigint>)[i]);
+    return out;
+  }
+
+  private lookUp(indices: DecodedArray, dict: Float64Array): Float64Array {
+    const bufs = this.bufs;
+    bufs.values = ColumnBuffers.grow(bufs.values, indices.length, (m) => new Float64Array(m));
+    const out = bufs.values.subarray(0, indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      const v = dict[(indices as ArrayLike<number>)[i]!];
+      if (v === undefined) throw new Error(`dictionary index ${String((indices as ArrayLike<number>)[i])} out of range`);
+      out[i] = v;
+    }
+    return out;
   }
 
   /** The file row of value i of the current page (reps: its repetition levels, for lists). */
@@ -375,7 +558,15 @@ class ColumnCursor {
     let r = r0;
     const rEnd = r0 + rows;
     while (r < rEnd) {
-      if (this.vi >= this.vals.length) await this.nextPage();
+      if (this.vi >= this.vals.length) {
+        if (this.streamLeft > 0) {
+          try {
+            await this.nextValues();
+          } catch (e) {
+            throw this.damaged(e);
+          }
+        } else await this.nextPage();
+      }
       const vals = this.vals;
       let vi = this.vi;
       if (!this.leaf.list) {
@@ -385,10 +576,12 @@ class ColumnCursor {
         vi += n;
       } else {
         // Row starts carry repetition level 0, every other value a level > 0.
+        // reps covers the page; vals starts at value valBase of it.
         const reps = this.reps;
+        const base = this.valBase;
         let elem = this.elem;
         while (r < rEnd && vi < vals.length) {
-          if ((reps[vi] === 0) !== (elem === 0)) throw this.badLength(elem, vi);
+          if ((reps[base + vi] === 0) !== (elem === 0)) throw this.badLength(elem, base + vi);
           out[r * stride + off + elem] = vals[vi]!;
           vi++;
           if (++elem === w) {
@@ -402,7 +595,7 @@ class ColumnCursor {
     }
   }
 
-  /** A list row whose length differs from the first row's, found at value vi of the current page. */
+  /** A list row whose length differs from the first row's, found at value vi of the current page (counted from the page's start). */
   private badLength(elem: number, vi: number): PureneuronError {
     const w = this.leaf.column.width!;
     return badFile(
@@ -421,6 +614,9 @@ interface DecodedPage {
 }
 
 const FAST_ENCODINGS = new Set(['PLAIN', 'PLAIN_DICTIONARY', 'RLE_DICTIONARY', 'BYTE_STREAM_SPLIT']);
+
+/** Bytes per plain value of the physical types a page can stream. */
+const VALUE_BYTES: Partial<Record<string, number>> = { DOUBLE: 8, FLOAT: 4, INT32: 4, INT64: 8 };
 
 /** Bits of a level up to `max`. */
 function bitWidth(max: number): number {
@@ -442,19 +638,8 @@ function countZeros(levels: ArrayLike<number>, end = levels.length): number {
 
 function toFloat64(a: DecodedArray): Float64Array {
   if (a instanceof Float64Array) return a;
-  if (a instanceof Float32Array || a instanceof Int32Array) return Float64Array.from(a);
   const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = Number((a as ArrayLike<unknown>)[i]);
-  return out;
-}
-
-function lookUp(indices: DecodedArray, dict: Float64Array): Float64Array {
-  const out = new Float64Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    const v = dict[(indices as ArrayLike<number>)[i]!];
-    if (v === undefined) throw new Error(`dictionary index ${String((indices as ArrayLike<number>)[i])} out of range`);
-    out[i] = v;
-  }
+  for (let i = 0; i < a.length; i++) out[i] = Number((a as ArrayLike<number | bigint>)[i]);
   return out;
 }
 
@@ -467,6 +652,7 @@ class ParquetRows implements RowReader {
   private groupDone = 0;
   private groupFirst = 0;
   private cursors: ColumnCursor[] = [];
+  private readonly buffers: ColumnBuffers[];
   /** File row of row 0 of the most recent read. */
   private lastFirst = 0;
 
@@ -478,6 +664,7 @@ class ParquetRows implements RowReader {
     let o = 0;
     this.offsets = leaves.map((l) => ((o += l.column.width!), o - l.column.width!));
     this.width = o;
+    this.buffers = leaves.map(() => new ColumnBuffers());
   }
 
   private get position(): number {
@@ -492,7 +679,7 @@ class ParquetRows implements RowReader {
       this.groupRows = Number(groups[this.group]!.num_rows);
       this.groupDone = 0;
       if (this.groupRows === 0) continue;
-      this.cursors = this.leaves.map((l, i) => this.table.cursor(this.fh, l, this.group, this.offsets[i]!, this.groupFirst));
+      this.cursors = this.leaves.map((l, i) => this.table.cursor(this.fh, l, this.group, this.offsets[i]!, this.groupFirst, this.buffers[i]));
       return true;
     }
     this.groupRows = 0;
