@@ -207,3 +207,20 @@ describe('options', () => {
     await expectError(fileSource({ x: 'a.parquet', y: 'b.parquet' }), 'BAD_OPTION', /a\.parquet is a Parquet file of named columns: give it as data/);
   });
 });
+
+describe('definition levels scanned without writing them out', () => {
+  it('finds the first null in RLE runs and bit-packed groups, or none', async () => {
+    const { firstBelowEncoded } = await import('../src/sources/table/pageStream.js');
+    // RLE run of 10 × 1 (header 10 << 1 = 20), then one bit-packed group of 8 (header 1 << 1 | 1 = 3): bits 1,1,1,0,1,1,1,1.
+    expect(firstBelowEncoded(Uint8Array.from([20, 1, 3, 0b11110111]), 1, 18, 1)).toBe(13);
+    expect(firstBelowEncoded(Uint8Array.from([20, 1, 3, 0xff]), 1, 18, 1)).toBe(-1);
+    // Width 2 (max level 3): a group of 8 levels 3,3,3,3,3,2,3,3 packed LSB first.
+    const levels = [3, 3, 3, 3, 3, 2, 3, 3];
+    const packed = [0, 0];
+    levels.forEach((v, i) => (packed[(2 * i) >> 3]! |= v << ((2 * i) & 7)));
+    expect(firstBelowEncoded(Uint8Array.from([3, ...packed]), 2, 8, 3)).toBe(5);
+    // A varint header over two bytes: an RLE run of 300 (600 = 0xd8 0x04).
+    expect(firstBelowEncoded(Uint8Array.from([0xd8, 0x04, 3]), 2, 300, 3)).toBe(-1);
+    expect(() => firstBelowEncoded(Uint8Array.from([20, 1]), 1, 18, 1)).toThrow(/end early/);
+  });
+});

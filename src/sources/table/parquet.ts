@@ -21,7 +21,7 @@ import { PureneuronError } from '../../errors.js';
 import { fileError, openRegularFile } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
-import { RawPage, SnappyPage, type PageBytes } from './pageStream.js';
+import { firstBelowEncoded, RawPage, SnappyPage, StreamBuffers, type PageBytes } from './pageStream.js';
 
 type Hyparquet = typeof import('hyparquet') & typeof import('hyparquet/src/column.js') & typeof import('hyparquet/src/datapage.js') & typeof import('hyparquet/src/plain.js') & typeof import('hyparquet/src/schema.js') & typeof import('hyparquet/src/encoding.js');
 type ColumnDecoder = Parameters<Hyparquet['readDataPage']>[2];
@@ -226,8 +226,8 @@ export class ColumnBuffers {
   reps = new Uint8Array(0);
   defs = new Uint8Array(0);
   values = new Float64Array(0);
-  /** Streamed pages: the snappy window, the level bytes. */
-  window: Uint8Array | undefined;
+  /** Streamed pages: a file piece and the snappy window, and the level bytes. */
+  stream: StreamBuffers | undefined;
   levels = new Uint8Array(0);
 
   static grow<T extends Uint8Array | Float64Array>(a: T, n: number, make: (n: number) => T): T {
@@ -392,28 +392,26 @@ class ColumnCursor {
   /** Starts a streamed page: its levels now (they lead the page), its values step by step (nextValues). */
   private async openStream(n: number, start: number, end: number): Promise<void> {
     const bufs = this.bufs;
-    if (this.decoder.codec === 'SNAPPY') {
-      bufs.window ??= SnappyPage.window();
-      this.stream = new SnappyPage(this.fh, this.table.path, start, end, bufs.window);
-    } else this.stream = new RawPage(this.fh, this.table.path, start, end);
-    const levels = async (max: number, out: Uint8Array): Promise<void> => {
-      // Version-1 levels: a 4-byte length, then the RLE / bit-packed hybrid.
+    bufs.stream ??= new StreamBuffers();
+    this.stream = this.decoder.codec === 'SNAPPY' ? new SnappyPage(this.fh, this.table.path, start, end, bufs.stream) : new RawPage(this.fh, this.table.path, start, end, bufs.stream);
+    /** Version-1 levels: a 4-byte length, then the RLE / bit-packed hybrid; their bytes. */
+    const levelBytes = async (): Promise<Uint8Array> => {
       const head = new Uint8Array(4);
       await this.stream!.readInto(head);
       const length = new DataView(head.buffer).getUint32(0, true);
       bufs.levels = ColumnBuffers.grow(bufs.levels, length, (m) => new Uint8Array(m));
       const bytes = bufs.levels.subarray(0, length);
       await this.stream!.readInto(bytes);
-      this.hp.readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset, length), offset: 0 }, bitWidth(max), out, length);
+      return bytes;
     };
     bufs.reps = ColumnBuffers.grow(bufs.reps, this.leaf.list ? n : 0, (m) => new Uint8Array(m));
     const reps = bufs.reps.subarray(0, this.leaf.list ? n : 0);
-    if (this.leaf.list) await levels(this.maxRep, reps);
+    if (this.leaf.list) {
+      const bytes = await levelBytes();
+      this.hp.readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), offset: 0 }, bitWidth(this.maxRep), reps, bytes.length);
+    }
     if (this.maxDef > 0) {
-      bufs.defs = ColumnBuffers.grow(bufs.defs, n, (m) => new Uint8Array(m));
-      const defs = bufs.defs.subarray(0, n);
-      await levels(this.maxDef, defs);
-      const firstNull = firstBelow(defs, this.maxDef);
+      const firstNull = firstBelowEncoded(await levelBytes(), bitWidth(this.maxDef), n, this.maxDef);
       if (firstNull >= 0) throw this.nullAt(firstNull, reps);
     }
     this.reps = reps;
@@ -580,6 +578,15 @@ class ColumnCursor {
         const reps = this.reps;
         const base = this.valBase;
         let elem = this.elem;
+        // Whole rows in this step: check a row's levels (0, then w − 1 nonzero), then copy it.
+        if (elem === 0) {
+          for (; r < rEnd && vi + w <= vals.length; r++, vi += w) {
+            if (reps[base + vi] !== 0) throw this.badLength(0, base + vi);
+            for (let j = 1; j < w; j++) if (reps[base + vi + j] === 0) throw this.badLength(j, base + vi + j);
+            const o = r * stride + off;
+            for (let j = 0; j < w; j++) out[o + j] = vals[vi + j]!;
+          }
+        }
         while (r < rEnd && vi < vals.length) {
           if ((reps[base + vi] === 0) !== (elem === 0)) throw this.badLength(elem, base + vi);
           out[r * stride + off + elem] = vals[vi]!;
