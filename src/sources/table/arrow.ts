@@ -72,12 +72,38 @@ async function openReader(A: Arrow, path: string, fh: FileHandle): Promise<Reade
   }
 }
 
+/**
+ * The rows of an IPC file: the footer lists its record batches, and each batch's message header
+ * (a few hundred bytes before its body) holds its length — read without the bodies, so the
+ * cache (cacheBytes) can take the file as it takes raw files. Undefined for a stream.
+ */
+async function countRows(A: Arrow, path: string, fh: FileHandle, r: Reader): Promise<number | undefined> {
+  const file = r as unknown as { isFile(): boolean; footer?: { recordBatches(): Iterable<{ offset: number; metaDataLength: number }> } };
+  if (!file.isFile() || !file.footer) return undefined;
+  let n = 0;
+  for (const block of file.footer.recordBatches()) {
+    const buf = new Uint8Array(block.metaDataLength);
+    try {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, block.offset);
+      if (bytesRead !== buf.length) throw new Error('the file ends inside a batch header');
+      // A message starts with the continuation marker 0xFFFFFFFF and its length (older files: the length alone).
+      const skip = new DataView(buf.buffer).getInt32(0, true) === -1 ? 8 : 4;
+      const m = A.Message.decode(buf.subarray(skip));
+      if (!m.isRecordBatch()) throw new Error('a footer block is not a record batch');
+      n += Number(m.header().length);
+    } catch (e) {
+      throw badFile(`${path} is damaged: cannot read the header of a record batch (${(e as Error)?.message ?? String(e)})`, e);
+    }
+  }
+  return n;
+}
+
 export class ArrowTable {
-  /** Rows are counted by the first pass (an IPC file's footer does not record them). */
-  readonly n = undefined;
   private constructor(
     readonly path: string,
     readonly columns: TableColumn[],
+    /** Rows of an IPC file, from its batches' headers; a stream's are counted by the first pass. */
+    readonly n: number | undefined,
     private readonly A: Arrow,
   ) {}
 
@@ -87,7 +113,7 @@ export class ArrowTable {
     try {
       if (size === 0) throw badFile(`${path} is empty`);
       const r = await openReader(A, path, fh);
-      return new ArrowTable(path, describe(A, r.schema.fields), A);
+      return new ArrowTable(path, describe(A, r.schema.fields), await countRows(A, path, fh, r), A);
     } finally {
       await fh.close().catch(() => undefined);
     }
