@@ -12,6 +12,13 @@ export const DEFAULT_BLOCK_BYTES = 1 << 20;
 /** Extra buffer room beyond one block: a binary value split across blocks (≤ 8 bytes) is carried over. */
 const CARRY_BYTES = 8;
 
+/** A BAD_FILE error with `message` as is (and the error behind it, if any, as its cause). */
+export function badFile(message: string, cause?: unknown): PureneuronError {
+  const e = new PureneuronError('BAD_FILE', message);
+  if (cause !== undefined) e.cause = cause;
+  return e;
+}
+
 /** A BAD_FILE error for a failed fs call on `path`, with a plain-words reason and the fs error as cause. */
 export function fileError(path: string, e: unknown, doing = 'read'): PureneuronError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

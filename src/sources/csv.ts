@@ -11,7 +11,7 @@
  * No quoting: quoted values are reported as not numbers.
  */
 import { PureneuronError } from '../errors.js';
-import { BlockReader, openRegularFile } from './blocks.js';
+import { badFile, BlockReader, openRegularFile } from './blocks.js';
 import type { FileSpec, Role, RowReader } from './spec.js';
 import { widthName } from './spec.js';
 
@@ -37,9 +37,6 @@ function parseSpecial(s: string): number | undefined {
   return undefined;
 }
 
-function badFile(message: string): PureneuronError {
-  return new PureneuronError('BAD_FILE', message);
-}
 
 /** Line-by-line parser over one pass of a CSV file. */
 class CsvReader implements RowReader {

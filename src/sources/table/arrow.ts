@@ -10,8 +10,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { DataType, RecordBatch, Vector } from 'apache-arrow';
-import { PureneuronError } from '../../errors.js';
-import { openRegularFile } from '../blocks.js';
+import { badFile, openRegularFile } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
 
@@ -30,11 +29,6 @@ function load(): Promise<Arrow> {
   return loaded;
 }
 
-function badFile(message: string, cause?: unknown): PureneuronError {
-  const e = new PureneuronError('BAD_FILE', message);
-  if (cause !== undefined) e.cause = cause;
-  return e;
-}
 
 /** Why values of this type cannot be learned from, or undefined when they can. */
 function typeProblem(A: Arrow, t: DataType): string | undefined {

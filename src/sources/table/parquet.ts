@@ -18,7 +18,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { ColumnChunk, Compressors, DecodedArray, FileMetaData, PageHeader, SchemaTree } from 'hyparquet';
 import { PureneuronError } from '../../errors.js';
-import { fileError, openRegularFile } from '../blocks.js';
+import { badFile, fileError, openRegularFile } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
 import { firstBelowEncoded, RawPage, SnappyPage, StreamBuffers, type PageBytes } from './pageStream.js';
@@ -44,11 +44,6 @@ function load(): Promise<{ hp: Hyparquet; compressors: Compressors }> {
   return loaded;
 }
 
-function badFile(message: string, cause?: unknown): PureneuronError {
-  const e = new PureneuronError('BAD_FILE', message);
-  if (cause !== undefined) e.cause = cause;
-  return e;
-}
 
 const NUMERIC = new Set(['DOUBLE', 'FLOAT', 'INT32', 'INT64']);
 const INTEGER_CONVERTED = new Set(['INT_8', 'INT_16', 'INT_32', 'INT_64', 'UINT_8', 'UINT_16', 'UINT_32', 'UINT_64']);
