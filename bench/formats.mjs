@@ -7,6 +7,7 @@
 //   node bench/formats.mjs --memory-check 2.2e6   # one learn from a Parquet file of > 1 GB of
 //                                                 # samples: peak RSS against 400 MB, W error
 //                                                 # → bench/results/formats-memory.{json,md}
+//   … --dir DIR --out PREFIX                     # data in DIR, results in PREFIX.{json,md}
 //
 // Data: a planted network (d, k, l) = (32, 16, 32), Gaussian inputs, noise σ = 0.05, written
 // by DuckDB itself (SQL: Box–Muller normals, h = relu(x·Wᵀ), y = h·Aᵀ + noise) as Parquet with
@@ -23,7 +24,7 @@
 // from spawn to exit and the child's peak RSS (getrusage, worker threads included).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { machineEnv, sourceProvenance } from './lib/env.mjs';
 import { median, round } from './lib/stats.mjs';
 import { root } from './lib/bundle.mjs';
@@ -48,7 +49,7 @@ const log = (s) => process.stderr.write(s + '\n');
 const { fileSource, generate } = await import(join(root, 'dist', 'index.js'));
 
 // ---- data ----------------------------------------------------------------------------------
-const dir = join(root, 'build', 'formats-bench', `n${n}`);
+const dir = flag('dir', join(root, 'build', 'formats-bench', `n${n}`));
 mkdirSync(dir, { recursive: true });
 const file = (name) => join(dir, name);
 
@@ -216,7 +217,8 @@ if (!memoryCheck) {
 }
 const md = lines.join('\n') + '\n';
 process.stdout.write(md);
-mkdirSync(join(root, out, '..'), { recursive: true });
-writeFileSync(join(root, `${out}.json`), JSON.stringify(results, null, 2) + '\n');
-writeFileSync(join(root, `${out}.md`), md);
+const outPath = resolve(root, out);
+mkdirSync(dirname(outPath), { recursive: true });
+writeFileSync(`${outPath}.json`, JSON.stringify(results, null, 2) + '\n');
+writeFileSync(`${outPath}.md`, md);
 log(`wrote ${out}.json and ${out}.md`);

@@ -212,7 +212,7 @@ describe('help and usage', () => {
   });
 
   it('unknown command: exit 2 and one line naming it and the commands', async () => {
-    expectOneLineError(await runCli(['lern'], dir), 2, /unknown command "lern"; commands: demo, generate, learn, compare/);
+    expectOneLineError(await runCli(['lern'], dir), 2, /unknown command "lern"; commands: demo, generate, learn, predict, export, compare/);
   });
 
   it('experiment (a bundle of its own): a usage mistake exits 2, a PureneuronError 1, one line each', async () => {

@@ -65,7 +65,7 @@ const quoted = (fs: readonly string[]): string => fs.map((f) => `'${f}'`).join('
 
 function resolveFormat(path: string, format: FileFormat | undefined): FileFormat {
   if (format !== undefined) {
-    if (!FORMATS.includes(format)) throw new PureneuronError('BAD_OPTION', `format must be one of ${quoted(FORMATS)}, got ${JSON.stringify(format)}`);
+    if (!FORMATS.includes(format)) throw new PureneuronError('BAD_OPTION', `format must be one of ${FORMATS.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(format)}`);
     return format;
   }
   const f = formatFromPath(path);
