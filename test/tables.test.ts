@@ -92,6 +92,14 @@ describe.skipIf(!duck)('Parquet files written by DuckDB', () => {
     await expectSameData({ data: path('int.parquet'), xColumns: 'x*', yColumns: 'y*' }, ints);
   });
 
+  it('dictionary-encoded columns (few distinct values: DuckDB writes PLAIN_DICTIONARY pages)', async () => {
+    // Each value rounded to one of 5 levels, as DOUBLE and as FLOAT.
+    const levels = (v: number) => Math.max(-2, Math.min(2, Math.round(v))) + 0;
+    const coarse = { ...data, x: data.x.map(levels), y: data.y.map(levels) };
+    await writeParquet(path('dict.parquet'), coarse, { select: `SELECT ${Array.from({ length: D }, (_, j) => `x${j}::${j % 2 ? 'FLOAT' : 'DOUBLE'} AS x${j}`).join(', ')}, ${Array.from({ length: L }, (_, j) => `y${j}`).join(', ')} FROM t`, rowGroupRows: 1000 });
+    await expectSameData({ data: path('dict.parquet'), xColumns: 'x*', yColumns: 'y*' }, coarse);
+  });
+
   it('a SPEC takes columns in the file order, whatever its own order; globs with * and ?', async () => {
     await writeParquet(path('order.parquet'), data, { rowGroupRows: 1000 });
     const s = await fileSource({ data: path('order.parquet'), xColumns: 'x7,x0', yColumns: ['y?'] });

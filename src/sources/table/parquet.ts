@@ -7,8 +7,10 @@
  * value into JS arrays through the Dremel algorithm (~0.2 M rows/s for 64 double columns,
  * ~650 MB resident per row group, measured on this machine), while the learner wants numbers
  * written straight into a row-major Float64Array. So this file walks each chosen column's pages
- * itself — one page per column in memory, read from the file as needed — and writes value j of
- * row r of a column at out[r·width + offset + j].
+ * itself and writes value j of row r of a column at out[r·width + offset + j]. Version-1 plain
+ * pages, snappy or uncompressed — what DuckDB, pyarrow and Spark write for floats — stream
+ * through small windows (pageStream.ts); other pages are read and decoded whole, one page per
+ * column in memory.
  *
  * Columns: a top-level leaf of type DOUBLE, FLOAT, INT32 or INT64 (plain integers only: not
  * DECIMAL, DATE, TIME or TIMESTAMP), or a LIST of such leaves whose rows all have the length of
@@ -43,7 +45,6 @@ function load(): Promise<{ hp: Hyparquet; compressors: Compressors }> {
   })();
   return loaded;
 }
-
 
 const NUMERIC = new Set(['DOUBLE', 'FLOAT', 'INT32', 'INT64']);
 const INTEGER_CONVERTED = new Set(['INT_8', 'INT_16', 'INT_32', 'INT_64', 'UINT_8', 'UINT_16', 'UINT_32', 'UINT_64']);
@@ -353,7 +354,8 @@ class ColumnCursor {
           const page = this.decompress(bytes, Number(header.uncompressed_page_size));
           const view = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
           // A copy: the page's buffers are reused by the data pages.
-          this.dict = Float64Array.from(toFloat64(hp.readPlain(view, this.decoder.type, header.dictionary_page_header!.num_values, undefined)));
+          const dict = hp.readPlain(view, this.decoder.type, header.dictionary_page_header!.num_values, undefined);
+          this.dict = dict instanceof Float64Array ? dict.slice() : toFloat64(dict);
           continue;
         }
         let decoded: DecodedPage;
@@ -638,8 +640,8 @@ function countZeros(levels: ArrayLike<number>, end = levels.length): number {
   return z;
 }
 
+/** A copy as float64 (integers and bigints converted). */
 function toFloat64(a: DecodedArray): Float64Array {
-  if (a instanceof Float64Array) return a;
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = Number((a as ArrayLike<number | bigint>)[i]);
   return out;
