@@ -18,6 +18,12 @@
  *         "options"?: { backend, detector, whitenY, reduceX, polish, jennrichPairs, seed,
  *                       weighting, robustScale, refine, refineSamples, errorEstimate,
  *                       workers, chunkRows } }            (learn()'s options bar k, signal, onProgress)
+ *     body, samples in files on the server (only when the service was created with `dataDir`;
+ *     paths are relative to it and may not leave it):
+ *       { "files": { "x": path, "y": path, "format"?, "d"?, "l"? }          (x and y files)
+ *                | { "data": path, "xColumns": SPEC, "yColumns": SPEC, "format"? }
+ *                                       (Parquet, Arrow IPC / Feather, CSV with a header),
+ *         "k": number | "auto", "options"?: { … as above } }    — fileSource()'s options
  *     body, a planted problem (handy for demos and tests):
  *       { "generate": { distribution, n, d, k, l, seed, noise, … generate()'s options },
  *         "k"?: number | "auto" (default generate.k), "options"?: { … as above } }
@@ -61,13 +67,16 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   arraySource,
+  fileSource,
   generate,
   learn,
   PureneuronError,
   resolveLearnOptions,
+  type FileSourceOptions,
   type GenerateOptions,
   type LearnOptions,
   type ModelJSON,
@@ -85,6 +94,12 @@ export interface ServiceOptions {
   maxWorkersPerJob?: number;
   /** Finished (done, failed, cancelled) jobs kept for GET; the oldest are forgotten (default 100). */
   maxFinishedJobs?: number;
+  /**
+   * A directory whose files jobs may learn from ({ "files": … } bodies, paths relative to it).
+   * Unset (the default), such bodies are refused: a client must not make the service read any
+   * file it can reach.
+   */
+  dataDir?: string;
 }
 
 export interface Service {
@@ -133,7 +148,7 @@ const MiB = 1024 * 1024;
 
 /** learn() options a request may set (k is top-level; signal and onProgress belong to the service). */
 const RESERVED_OPTIONS = new Set(['k', 'signal', 'onProgress']);
-const BODY_KEYS = new Set(['x', 'y', 'd', 'l', 'k', 'options', 'generate']);
+const BODY_KEYS = new Set(['x', 'y', 'd', 'l', 'k', 'options', 'generate', 'files']);
 
 export function createService(options: ServiceOptions = {}): Service {
   const maxConcurrentJobs = positive('maxConcurrentJobs', options.maxConcurrentJobs ?? 2);
@@ -217,7 +232,7 @@ export function createService(options: ServiceOptions = {}): Service {
     } catch (e) {
       throw new HttpError(400, 'BAD_JSON', `the request body is not valid JSON: ${(e as Error).message}`);
     }
-    const { source, k, learnOptions } = parseJobRequest(body, maxGenerateValues, maxWorkersPerJob);
+    const { source, k, learnOptions } = await parseJobRequest(body, maxGenerateValues, maxWorkersPerJob, options.dataDir);
     if (running.size >= maxConcurrentJobs) throw tooMany(maxConcurrentJobs);
     const job = await startJob(source, k, learnOptions);
     send(res, 202, { id: job.id, status: job.status });
@@ -333,13 +348,22 @@ function badRequest(message: string): HttpError {
   return new HttpError(400, 'BAD_REQUEST', message);
 }
 
-function parseJobRequest(body: unknown, maxGenerateValues: number, maxWorkersPerJob: number): JobRequest {
-  if (!isObject(body)) throw badRequest('the body must be a JSON object: { x, y, d, l, k, options? } or { generate: {…}, k?, options? }');
+async function parseJobRequest(body: unknown, maxGenerateValues: number, maxWorkersPerJob: number, dataDir: string | undefined): Promise<JobRequest> {
+  if (!isObject(body)) throw badRequest('the body must be a JSON object: { x, y, d, l, k, options? }, { files: {…}, k, options? } or { generate: {…}, k?, options? }');
   for (const key of Object.keys(body)) {
     if (!BODY_KEYS.has(key)) throw badRequest(`unknown field "${key}"; valid fields: ${[...BODY_KEYS].join(', ')}`);
   }
   const learnOptions = parseLearnOptions(body.options, maxWorkersPerJob);
   if (body.k !== undefined) resolveLearnOptions({ k: body.k as number | 'auto' });
+
+  if (body.files !== undefined) {
+    for (const key of ['x', 'y', 'd', 'l', 'generate']) {
+      if (body[key] !== undefined) throw badRequest(`give either "files" or "${key}", not both`);
+    }
+    if (body.k === undefined) throw badRequest('k is required: the number of hidden units, or "auto"');
+    // fileSource reads headers and schemas now: a bad file or column SPEC is a 422 before the job starts.
+    return { source: await openFiles(body.files, dataDir), k: body.k as number | 'auto', learnOptions };
+  }
 
   if (body.generate !== undefined) {
     for (const key of ['x', 'y', 'd', 'l']) {
@@ -366,6 +390,27 @@ function parseJobRequest(body: unknown, maxGenerateValues: number, maxWorkersPer
   // arraySource checks the shapes (TypeError / RangeError), e.g. that x and y have the same rows.
   const source = arraySource({ x: x.values, y: y.values, d: x.width, l: y.width });
   return { source, k: body.k as number | 'auto', learnOptions };
+}
+
+const FILE_KEYS = new Set(['x', 'y', 'data', 'xColumns', 'yColumns', 'format', 'd', 'l']);
+
+/** The file source of a { files } body, its paths confined to dataDir. */
+async function openFiles(files: unknown, dataDir: string | undefined): Promise<SampleSource> {
+  if (dataDir === undefined) throw new HttpError(403, 'NO_FILES', 'this service learns from files only when it is started with a data directory (createService({ dataDir }))');
+  if (!isObject(files)) throw badRequest('files must be an object: { x, y, format?, d?, l? } or { data, xColumns, yColumns, format? }');
+  for (const key of Object.keys(files)) {
+    if (!FILE_KEYS.has(key)) throw badRequest(`unknown field "files.${key}"; valid fields: ${[...FILE_KEYS].join(', ')}`);
+  }
+  const root = resolve(dataDir);
+  const inside = (name: string): string | undefined => {
+    const v = files[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw badRequest(`files.${name} must be a path relative to the data directory`);
+    const p = resolve(root, v);
+    if (p !== root && !p.startsWith(root + sep)) throw new HttpError(403, 'OUTSIDE_DATA_DIR', `files.${name} ${JSON.stringify(v)} is outside the data directory`);
+    return p;
+  };
+  return fileSource({ ...(files as FileSourceOptions), x: inside('x'), y: inside('y'), data: inside('data') });
 }
 
 /** A nested (rows of numbers) or flat JSON array as row-major Float64Array values and a row width. */

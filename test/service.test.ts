@@ -424,3 +424,46 @@ describe('examples/service.ts over HTTP', () => {
     expect((await api('GET', '/health')).status).toBe(200);
   });
 });
+
+describe('samples in files on the server ({ files } bodies)', () => {
+  it('refused without a data directory (403), learned from a CSV with a header inside one, refused outside it', async () => {
+    expect((await api('POST', '/jobs', { files: { data: 'named.csv', xColumns: 'x*', yColumns: 'y*' }, k: 2 })).status).toBe(403);
+
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'pureneuron-service-files-'));
+    const files = createService({ dataDir: dir });
+    try {
+      const g = generate({ n: 3000, d: 5, k: 2, l: 4, seed: 3 });
+      const rows = ['x0,x1,x2,x3,x4,label,y0,y1,y2,y3'];
+      for (let i = 0; i < 3000; i++) rows.push([...g.x.subarray(i * 5, i * 5 + 5), 'a', ...g.y.subarray(i * 4, i * 4 + 4)].join(','));
+      await writeFile(join(dir, 'named.csv'), rows.join('\n') + '\n');
+      await new Promise<void>((resolve) => files.server.listen(0, '127.0.0.1', resolve));
+      const at = `http://127.0.0.1:${(files.server.address() as AddressInfo).port}`;
+      const post = async (body: unknown) => {
+        const res = await fetch(`${at}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(HANG_MS) });
+        return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      };
+      const r = await post({ files: { data: 'named.csv', xColumns: 'x*', yColumns: 'y?' }, k: 2, options: { workers: 0 } });
+      expect(r.status).toBe(202);
+      let job: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      for (const deadline = performance.now() + HANG_MS; performance.now() < deadline; await sleep(25)) {
+        job = await (await fetch(`${at}/jobs/${r.body.id}`)).json();
+        if (job.status !== 'running') break;
+      }
+      expect(job.status, JSON.stringify(job.error)).toBe('done');
+      // Noiseless data: the fit is exact (its W error against the planted W at rounding level).
+      expect(compare(Model.fromJSON(job.model), g.truth).wError).toBeLessThan(1e-9);
+
+      const outside = await post({ files: { data: '../named.csv', xColumns: 'x*', yColumns: 'y*' }, k: 2 });
+      expect([outside.status, outside.body.error.code]).toEqual([403, 'OUTSIDE_DATA_DIR']);
+      const badSpec = await post({ files: { data: 'named.csv', xColumns: 'z*', yColumns: 'y*' }, k: 2 });
+      expect([badSpec.status, badSpec.body.error.code]).toEqual([422, 'BAD_OPTION']);
+      expect(badSpec.body.error.message).toMatch(/"z\*" matches no column/);
+    } finally {
+      await files.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
