@@ -92,6 +92,29 @@ describe.skipIf(!cliBuilt())('pureneuron learn / predict / export on the formats
     }
   });
 
+  it('the shard steps take --data: Arrow shards give the model of the same shards as raw files, bit for bit', async () => {
+    const half = (M: Float64Array, w: number, i: number) => M.slice(i * 2000 * w, (i + 1) * 2000 * w);
+    for (const i of [0, 1]) {
+      await writeArrow(join(dir, `shard${i}.arrow`), { x: half(data.x, 8, i), y: half(data.y, 6, i), n: 2000, d: 8, l: 6 }, { batchRows: 700 });
+      await writeFile(join(dir, `shard${i}x.f64`), half(data.x, 8, i));
+      await writeFile(join(dir, `shard${i}y.f64`), half(data.y, 6, i));
+    }
+    const sharded = async (shard: (i: number) => string[], out: string) => {
+      await runCliOk(['plan', ...shard(0), '--k', '4', '--chunk-rows', '1000', '--out', `${out}-plan.state`, '--quiet'], dir);
+      let state = `${out}-plan.state`;
+      for (let pass = '1', step = 0; pass !== 'finish'; step++) {
+        await Promise.all([0, 1].map((i) => runCliOk(['accumulate', '--pass', pass, ...shard(i), '--state', state, '--out', `${out}-${step}-${i}.state`, '--quiet'], dir)));
+        pass = (await runCliOk(['merge', `${out}-${step}-0.state`, `${out}-${step}-1.state`, '--out', `${out}-${step}.state`, '--quiet'], dir)).stdout.trim();
+        state = `${out}-${step}.state`;
+      }
+      await runCliOk(['finish', '--state', state, '--out', `${out}.json`, '--quiet'], dir);
+      return weights(await readJson(join(dir, `${out}.json`)));
+    };
+    const fromArrow = await sharded((i) => ['--data', `shard${i}.arrow`, '--x-columns', 'x', '--y-columns', 'y*'], 'arrow');
+    const fromRaw = await sharded((i) => ['--x', `shard${i}x.f64`, '--y', `shard${i}y.f64`, '--d', '8', '--l', '6'], 'raw');
+    expect(fromArrow).toBe(fromRaw);
+  });
+
   it.each([
     [['learn', '--data', 'named.csv', '--x-columns', 'x*,z', '--y-columns', 'y*', '--k', '4', '--out', 'o.json'], /x columns: "z" matches no column of named\.csv/],
     [['learn', '--data', 'named.csv', '--x-columns', 'x*', '--y-columns', 'y*,x1', '--k', '4', '--out', 'o.json'], /"x1" is chosen by both x columns and y columns/],

@@ -171,6 +171,10 @@ class ArrowRows implements RowReader {
         this.checkNulls(column.name, vec, 1);
         if (list) this.checkNulls(column.name, flat, column.width!);
         const values = flat.toArray() as ArrayLike<number | bigint>;
+        // A batch whose buffers hold fewer values than its rows need is damaged (reading past them gives undefined: NaN).
+        if (values.length < b.numRows * column.width!) {
+          throw badFile(`${this.path} is damaged: column ${JSON.stringify(column.name)} holds ${values.length} values for the ${b.numRows} rows of its batch at row ${this.done}`);
+        }
         const bc = { values, width: column.width!, offset };
         offset += column.width!;
         return bc;
