@@ -15,7 +15,9 @@ import { fileSource, type FileSourceOptions } from '../src/sources/files.js';
 import type { SampleSource } from '../src/types.js';
 import { sameBits } from './helpers/bits.js';
 import { makeTempDir, removeTempDir } from './helpers/cli.js';
-import { loadDuckDB, tableCsv, writeArrow, writeParquet, type Columns } from './helpers/tables.js';
+import { hasProgram, loadDuckDB, tableCsv, writeArrow, writeParquet, type Columns } from './helpers/tables.js';
+
+const zstd = hasProgram('zstd');
 
 const D = 8;
 const L = 6;
@@ -171,7 +173,9 @@ describe('Arrow IPC files and streams written by apache-arrow', () => {
     ['file, 7 batches', { format: 'file', batchRows: 450 }],
     ['stream, 4 batches', { format: 'stream', batchRows: 800 }],
     ['file, LZ4-compressed (Feather v2 default)', { format: 'file', batchRows: 1000, lz4: true }],
+    ['file, zstd-compressed', { format: 'file', batchRows: 1000, zstd: true }],
   ] as const)('%s: every value as written (x a FixedSizeList<Float64>, y flat columns)', async (name, o) => {
+    if ('zstd' in o && !zstd) return void console.warn('the zstd program is not installed: the zstd-compressed Arrow case is skipped');
     const p = path(`${name.replace(/\W+/g, '-')}.arrow`);
     await writeArrow(p, data, o);
     await expectSameData({ data: p, xColumns: 'x', yColumns: 'y*' });

@@ -5,6 +5,7 @@
  * is installable here without a network download). Values travel to DuckDB as CSV text in
  * shortest round-trip form, which its parser reads back to the same doubles.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 
 type Duck = typeof import('@duckdb/node-api');
@@ -70,14 +71,34 @@ export async function writeParquet(path: string, cols: Columns, o: ParquetOption
   }
 }
 
-/** Writes `cols` as an Arrow IPC file (or stream) with apache-arrow: x as FixedSizeList<Float64>[d], a Utf8 "note", y as y0 … y{l−1}. */
-export async function writeArrow(path: string, cols: Columns, o: { format?: 'file' | 'stream'; batchRows?: number; lz4?: boolean } = {}): Promise<void> {
+/** Whether a command-line program runs here (`zstd`, `lz4`: the reference encoders). */
+export function hasProgram(name: string): boolean {
+  try {
+    execFileSync(name, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compresses bytes with a reference command-line encoder (one frame). */
+const encodeWith = (program: string) => (b: Uint8Array) => new Uint8Array(execFileSync(program, ['-c', '-q'], { input: b }));
+
+/**
+ * Writes `cols` as an Arrow IPC file (or stream) with apache-arrow: x as FixedSizeList<Float64>[d],
+ * a Utf8 "note", y as y0 … y{l−1}. Compressed bodies: `lz4` frames by the lz4 program when it is
+ * installed (else lz4js), `zstd` by the zstd program — the encoders pyarrow's Feather writer links.
+ */
+export async function writeArrow(path: string, cols: Columns, o: { format?: 'file' | 'stream'; batchRows?: number; lz4?: boolean; zstd?: boolean } = {}): Promise<void> {
   const A = await import('apache-arrow');
   const { x, y, n, d, l } = cols;
+  const registry = A.compressionRegistry;
   if (o.lz4) {
     const lz4 = (await import('lz4js')) as { compress(b: Uint8Array): ArrayLike<number> };
-    A.compressionRegistry.set(A.CompressionType.LZ4_FRAME, { ...A.compressionRegistry.get(A.CompressionType.LZ4_FRAME), encode: (b) => Uint8Array.from(lz4.compress(b)) });
+    const encode = hasProgram('lz4') ? encodeWith('lz4') : (b: Uint8Array) => Uint8Array.from(lz4.compress(b));
+    registry.set(A.CompressionType.LZ4_FRAME, { ...registry.get(A.CompressionType.LZ4_FRAME), encode });
   }
+  if (o.zstd) registry.set(A.CompressionType.ZSTD, { ...registry.get(A.CompressionType.ZSTD), encode: encodeWith('zstd') });
   const rows = o.batchRows ?? n;
   const batches = [];
   for (let s = 0; s < n; s += rows) {
@@ -92,7 +113,7 @@ export async function writeArrow(path: string, cols: Columns, o: { format?: 'fil
   }
   const table = new A.Table(batches);
   const writer = o.format === 'stream' ? A.RecordBatchStreamWriter : A.RecordBatchFileWriter;
-  const w = new writer({ compressionType: o.lz4 ? A.CompressionType.LZ4_FRAME : null } as never);
+  const w = new writer({ compressionType: o.lz4 ? A.CompressionType.LZ4_FRAME : o.zstd ? A.CompressionType.ZSTD : null } as never);
   w.write(table);
   w.finish();
   await writeFile(path, await w.toUint8Array());
