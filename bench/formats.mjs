@@ -4,8 +4,8 @@
 //
 //   npm run bench:formats                    # n = 1e6, 3 repeats → bench/results/formats.{json,md}
 //   node bench/formats.mjs --n 2e5 --repeats 1    # quick → build/formats-partial.{json,md}
-//   node bench/formats.mjs --memory-check 2.2e6   # one learn from a Parquet file of > 1 GB of
-//                                                 # samples: peak RSS against 400 MB, W error
+//   node bench/formats.mjs --memory-check 2.2e6   # one learn each from raw, Parquet and Arrow files
+//                                                 # of > 1 GB of samples: peak RSS against 400 MB
 //                                                 # → bench/results/formats-memory.{json,md}
 //   … --dir DIR --out PREFIX                     # data in DIR, results in PREFIX.{json,md}
 //
@@ -36,7 +36,7 @@ const flag = (name, dflt) => {
 };
 const memoryCheck = flag('memory-check') !== undefined;
 const n = Math.round(Number(flag('memory-check') ?? flag('n', '1e6')));
-const repeats = memoryCheck ? 1 : Number(flag('repeats', '3'));
+const repeats = Number(flag('repeats', memoryCheck ? '1' : '3'));
 const D = 32;
 const K = 16;
 const L = 32;
@@ -88,7 +88,7 @@ async function writeData() {
   c.closeSync();
   db.closeSync();
   writeFileSync(file('meta.json'), JSON.stringify({ n, d: D, l: L, k: K }));
-  if (!memoryCheck && !existsSync(file('y.f64'))) await writeRawAndArrow();
+  if (!existsSync(file('data.arrow'))) await writeRawAndArrow();
 }
 
 /** x.f64, y.f64 and data.arrow from list.parquet, by pureneuron's reader (checked bit for bit against DuckDB in test/tables.test.ts). */
@@ -116,14 +116,12 @@ async function writeRawAndArrow() {
 }
 
 // ---- measurements --------------------------------------------------------------------------
-const FORMATS = memoryCheck
-  ? { 'parquet (DOUBLE[32] lists)': ['--data', file('list.parquet'), '--x-columns', 'x', '--y-columns', 'y'] }
-  : {
-      'raw f64': ['--x', file('x.f64'), '--y', file('y.f64')],
-      'parquet (DOUBLE[32] lists)': ['--data', file('list.parquet'), '--x-columns', 'x', '--y-columns', 'y'],
-      'parquet (64 DOUBLE columns)': ['--data', file('flat.parquet'), '--x-columns', 'x*', '--y-columns', 'y*'],
-      'arrow IPC (FixedSizeList)': ['--data', file('data.arrow'), '--x-columns', 'x', '--y-columns', 'y'],
-    };
+const FORMATS = {
+  'raw f64': ['--x', file('x.f64'), '--y', file('y.f64')],
+  'parquet (DOUBLE[32] lists)': ['--data', file('list.parquet'), '--x-columns', 'x', '--y-columns', 'y'],
+  ...(memoryCheck ? {} : { 'parquet (64 DOUBLE columns)': ['--data', file('flat.parquet'), '--x-columns', 'x*', '--y-columns', 'y*'] }),
+  'arrow IPC (FixedSizeList)': ['--data', file('data.arrow'), '--x-columns', 'x', '--y-columns', 'y'],
+};
 
 /** fileSource options from the CLI flags above. */
 function sourceOptions(flags) {
@@ -214,13 +212,20 @@ if (!memoryCheck) {
   }
   lines.push('', `Peak RSS includes the ${((n * (D + L) * 8) / 2 ** 20).toFixed(0)} MiB of samples the cache keeps (cacheBytes 'auto': up to 1 GiB); data beyond it stream on every pass (--memory-check).`);
 } else {
-  const name = Object.keys(FORMATS)[0];
-  const ln = results.learning[name];
   const { statSync } = await import('node:fs');
-  const bytes = statSync(file('list.parquet')).size;
-  results.fileBytes = bytes;
+  results.fileBytes = { parquet: statSync(file('list.parquet')).size, arrow: statSync(file('data.arrow')).size, raw: statSync(file('x.f64')).size + statSync(file('y.f64')).size };
   results.rssLimitBytes = RSS_LIMIT;
-  lines.push(`A Parquet file of ${(bytes / 1e9).toFixed(2)} GB (${((n * (D + L) * 8) / 1e9).toFixed(2)} GB of float64 samples), learned by \`pureneuron learn --data … --k 16\`:`, '', `- wall time ${ln.wallSeconds.toFixed(1)} s; peak RSS ${ln.peakRssMiB} MiB (limit ${RSS_LIMIT / 1e6} MB: ${ln.peakRssMiB * 2 ** 20 < RSS_LIMIT ? 'within' : 'EXCEEDED'}); W error ${ln.wError.toExponential(2)}`);
+  lines.push(
+    `${((n * (D + L) * 8) / 1e9).toFixed(2)} GB of float64 samples — more than cacheBytes' 1 GiB, so every pass streams the file — learned by \`pureneuron learn … --k 16\`:`,
+    '',
+    '| format | file | wall time | peak RSS | within 400 MB | W error |',
+    '|---|---|---|---|---|---|',
+  );
+  const sizes = { 'raw f64': results.fileBytes.raw, 'parquet (DOUBLE[32] lists)': results.fileBytes.parquet, 'arrow IPC (FixedSizeList)': results.fileBytes.arrow };
+  for (const name of Object.keys(FORMATS)) {
+    const ln = results.learning[name];
+    lines.push(`| ${name} | ${(sizes[name] / 1e9).toFixed(2)} GB | ${ln.wallSeconds.toFixed(1)} s | ${ln.peakRssMiB} MiB | ${ln.peakRssMiB * 2 ** 20 < RSS_LIMIT ? 'yes' : '**no**'} | ${ln.wError.toExponential(2)} |`);
+  }
 }
 const md = lines.join('\n') + '\n';
 process.stdout.write(md);

@@ -17,8 +17,8 @@
  * --workers 2 --chunk-rows 16384 in at most 300 MB, and the W error it reaches. Same
  * measurement as `node bench/file.mjs --memory-check 4.3e9 --chunk-rows 16384`. (With the
  * default 65536-row chunks, 32 MiB each at d = l = 32, the peak is ~335 MiB: see
- * bench/results/file-memory.md.) Also opt-in: a Parquet file of 1.13 GB of samples, written
- * by DuckDB and learned from in at most 400 MB (bench/formats.mjs --memory-check).
+ * bench/results/file-memory.md.) Also opt-in: Parquet (written by DuckDB) and Arrow files of
+ * 1.13 GB of samples, learned from in at most 400 MB (bench/formats.mjs --memory-check).
  */
 import { spawn } from 'node:child_process';
 import { readFile, rm, statfs } from 'node:fs/promises';
@@ -184,10 +184,10 @@ describe.runIf(process.env.PURENEURON_LARGE_TEST === '1')('a file larger than 4 
   }, 1_800_000);
 });
 
-describe.runIf(process.env.PURENEURON_LARGE_TEST === '1')('a Parquet file of more than 1 GB of samples (PURENEURON_LARGE_TEST=1)', () => {
+describe.runIf(process.env.PURENEURON_LARGE_TEST === '1')('Parquet and Arrow files of more than 1 GB of samples (PURENEURON_LARGE_TEST=1)', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await makeTempDir('pureneuron-1gb-parquet-');
+    dir = await makeTempDir('pureneuron-1gb-tables-');
   });
   afterAll(async () => {
     await removeTempDir(dir);
@@ -195,20 +195,23 @@ describe.runIf(process.env.PURENEURON_LARGE_TEST === '1')('a Parquet file of mor
 
   // bench/formats.mjs --memory-check: DuckDB writes 2.2e6 rows of (x DOUBLE[32], y DOUBLE[32]),
   // 1.13 GB of float64 samples — more than cacheBytes' 1 GiB, so every pass streams the file —
-  // and `pureneuron learn --data … --k 16` runs under bench/lib/maxrss.cjs.
-  it('learn --data streams it within 400 MB and recovers W', async () => {
+  // also copied to raw f64 and an Arrow IPC file, and `pureneuron learn … --k 16` runs on each
+  // under bench/lib/maxrss.cjs.
+  it('learn --data streams them within 400 MB, as raw files, and recovers W', async () => {
     const out = join(dir, 'result');
     await new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, [join(ROOT, 'bench', 'formats.mjs'), '--memory-check', '2.2e6', '--dir', join(dir, 'data'), '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bench/formats.mjs exited ${code}`))));
     });
-    const r = JSON.parse(await readFile(`${out}.json`, 'utf8')) as { fileBytes: number; learning: Record<string, { peakRssMiB: number; wError: number; wallSeconds: number }> };
-    const [learned] = Object.values(r.learning);
-    console.info(`Parquet ${(r.fileBytes / 1e9).toFixed(2)} GB: learn ${learned!.wallSeconds} s, peak RSS ${learned!.peakRssMiB} MiB, W error ${learned!.wError.toExponential(2)}`);
-    expect(r.fileBytes).toBeGreaterThan(1e9);
-    expect(learned!.peakRssMiB * MiB).toBeLessThan(400e6);
-    // Sampling error at n = 2.2e6, σ = 0.05: ~2.3e-4 measured; 1e-3 fails any broken reader.
-    expect(learned!.wError).toBeLessThan(1e-3);
+    const r = JSON.parse(await readFile(`${out}.json`, 'utf8')) as { fileBytes: Record<string, number>; learning: Record<string, { peakRssMiB: number; wError: number; wallSeconds: number }> };
+    expect(r.fileBytes.parquet).toBeGreaterThan(1e9);
+    expect(r.fileBytes.arrow).toBeGreaterThan(1e9);
+    for (const [format, learned] of Object.entries(r.learning)) {
+      console.info(`${format}: learn ${learned.wallSeconds} s, peak RSS ${learned.peakRssMiB} MiB, W error ${learned.wError.toExponential(2)}`);
+      expect(learned.peakRssMiB * MiB, format).toBeLessThan(400e6);
+      // Sampling error at n = 2.2e6, σ = 0.05: ~2.3e-4 measured; 1e-3 fails any broken reader.
+      expect(learned.wError, format).toBeLessThan(1e-3);
+    }
   }, 1_800_000);
 });

@@ -227,7 +227,7 @@ export class ArrowTable {
 
 /** One chosen column of the current batch: its values, `width` per row, row-major. */
 interface BatchColumn {
-  values: ArrayLike<number | bigint>;
+  values: Float64Array;
   width: number;
   offset: number;
 }
@@ -276,7 +276,8 @@ class ArrowRows implements RowReader {
         if (values.length < b.numRows * column.width!) {
           throw badFile(`${this.path} is damaged: column ${JSON.stringify(column.name)} holds ${values.length} values for the ${b.numRows} rows of its batch at row ${this.done}`);
         }
-        const bc = { values, width: column.width!, offset };
+        // Float64 as is (a view of the batch); other types converted once per batch, so the copy below runs on one array type.
+        const bc = { values: values instanceof Float64Array ? values : Float64Array.from(values as ArrayLike<number>, Number), width: column.width!, offset };
         offset += column.width!;
         return bc;
       });
@@ -306,15 +307,10 @@ class ArrowRows implements RowReader {
         break;
       }
       const take = Math.min(maxRows - r, this.batchRows - this.pos);
-      for (const c of this.batch) {
-        const { values, width: w, offset } = c;
+      for (const { values, width: w, offset } of this.batch) {
         const from = this.pos * w;
-        if (typeof values[0] === 'bigint') {
-          for (let i = 0; i < take; i++) for (let j = 0; j < w; j++) out[(r + i) * W + offset + j] = Number(values[from + i * w + j]);
-        } else {
-          const v = values as ArrayLike<number>;
-          for (let i = 0; i < take; i++) for (let j = 0; j < w; j++) out[(r + i) * W + offset + j] = v[from + i * w + j]!;
-        }
+        if (w === W) out.set(values.subarray(from, from + take * w), r * W);
+        else for (let i = 0; i < take; i++) for (let j = 0; j < w; j++) out[(r + i) * W + offset + j] = values[from + i * w + j]!;
       }
       r += take;
       this.pos += take;
