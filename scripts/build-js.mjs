@@ -9,15 +9,17 @@ import { build } from 'esbuild';
 import { readFileSync, chmodSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const external = Object.keys(pkg.dependencies ?? {});
+const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 // A clean dist/: files of moved or deleted modules must not linger in the package.
 rmSync('dist', { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', external, sourcemap: true, logLevel: 'warning' };
 
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/index.js' });
 await build({ ...common, entryPoints: ['src/index.ts'], format: 'cjs', outfile: 'dist/index.cjs' });
-const lazy = ['hyparquet', 'hyparquet-compressors', 'apache-arrow', 'lz4js', 'fzstd'];
-for (const name of lazy) if (!external.includes(name)) throw new Error(`${name} is loaded at run time, so it must be a dependency`);
+// pureneuron/bullmq: the distributed runs, apart so that the core never loads bullmq or ioredis.
+await build({ ...common, entryPoints: ['src/bullmq.ts'], format: 'esm', outfile: 'dist/bullmq.js' });
+const lazy = ['hyparquet', 'hyparquet-compressors', 'apache-arrow', 'lz4js', 'fzstd', 'bullmq', 'ioredis'];
+for (const name of lazy) if (!external.includes(name)) throw new Error(`${name} is loaded at run time, so it must be a dependency or a peer dependency`);
 await build({
   ...common,
   external: lazy.flatMap((name) => [name, `${name}/*`]),

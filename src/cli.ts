@@ -17,6 +17,7 @@ import type { Io } from './cli/io.js';
 import { learnCommand, learnHelp } from './cli/learn.js';
 import { exportCommand, exportHelp } from './cli/export.js';
 import { predictCommand, predictHelp } from './cli/predict.js';
+import { workerCommand, workerHelp } from './cli/worker.js';
 import { accumulateCommand, accumulateHelp, finishCommand, finishHelp, mergeCommand, mergeHelp, planCommand, planHelp } from './cli/shard.js';
 import { PureneuronError } from './errors.js';
 import { abortWritesOn } from './io/atomic.js';
@@ -28,6 +29,7 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<void>;
   predict: { run: predictCommand, help: predictHelp, summary: 'the outputs of a model for every row of an input file' },
   export: { run: exportCommand, help: exportHelp, summary: 'write a model as ONNX, for ONNX Runtime and other runtimes' },
   compare: { run: compareCommand, help: compareHelp, summary: 'recovery errors of a model against the truth' },
+  worker: { run: workerCommand, help: workerHelp, summary: 'run shard jobs from a Redis queue for learn --shards (BullMQ)' },
   plan: { run: planCommand, help: planHelp, summary: 'sharded learning: the plan (options, weighting scales) from the first shard' },
   accumulate: { run: accumulateCommand, help: accumulateHelp, summary: 'sharded learning: one pass over one shard → a part state' },
   merge: { run: mergeCommand, help: mergeHelp, summary: 'sharded learning: add part states of one pass → the merged state' },

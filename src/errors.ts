@@ -13,7 +13,11 @@ export type ErrorCode =
   | 'BAD_MODEL'
   | 'BACKEND_UNAVAILABLE'
   | 'NUMERICAL_FAILURE'
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A shard job of a distributed run failed for good (the message names the shard). */
+  | 'SHARD_FAILED'
+  /** A server the run needs (Redis) cannot be reached, or went away. */
+  | 'UNREACHABLE';
 
 export class PureneuronError extends Error {
   readonly code: ErrorCode;

@@ -48,6 +48,8 @@ const CODES = {
   BACKEND_UNAVAILABLE: true,
   NUMERICAL_FAILURE: true,
   ABORTED: true,
+  SHARD_FAILED: true,
+  UNREACHABLE: true,
 } satisfies Record<ErrorCode, true>;
 
 /** Messages of engine failures that happen to be RangeError/TypeError but are never a documented answer. */

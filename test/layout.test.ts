@@ -2,8 +2,9 @@
  * The layout of src/ as an architecture that stays true: imports run one way, from the CLI down
  * to the kernels and math, and never around a circle.
  *
- *   cli.ts, index.ts                entry points (the CLI, the public API)
+ *   cli.ts, index.ts, bullmq.ts     entry points (the CLI, the public API, pureneuron/bullmq)
  *   cli/                            the commands
+ *   distributed/                    learning on BullMQ workers (Redis): driver, worker, manifest
  *   api/                            learn, options, model, compare, generate, the shard steps
  *   parallel/                       runs passes over chunks, on the calling thread or workers
  *   passes/                         one module per pass: its chunk job and its state fields
@@ -25,7 +26,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
 /** Layers from the top; a module's layer is its folder (or its name, at the root). */
-const LAYERS = [['cli.ts', 'index.ts'], ['cli'], ['api'], ['parallel'], ['passes'], ['method'], ['sources'], ['io'], ['kernels'], ['math'], ['errors.ts', 'types.ts']];
+const LAYERS = [['cli.ts', 'index.ts', 'bullmq.ts'], ['cli'], ['distributed'], ['api'], ['parallel'], ['passes'], ['method'], ['sources'], ['io'], ['kernels'], ['math'], ['errors.ts', 'types.ts']];
 const rank = (unit: string): number => LAYERS.findIndex((names) => names.includes(unit));
 
 function files(dir: string): string[] {

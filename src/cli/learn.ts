@@ -9,7 +9,7 @@ import { refinePlan } from '../method/refine.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { SampleSource } from '../types.js';
 import type { Model } from '../api/model.js';
-import { parse, required } from './args.js';
+import { parse, required, UsageError } from './args.js';
 import { optionFlags, optionsFromFlags, optionsHelp } from './options.js';
 import type { Io } from './io.js';
 import { progressReporter } from './progress.js';
@@ -19,6 +19,7 @@ import { openSource, SOURCE_FLAGS, SOURCE_HELP, sourceFlags } from './source.js'
 const LEARN_FLAGS = ['k', 'backend', 'detector', 'refine', 'refineSamples', 'weighting', 'robustScale', 'polish', 'jennrichPairs', 'whitenY', 'reduceX', 'errorEstimate', 'seed', 'workers', 'chunkRows', 'cacheBytes'] as const;
 
 export const learnHelp = `Usage: pureneuron learn (--x FILE --y FILE | --data FILE --x-columns SPEC --y-columns SPEC) --k K --out model.json [options]
+       pureneuron learn --shards MANIFEST --redis URL --k K --out model.json [options]
 
 Learns y = A·relu(W·x) from samples (x and y in separate files, or as columns of one file)
 and writes the model as JSON.
@@ -28,6 +29,13 @@ ${SOURCE_HELP}
   --out FILE             where to write the model (JSON)
 ${optionsHelp(LEARN_FLAGS)}
   --quiet                print nothing but errors (no progress, no summary)
+
+Across machines (docs/distributed.md), with 'pureneuron worker' processes on a Redis server:
+  --shards MANIFEST      a JSON array of shards in data order, each { "x", "y" } or
+                         { "data", "xColumns", "yColumns" } (paths relative to the manifest)
+  --redis URL            redis://[user:password@]host:port[/db] (rediss:// for TLS)
+  --queue NAME           the workers' queue (default pureneuron)
+  (--workers is then the worker threads per job on the worker machines.)
 `;
 
 /** Fails before any work when the output file's directory is missing (not after a long run). */
@@ -56,9 +64,12 @@ function longRunNote(source: SampleSource, o: Partial<LearnOptions>): string | u
   return `pureneuron: k = ${k} on ${source.n} samples will take about ${minutes(total)} here (${parts.filter((p) => p.seconds >= 1).map((p) => `${p.stage} ~${minutes(p.seconds)}`).join(', ')}); the detector grows as k⁴`;
 }
 
+const DISTRIBUTED_FLAGS = { shards: { type: 'string' }, redis: { type: 'string' }, queue: { type: 'string' } } as const;
+
 export async function learnCommand(argv: string[], io: Io): Promise<void> {
-  const { values: v } = parse(argv, { ...SOURCE_FLAGS, ...optionFlags(LEARN_FLAGS), out: { type: 'string' }, quiet: { type: 'boolean' } });
+  const { values: v } = parse(argv, { ...SOURCE_FLAGS, ...optionFlags(LEARN_FLAGS), ...DISTRIBUTED_FLAGS, out: { type: 'string' }, quiet: { type: 'boolean' } });
   if (v.help) return io.out(learnHelp);
+  if (v.shards !== undefined || v.redis !== undefined) return learnOnShards(v, io);
   const files = sourceFlags(v);
   const options = optionsFromFlags(v, LEARN_FLAGS);
   const out = required('out', v.out);
@@ -77,11 +88,43 @@ export async function learnCommand(argv: string[], io: Io): Promise<void> {
     },
   );
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n');
-  if (!v.quiet) {
-    const dg = model.diagnostics!;
-    io.err(`learned k = ${model.k} units from ${dg.n} samples (d = ${model.d}, l = ${model.l}) with the ${model.backend} backend in ${(dg.timings.total / 1000).toFixed(2)} s; wrote ${out}`);
-    const est = dg.errorEstimate === undefined ? 'n/a' : dg.errorEstimate.toExponential(2);
-    io.err(`estimated W error ${est}; null-space ratio σ_k/σ_k+1 = ${dg.nullSpaceRatio.toExponential(2)}, joint-diagonalization residual ${dg.jointDiagResidual.toExponential(2)}`);
-    for (const w of dg.warnings) io.err(`warning: ${w}`);
+  if (!v.quiet) summary(model, out, `with the ${model.backend} backend in ${(model.diagnostics!.timings.total / 1000).toFixed(2)} s`, io);
+}
+
+/** The model's summary lines after a run. */
+function summary(model: Model, out: string, how: string, io: Io): void {
+  const dg = model.diagnostics!;
+  io.err(`learned k = ${model.k} units from ${dg.n} samples (d = ${model.d}, l = ${model.l}) ${how}; wrote ${out}`);
+  const est = dg.errorEstimate === undefined ? 'n/a' : dg.errorEstimate.toExponential(2);
+  io.err(`estimated W error ${est}; null-space ratio σ_k/σ_k+1 = ${dg.nullSpaceRatio.toExponential(2)}, joint-diagonalization residual ${dg.jointDiagResidual.toExponential(2)}`);
+  for (const w of dg.warnings) io.err(`warning: ${w}`);
+}
+
+/** `learn --shards MANIFEST --redis URL`: the learner across BullMQ workers (distributed/driver.ts). */
+async function learnOnShards(v: Record<string, string | boolean | undefined>, io: Io): Promise<void> {
+  const manifest = required('shards', v.shards as string | undefined);
+  const redis = required('redis', v.redis as string | undefined);
+  for (const flag of ['x', 'y', 'data', 'x-columns', 'y-columns', 'format', 'd', 'l', 'backend', 'cache-bytes']) {
+    if (v[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --shards: the manifest names each shard's files and options, and the workers run the passes`);
   }
+  const { workers, ...options } = optionsFromFlags(v, LEARN_FLAGS);
+  const out = required('out', v.out as string | undefined);
+  await checkOutputDir(out);
+  const { learnDistributed } = await import('../distributed/driver.js');
+  const lines = !v.quiet;
+  const t0 = performance.now();
+  const model = await learnDistributed({
+    ...options,
+    k: options.k!,
+    connection: redis,
+    shards: manifest,
+    queue: v.queue as string | undefined,
+    workersPerJob: workers,
+    signal: io.signal,
+    onProgress: ({ step, done, total }) => {
+      if (lines && done > 0) io.err(`${step === 'plan' ? 'plan' : step === 'refine' ? 'refinement pass' : `pass ${step}`}: ${done} of ${total} shard${total === 1 ? '' : 's'}`);
+    },
+  });
+  await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n');
+  if (lines) summary(model, out, `on ${manifest} through the workers in ${((performance.now() - t0) / 1000).toFixed(2)} s`, io);
 }
