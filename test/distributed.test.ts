@@ -19,7 +19,7 @@ import type { ModelJSON } from '../src/api/model.js';
 import { createShardWorker, learnDistributed, type ShardWorker } from '../src/bullmq.js';
 import { closeWorkers } from '../src/index.js';
 import { CLI, cliBuilt, listDir, makeTempDir, readJson, removeTempDir, runCli, runCliOk } from './helpers/cli.js';
-import { freePort, redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
+import { freePort, makeTlsFiles, redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
 
 const D = 8;
 const K = 4;
@@ -91,7 +91,7 @@ describe.runIf(redisAvailable && cliBuilt())('BullMQ on a real Redis server', ()
     const workers = [startWorker(redis.url), startWorker(redis.url)];
     await Promise.all(workers.map((w) => w.started));
     const r = await runCliOk(['learn', '--shards', manifest, '--redis', redis.url, ...RUN, '--out', 'dist.json'], dir);
-    expect(r.stderr).toMatch(/pass 1: 4 of 4 shards[\s\S]*pass 3: 4 of 4 shards[\s\S]*learned k = 4 units from 40000 samples .* through the workers/);
+    expect(r.stderr).toMatch(/pass 1: 4 of 4 shards \(.* shards\/s\)[\s\S]*pass 3: 4 of 4 shards[\s\S]*learned k = 4 units from 40000 samples .* through the workers/);
     await runCliOk(['learn', '--x', 'a-x.f64', '--y', 'a-y.f64', '--d', String(D), '--l', String(L), ...RUN, '--out', 'single.json', '--quiet'], dir);
     expect(weights(await readJson(join(dir, 'dist.json')))).toBe(weights(await readJson(join(dir, 'single.json'))));
     // Both workers took jobs (one job per shard and pass: 17 in all).
@@ -213,6 +213,33 @@ describe.runIf(redisAvailable && cliBuilt())('BullMQ on a real Redis server', ()
       const r = await runCli(args, dir, 30_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`^pureneuron: cannot connect to Redis at redis://127\\.0\\.0\\.1:${port}: `));
+    }
+  }, 60_000);
+
+  it('TLS (rediss://): with the CA trusted (NODE_EXTRA_CA_CERTS) a run works; without, a clear error', async () => {
+    const tls = makeTlsFiles(dir);
+    if (!tls) return;
+    const secure = await startRedis({ tls });
+    try {
+      const manifest = await writeShards('t', 2, SHARD_ROWS, 10);
+      const trusted = { ...process.env, NODE_EXTRA_CA_CERTS: tls.ca };
+      const w = spawn(process.execPath, [CLI, 'worker', '--redis', secure.url, '--quiet'], { cwd: dir, env: trusted, stdio: 'ignore' });
+      const learn = (env: NodeJS.ProcessEnv) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const c = spawn(process.execPath, [CLI, 'learn', '--shards', manifest, '--redis', secure.url, ...RUN, '--out', 'tls.json', '--quiet'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          c.stderr!.on('data', (b: Buffer) => (stderr += b));
+          c.on('close', (code) => resolve({ code, stderr }));
+        });
+      const ok = await learn(trusted);
+      expect(ok.code, ok.stderr).toBe(0);
+      w.kill('SIGTERM');
+      expect(await exited(w)).toBe(0);
+      const untrusted = await learn(process.env);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(new RegExp(`^pureneuron: cannot connect to Redis at rediss://127\\.0\\.0\\.1:${secure.port}: .*certificate`));
+    } finally {
+      await secure.stop();
     }
   }, 60_000);
 

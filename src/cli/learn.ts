@@ -112,7 +112,9 @@ async function learnOnShards(v: Record<string, string | boolean | undefined>, io
   await checkOutputDir(out);
   const { learnDistributed } = await import('../distributed/driver.js');
   const lines = !v.quiet;
+  const tty = lines && process.stderr.isTTY;
   const t0 = performance.now();
+  let stepStart = t0;
   const model = await learnDistributed({
     ...options,
     k: options.k!,
@@ -122,7 +124,13 @@ async function learnOnShards(v: Record<string, string | boolean | undefined>, io
     workersPerJob: workers,
     signal: io.signal,
     onProgress: ({ step, done, total }) => {
-      if (lines && done > 0) io.err(`${step === 'plan' ? 'plan' : step === 'refine' ? 'refinement pass' : `pass ${step}`}: ${done} of ${total} shard${total === 1 ? '' : 's'}`);
+      if (!lines) return;
+      if (done === 0) return void (stepStart = performance.now());
+      const rate = done / ((performance.now() - stepStart) / 1000);
+      const line = `${step === 'plan' ? 'plan' : step === 'refine' ? 'refinement pass' : `pass ${step}`}: ${done} of ${total} shard${total === 1 ? '' : 's'} (${rate.toFixed(rate < 10 ? 1 : 0)} shards/s)`;
+      // On a terminal one line per step, rewritten as shards finish; plain lines otherwise.
+      if (tty) process.stderr.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
+      else io.err(line);
     },
   });
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + '\n');

@@ -5,7 +5,9 @@
  * installs it: .ci/run).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 
@@ -31,9 +33,18 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(o: { password?: string } = {}): Promise<RedisServer> {
+/** TLS files for the server (PEM paths); clients trust `ca`. */
+export interface RedisTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export async function startRedis(o: { password?: string; tls?: RedisTls } = {}): Promise<RedisServer> {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+  const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+  if (o.tls) args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', o.tls.cert, '--tls-key-file', o.tls.key, '--tls-ca-cert-file', o.tls.ca, '--tls-auth-clients', 'no');
+  else args.push('--port', String(port));
   if (o.password) args.push('--requirepass', o.password);
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -54,7 +65,7 @@ export async function startRedis(o: { password?: string } = {}): Promise<RedisSe
   }
   return {
     port,
-    url: o.password ? `redis://:${encodeURIComponent(o.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
+    url: `${o.tls ? 'rediss' : 'redis'}://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${port}`,
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -65,3 +76,26 @@ export async function startRedis(o: { password?: string } = {}): Promise<RedisSe
   };
 }
 
+
+/**
+ * A CA and a server certificate for 127.0.0.1 made with openssl in `dir`, or undefined (with a
+ * notice) where openssl is missing.
+ */
+export function makeTlsFiles(dir: string): RedisTls | undefined {
+  const run = (args: string[]) => spawnSync('openssl', args, { cwd: dir, stdio: 'ignore' }).status === 0;
+  const ok =
+    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=pureneuron test CA']) &&
+    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']) &&
+    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', writeExt(dir)]);
+  if (!ok) {
+    console.warn('openssl is not available: the rediss:// (TLS) test is skipped');
+    return undefined;
+  }
+  return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
+}
+
+function writeExt(dir: string): string {
+  const p = join(dir, 'ext.cnf');
+  writeFileSync(p, 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  return p;
+}
