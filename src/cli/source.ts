@@ -1,7 +1,5 @@
 /** The flags naming the samples (learn, plan, accumulate) or the inputs alone (predict), and opening them. */
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileSource, inputRows } from '../sources/files.js';
+import { fileSource, inputRows, sidecarDims } from '../sources/files.js';
 import type { FileSpec } from '../sources/spec.js';
 import type { SampleSource } from '../types.js';
 import { choice, intFlag, required, UsageError, type OptionSpec, type Values } from './args.js';
@@ -43,16 +41,6 @@ export function sourceFlags(v: SourceValues, y = true) {
 }
 
 type SourceFlags = ReturnType<typeof sourceFlags>;
-
-/** d and l from DIR/meta.json beside the x file, when it exists and names them. */
-export async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
-  try {
-    const meta = JSON.parse(await readFile(join(dirname(xPath), 'meta.json'), 'utf8')) as { d?: unknown; l?: unknown };
-    return { d: typeof meta.d === 'number' ? meta.d : undefined, l: typeof meta.l === 'number' ? meta.l : undefined };
-  } catch {
-    return {};
-  }
-}
 
 /** --d/--l, else from a meta.json beside the x file. */
 async function withDims(f: SourceFlags): Promise<SourceFlags> {

@@ -95,8 +95,12 @@ export async function learnDistributed(options: DistributedOptions): Promise<Mod
   if (signal?.aborted) onAbort();
   let added: Job<ShardJob>[] = [];
 
-  /** Runs one step on the given shards and returns the output states in shard order. */
-  const runStep = async (step: number, pass: Step, which: number[], stateKey: string | undefined): Promise<ShardState[]> => {
+  /**
+   * Runs one step on the given shards and returns their outputs merged, folded in shard order:
+   * ((p₀ + p₁) + p₂) + … is the order mergeStates adds a list in, and only one part is held at a
+   * time (from pass 2 on, each part carries the refinement's subsample: ~16 MiB).
+   */
+  const runStep = async (step: number, pass: Step, which: number[], stateKey: string | undefined): Promise<ShardState> => {
     const label = pass === 0 ? 'plan' : pass;
     let done = 0;
     onProgress?.({ step: label, done, total: which.length });
@@ -127,31 +131,36 @@ export async function learnDistributed(options: DistributedOptions): Promise<Mod
     } finally {
       events.off('completed', onCompleted);
     }
-    const states: ShardState[] = [];
+    let merged: ShardState | undefined;
     for (const i of which) {
       const bytes = await redis.getBuffer(keys.part(step, i));
       if (!bytes) throw new PureneuronError('SHARD_FAILED', `${shardName(shards, i)}: its output for step ${step} is missing from Redis`);
-      states.push(decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), shardName(shards, i)));
+      const part = decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), shardName(shards, i));
+      merged = merged === undefined ? (pass === 0 ? part : mergeStates([part], [shardName(shards, i)])) : mergeStates([merged, part], [merged.source ?? 'the merged parts', shardName(shards, i)]);
+      await redis.unlink(keys.part(step, i));
     }
-    return states;
+    return merged!;
+  };
+
+  const setState = async (key: string, state: ShardState): Promise<void> => {
+    const bytes = encodeState(state);
+    await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), 'EX', KEY_TTL_SECONDS);
   };
 
   try {
     await redis.set(keys.alive, '1', 'EX', KEY_TTL_SECONDS);
     await events.waitUntilReady();
-    const [plan] = await runStep(0, 0, [0], undefined);
-    let stateKey = keys.part(0, 0);
+    let merged = await runStep(0, 0, [0], undefined);
+    let stateKey = keys.merged(0);
+    await setState(stateKey, merged);
     let pass: Step = 1;
-    let merged: ShardState = plan!;
     for (let step = 1; ; step++) {
-      const parts = await runStep(step, pass, shards.map((_, i) => i), stateKey);
-      merged = mergeStates(parts, shards.map((_, i) => shardName(shards, i)));
+      merged = await runStep(step, pass, shards.map((_, i) => i), stateKey);
       const next = await nextStep(merged);
       if (next === 'finish') break;
       pass = next;
       stateKey = keys.merged(step);
-      const bytes = encodeState(merged);
-      await redis.set(stateKey, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), 'EX', KEY_TTL_SECONDS);
+      await setState(stateKey, merged);
     }
     return await finishShards(merged);
   } catch (e) {

@@ -6,9 +6,9 @@
  * the workers that read them run elsewhere (on a shared disk, the same paths).
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { PureneuronError } from '../errors.js';
-import type { FileSourceOptions } from '../sources/files.js';
+import { sidecarDims, type FileSourceOptions } from '../sources/files.js';
 
 export type ShardSpec = Omit<FileSourceOptions, 'blockBytes'>;
 
@@ -16,16 +16,6 @@ const KEYS = new Set(['x', 'y', 'data', 'xColumns', 'yColumns', 'format', 'd', '
 
 function bad(message: string): PureneuronError {
   return new PureneuronError('BAD_FILE', message);
-}
-
-/** d and l from a meta.json beside a raw x file (as `pureneuron generate` writes), when the entry lacks them. */
-async function sidecar(x: string): Promise<{ d?: number; l?: number }> {
-  try {
-    const meta = JSON.parse(await readFile(join(dirname(x), 'meta.json'), 'utf8')) as { d?: unknown; l?: unknown };
-    return { d: typeof meta.d === 'number' ? meta.d : undefined, l: typeof meta.l === 'number' ? meta.l : undefined };
-  } catch {
-    return {};
-  }
 }
 
 /** Validates shard entries (from a manifest or the API), paths made absolute against `base`. */
@@ -46,7 +36,7 @@ export async function resolveShards(entries: unknown, base: string, where = 'sha
     const spec = { ...(entry as ShardSpec), x: path('x'), y: path('y'), data: path('data') };
     if (spec.data === undefined && (spec.x === undefined || spec.y === undefined)) throw bad(`${name} needs "x" and "y", or "data" with "xColumns" and "yColumns"`);
     if (spec.x !== undefined && (spec.d === undefined || spec.l === undefined)) {
-      const side = await sidecar(spec.x);
+      const side = await sidecarDims(spec.x);
       spec.d ??= side.d;
       spec.l ??= side.l;
     }

@@ -17,6 +17,8 @@
  * buffers, refilled for every chunk, so memory holds one chunk plus two read buffers whatever
  * the file size.
  */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Chunk, SampleSource } from '../types.js';
 import { rawSpec, npySpec } from './binary.js';
@@ -323,3 +325,13 @@ export async function inputRows(options: Pick<FileSourceOptions, 'x' | 'data' | 
 }
 
 export type { FileSource };
+
+/** d and l from a meta.json beside a raw x file (as `pureneuron generate` writes it), when it exists and names them. */
+export async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
+  try {
+    const meta = JSON.parse(await readFile(join(dirname(xPath), 'meta.json'), 'utf8')) as { d?: unknown; l?: unknown };
+    return { d: typeof meta.d === 'number' ? meta.d : undefined, l: typeof meta.l === 'number' ? meta.l : undefined };
+  } catch {
+    return {};
+  }
+}
