@@ -8,6 +8,7 @@
  * briefly away — is retried with exponential backoff (jobs.ts). A worker killed mid-job loses its
  * lock, and another worker takes the job over (jobs.ts: LOCK_MS, STALLED_MS).
  */
+import { availableParallelism } from 'node:os';
 import type { ConnectionOptions, Job, Worker } from 'bullmq';
 import { accumulateShard, planShards } from '../api/shard.js';
 import { decodeState, encodeState } from '../api/shardState.js';
@@ -61,7 +62,10 @@ export async function createShardWorker(options: ShardWorkerOptions): Promise<Sh
         if (!bytes) throw new PureneuronError('BAD_FILE', `the input state ${data.stateKey} is not in Redis (the run was cleaned up, or its keys expired)`);
         state = decodeState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), data.stateKey);
       }
-      const out = data.pass === 0 ? await planShards(source, data.options ?? { k: 'auto' }) : await accumulateShard(source, { pass: data.pass, state, workers: data.workers ?? 'auto' });
+      // Worker threads even for a one-chunk shard ('auto' would keep a single chunk on this
+      // thread): the event loop must stay free to renew the job's lock (jobs.ts: LOCK_MS).
+      const workers = data.workers === undefined || data.workers === 'auto' ? availableParallelism() : data.workers;
+      const out = data.pass === 0 ? await planShards(source, data.options ?? { k: 'auto' }) : await accumulateShard(source, { pass: data.pass, state, workers });
       const bytes = encodeState(out);
       // Atomically: the output only while the run lives (a failed or finished run's keys stay deleted).
       await redis.eval(WRITE_IF_ALIVE, 2, data.aliveKey, data.outKey, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), KEY_TTL_SECONDS);
