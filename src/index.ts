@@ -19,5 +19,7 @@ export type { Distribution, GenerateOptions, Generated } from './api/generate.js
 export { compare } from './api/compare.js';
 export type { Comparison, CompareOptions } from './api/compare.js';
 export { arraySource, fileSource, formatFromPath } from './sources/index.js';
+export { blobSource } from './sources/blob.js';
+export type { BlobFormat, BlobSourceOptions } from './sources/blob.js';
 export type { ColumnSpec, FileFormat, FileSourceOptions } from './sources/index.js';
 export { writeFileAtomic, writeRawF64, writeRawF32, writeNpy, encodeNpy, decodeNpy } from './io/index.js';

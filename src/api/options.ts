@@ -7,7 +7,7 @@
  *   - an unknown option name, or a value the table does not allow: PureneuronError BAD_OPTION.
  * (generate() and compare() keep tables of their own and validate through checkOptions too.)
  */
-import { availableParallelism, totalmem } from 'node:os';
+import { canStartWorkers, cores, memoryBytes } from '../parallel/platform.js';
 import { PureneuronError } from '../errors.js';
 import type { BackendOption } from '../kernels/select.js';
 import type { FitOptions } from '../method/stages.js';
@@ -241,7 +241,7 @@ export function resolveChunkRows(chunkRows: number | 'auto', d: number, l: numbe
 }
 
 /** cacheBytes: 'auto' = the smaller of 1 GiB and a quarter of the machine's memory. */
-export const resolveCacheBytes = (cacheBytes: number | 'auto'): number => (cacheBytes === 'auto' ? Math.min(2 ** 30, totalmem() / 4) : cacheBytes);
+export const resolveCacheBytes = (cacheBytes: number | 'auto'): number => (cacheBytes === 'auto' ? Math.min(2 ** 30, memoryBytes() / 4) : cacheBytes);
 
 /**
  * Worker threads to use: an explicit count, or 'auto' = the available cores when the data span
@@ -250,6 +250,6 @@ export const resolveCacheBytes = (cacheBytes: number | 'auto'): number => (cache
  */
 export function resolveWorkers(w: number | 'auto', n: number | undefined, chunkRows: number): number {
   if (w !== 'auto') return w;
-  if (n !== undefined && n <= chunkRows) return 0;
-  return Math.max(1, Math.min(availableParallelism(), 64));
+  if (!canStartWorkers || (n !== undefined && n <= chunkRows)) return 0;
+  return Math.max(1, Math.min(cores(), 64));
 }

@@ -7,6 +7,7 @@
 import type { Kernels } from '../kernels/types.js';
 import { inverseTrace, sampleMatrix, type RefineSums, type SampleMatrix } from '../method/refine.js';
 import { afterPass1, extract, halfFit, type ExtractJob, type Extraction, type FitOptions, type HalfJob, type Pass1Sums, type Stage1 } from '../method/stages.js';
+import { nextTurn } from './platform.js';
 import { sharedF64 } from './sharedMemory.js';
 
 export const TASKS = {
@@ -48,8 +49,7 @@ export function runPostedTask(kernels: Kernels, name: TaskName, args: unknown): 
   return { ...J, L };
 }
 
-/** Resolves on a later turn of the event loop: work on the calling thread yields between steps. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+export { nextTurn };
 
 /** What runs tasks on workers (the WorkerPool). */
 interface TaskPool {

@@ -1,0 +1,73 @@
+/**
+ * The browser build (dist/browser.js) in a real Chromium (Debian's, driven by playwright-core):
+ * learn() in a page gives Node's model bit for bit on both backends (isolated page and not),
+ * blobSource over Blobs gives the arrays' model, and no `node:` import reaches the bundle. Skipped
+ * with a notice where Chromium is missing.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../src/api/generate.js';
+import { learn } from '../src/api/learn.js';
+import { chromiumPath, launchChromium, serveRepo } from './helpers/browser.js';
+import { ROOT } from './helpers/cli.js';
+
+type Browser = Awaited<ReturnType<typeof launchChromium>>;
+const PROBLEM = { distribution: 'mixture', n: 20_000, d: 10, k: 5, l: 8, noise: 0.05, seed: 4 } as const;
+
+/** learn() in the page on the planted problem; W and A as plain arrays, and the page's isolation. */
+async function learnInPage(browser: Browser, url: string, backend: 'wasm' | 'js', viaBlobs = false) {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${url}/test/pages/blank.html`);
+  // A string, not a function: vitest would rewrite a function's import() for Node.
+  const out = (await page.evaluate(`(async () => {
+    const [problem, backend, viaBlobs] = ${JSON.stringify([PROBLEM, backend, viaBlobs])};
+    const pn = await import('/dist/browser.js');
+    const g = pn.generate(problem);
+    const input = viaBlobs ? await pn.blobSource({ x: new Blob([g.x]), y: new Blob([g.y]), format: 'f64', d: g.d, l: g.l }) : { x: g.x, y: g.y, d: g.d, l: g.l };
+    const m = await pn.learn(input, { k: problem.k, backend, workers: 'auto' });
+    return { W: Array.from(m.W), A: Array.from(m.A), backend: m.backend, isolated: globalThis.crossOriginIsolated };
+  })()`)) as { W: number[]; A: number[]; backend: string; isolated: boolean };
+  await page.close();
+  return { ...out, errors };
+}
+
+describe.runIf(chromiumPath)('the browser build in Chromium', () => {
+  let browser: Browser;
+  const servers: { url: string; close: () => Promise<void> }[] = [];
+  beforeAll(async () => {
+    browser = await launchChromium();
+    servers.push(await serveRepo(true), await serveRepo(false));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it.each(['wasm', 'js'] as const)('learn() in a page gives Node\'s model bit for bit (%s backend; isolated and not)', async (backend) => {
+    const g = generate(PROBLEM);
+    const node = await learn({ x: g.x, y: g.y, d: g.d, l: g.l }, { k: PROBLEM.k, backend, workers: 0 });
+    for (const [i, server] of servers.entries()) {
+      const page = await learnInPage(browser, server.url, backend);
+      expect(page.errors).toEqual([]);
+      expect(page.isolated).toBe(i === 0);
+      expect(page.backend).toBe(backend);
+      expect(page.W.every((v, j) => Object.is(v, node.W[j]))).toBe(true);
+      expect(page.A.every((v, j) => Object.is(v, node.A[j]))).toBe(true);
+    }
+  }, 120_000);
+
+  it('blobSource over Blobs in the page: the same model', async () => {
+    const g = generate(PROBLEM);
+    const node = await learn({ x: g.x, y: g.y, d: g.d, l: g.l }, { k: PROBLEM.k, workers: 0 });
+    const page = await learnInPage(browser, servers[1]!.url, 'wasm', true);
+    expect(page.W.every((v, j) => Object.is(v, node.W[j]))).toBe(true);
+  }, 60_000);
+
+  it('no node: import reaches the bundle', async () => {
+    const text = await readFile(join(ROOT, 'dist', 'browser.js'), 'utf8');
+    expect(text).not.toMatch(/from\s*["']node:|import\(\s*["']node:|require\(\s*["']node:/);
+  });
+});
