@@ -7,7 +7,7 @@
 // file is given, and inlined they would be parsed by every run.
 import { build } from 'esbuild';
 import { readFileSync, chmodSync, rmSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { browserOnly } from './browser-build.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
@@ -34,21 +34,5 @@ chmodSync('dist/cli.js', 0o755);
 await build({ ...common, entryPoints: ['tools/experiments/command.ts'], format: 'esm', outfile: 'dist/experiments.js' });
 
 // The browser build (package.json exports["."].browser): the host's modules swapped for their
-// browser twins, dependencies inlined, and any `node:` import an error — so nothing Node-only
-// can reach a page unnoticed.
-const BROWSER_SWAPS = {
-  'src/parallel/platform.ts': 'src/parallel/platform.browser.ts',
-  'src/parallel/pool.ts': 'src/parallel/pool.browser.ts',
-  'src/sources/files.ts': 'src/sources/files.browser.ts',
-};
-const browserOnly = {
-  name: 'browser-only',
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `${args.path}, imported by ${relative('.', args.importer)}, is a Node built-in: the browser build must not reach it` }] }));
-    b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
-      const swap = BROWSER_SWAPS[relative('.', resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')))];
-      return swap ? { path: resolve(swap) } : undefined;
-    });
-  },
-};
+// browser twins, dependencies inlined, any `node:` import an error (scripts/browser-build.mjs).
 await build({ ...common, platform: 'browser', external: [], entryPoints: ['src/browser.ts'], format: 'esm', outfile: 'dist/browser.js', plugins: [browserOnly] });

@@ -16,20 +16,20 @@ type Browser = Awaited<ReturnType<typeof launchChromium>>;
 const PROBLEM = { distribution: 'mixture', n: 20_000, d: 10, k: 5, l: 8, noise: 0.05, seed: 4 } as const;
 
 /** learn() in the page on the planted problem; W and A as plain arrays, and the page's isolation. */
-async function learnInPage(browser: Browser, url: string, backend: 'wasm' | 'js', viaBlobs = false) {
+async function learnInPage(browser: Browser, url: string, backend: 'wasm' | 'js', viaBlobs = false, workers: number | 'auto' = 'auto') {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${url}/test/pages/blank.html`);
   // A string, not a function: vitest would rewrite a function's import() for Node.
   const out = (await page.evaluate(`(async () => {
-    const [problem, backend, viaBlobs] = ${JSON.stringify([PROBLEM, backend, viaBlobs])};
+    const [problem, backend, viaBlobs, workers] = ${JSON.stringify([PROBLEM, backend, viaBlobs, workers])};
     const pn = await import('/dist/browser.js');
     const g = pn.generate(problem);
     const input = viaBlobs ? await pn.blobSource({ x: new Blob([g.x]), y: new Blob([g.y]), format: 'f64', d: g.d, l: g.l }) : { x: g.x, y: g.y, d: g.d, l: g.l };
-    const m = await pn.learn(input, { k: problem.k, backend, workers: 'auto' });
-    return { W: Array.from(m.W), A: Array.from(m.A), backend: m.backend, isolated: globalThis.crossOriginIsolated };
-  })()`)) as { W: number[]; A: number[]; backend: string; isolated: boolean };
+    const m = await pn.learn(input, { k: problem.k, backend, workers, chunkRows: 4096 });
+    return { W: Array.from(m.W), A: Array.from(m.A), backend: m.backend, workers: m.diagnostics.workers, isolated: globalThis.crossOriginIsolated };
+  })()`)) as { W: number[]; A: number[]; backend: string; workers: number; isolated: boolean };
   await page.close();
   return { ...out, errors };
 }
@@ -46,14 +46,15 @@ describe.runIf(chromiumPath)('the browser build in Chromium', () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  it.each(['wasm', 'js'] as const)('learn() in a page gives Node\'s model bit for bit (%s backend; isolated and not)', async (backend) => {
+  it.each(['wasm', 'js'] as const)('learn() in a page on 2 Web Workers and on none gives Node\'s model bit for bit (%s backend; isolated and not)', async (backend) => {
     const g = generate(PROBLEM);
-    const node = await learn({ x: g.x, y: g.y, d: g.d, l: g.l }, { k: PROBLEM.k, backend, workers: 0 });
-    for (const [i, server] of servers.entries()) {
-      const page = await learnInPage(browser, server.url, backend);
+    const node = await learn({ x: g.x, y: g.y, d: g.d, l: g.l }, { k: PROBLEM.k, backend, workers: 0, chunkRows: 4096 });
+    for (const [i, server, workers] of [0, 1].flatMap((i) => [[i, servers[i]!, 2], [i, servers[i]!, 0]] as const)) {
+      const page = await learnInPage(browser, server.url, backend, false, workers);
       expect(page.errors).toEqual([]);
       expect(page.isolated).toBe(i === 0);
       expect(page.backend).toBe(backend);
+      expect(page.workers).toBe(workers);
       expect(page.W.every((v, j) => Object.is(v, node.W[j]))).toBe(true);
       expect(page.A.every((v, j) => Object.is(v, node.A[j]))).toBe(true);
     }
@@ -61,7 +62,7 @@ describe.runIf(chromiumPath)('the browser build in Chromium', () => {
 
   it('blobSource over Blobs in the page: the same model', async () => {
     const g = generate(PROBLEM);
-    const node = await learn({ x: g.x, y: g.y, d: g.d, l: g.l }, { k: PROBLEM.k, workers: 0 });
+    const node = await learn({ x: g.x, y: g.y, d: g.d, l: g.l }, { k: PROBLEM.k, workers: 0, chunkRows: 4096 });
     const page = await learnInPage(browser, servers[1]!.url, 'wasm', true);
     expect(page.W.every((v, j) => Object.is(v, node.W[j]))).toBe(true);
   }, 60_000);

@@ -1,15 +1,13 @@
 /**
- * A pool of worker threads that run per-chunk pass jobs (passes/jobs.ts) and hand back their partial
- * states. The worker code is bundled at build time into worker.generated.ts (a string, run with
- * `eval: true`), so the package needs no separate worker file and works the same from src/
- * (tests) and dist/ (ESM and CJS builds). Workers of the wasm backend receive the module this
- * thread compiled (in workerData; a WebAssembly.Module is cloned with its compiled code) and
- * only instantiate it.
+ * A pool of workers that run per-chunk pass jobs (passes/jobs.ts) and hand back their partial
+ * states: worker threads in Node, Web Workers in a page (platform.ts starts them from a bundled
+ * script, so the package needs no separate worker file). Workers of the wasm backend receive the
+ * module this thread compiled (a WebAssembly.Module is cloned with its compiled code) and only
+ * instantiate it.
  *
  * Results are returned per job; the caller merges them in chunk order, so the sums — and the
  * model — do not depend on how many workers ran or which finished first.
  */
-import { Worker } from 'node:worker_threads';
 import { PureneuronError, type ErrorCode } from '../errors.js';
 import { throwIfAborted } from '../errors.js';
 import type { BackendName } from '../kernels/types.js';
@@ -17,10 +15,12 @@ import { wasmModule } from '../kernels/wasm/index.js';
 import type { Chunk } from '../types.js';
 import type { JobKind } from '../passes/jobs.js';
 import type { PassState } from '../passes/state.js';
+import type { HostWorker, WorkerData } from './hostWorker.js';
+import { startWorker } from './platform.js';
 import { isShared, sharedF64 } from './sharedMemory.js';
 import type { TaskArgs, TaskName, TaskResult } from './tasks.js';
-import { WORKER_SOURCE } from './worker.generated.js';
-import type { WorkerData } from './worker.js';
+
+type Worker = HostWorker;
 
 interface Pending {
   resolve: (s: never) => void;
@@ -67,11 +67,10 @@ export class WorkerPool {
     this.size = size;
     const workerData: WorkerData = { backend, module: backend === 'wasm' ? wasmModule() : undefined };
     for (let i = 0; i < size; i++) {
-      // execArgv: [] — the worker is plain CommonJS; flags of the parent (e.g. --input-type=module) must not leak in.
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv: [] });
-      w.on('message', (r: Reply) => this.onReply(w, r));
-      w.on('error', (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
-      w.on('exit', (code) => {
+      const w = startWorker(workerData);
+      w.onMessage((r) => this.onReply(w, r as Reply));
+      w.onError((e) => this.fail(e));
+      w.onExit((code) => {
         if (!this.closed && code !== 0) this.fail(new PureneuronError('NUMERICAL_FAILURE', `a worker thread exited with code ${code}`));
       });
       // An idle worker must not keep the process alive; a busy one is ref'd until its reply.
