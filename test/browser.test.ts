@@ -4,7 +4,7 @@
  * blobSource over Blobs gives the arrays' model, and no `node:` import reaches the bundle. Skipped
  * with a notice where Chromium is missing.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../src/api/generate.js';
@@ -71,4 +71,30 @@ describe.runIf(chromiumPath)('the browser build in Chromium', () => {
     const text = await readFile(join(ROOT, 'dist', 'browser.js'), 'utf8');
     expect(text).not.toMatch(/from\s*["']node:|import\(\s*["']node:|require\(\s*["']node:/);
   });
+});
+
+describe.runIf(chromiumPath)('the demo page (examples/browser/index.html)', () => {
+  it('runs its problem on load to "done" without page errors; a screenshot is kept', async () => {
+    const server = await serveRepo(true);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(`${server.url}/examples/browser/index.html`);
+      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 90_000 });
+      const state = await page.evaluate(() => document.body.dataset.state);
+      const status = await page.textContent('#status');
+      expect(state, status ?? '').toBe('done');
+      expect(errors).toEqual([]);
+      // The page shows the errors against the planted network and the wasm speed-up.
+      expect(await page.textContent('#stats')).toMatch(/W error \(vs planted\)[\s\S]*wasm speed-up/);
+      await mkdir(join(ROOT, 'build', 'test-artifacts'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, 'build', 'test-artifacts', 'demo.png'), fullPage: true });
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }, 120_000);
 });
