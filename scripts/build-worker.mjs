@@ -10,10 +10,19 @@ import { writeFileSync } from 'node:fs';
 import { browserOnly } from './browser-build.mjs';
 
 const bytesModule = 'src/kernels/wasm/bytes.generated.ts';
+// A worker bundle must not contain its own (or the other) generated source: the pool side
+// (threads.ts) imports those, and the workers never reach it.
+const generated = ['src/parallel/worker.generated.ts', 'src/parallel/workerBrowser.generated.ts'];
 
 async function bundle(entry, options, out, name) {
   const r = await build({ entryPoints: [entry], bundle: true, write: false, metafile: true, logLevel: 'warning', ...options });
-  if (Object.keys(r.metafile.inputs).includes(bytesModule)) {
+  const inputs = Object.keys(r.metafile.inputs);
+  const looped = inputs.find((i) => generated.includes(i));
+  if (looped) {
+    console.error(`build-worker: ${entry} bundles ${looped}, a worker source: the worker must not import the pool side (threads.ts)`);
+    process.exit(1);
+  }
+  if (inputs.includes(bytesModule)) {
     console.error(`build-worker: ${entry} bundles ${bytesModule}; import the glue (kernels/wasm/kernels.ts), not kernels/wasm/index.ts`);
     process.exit(1);
   }

@@ -83,8 +83,8 @@ describe.runIf(chromiumPath)('the demo page (examples/browser/index.html)', () =
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       await page.goto(`${server.url}/examples/browser/index.html`);
-      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 90_000 });
-      const state = await page.evaluate(() => document.body.dataset.state);
+      await page.waitForFunction("['done', 'error'].includes(document.body.dataset.state)", undefined, { timeout: 90_000 });
+      const state = await page.evaluate('document.body.dataset.state');
       const status = await page.textContent('#status');
       expect(state, status ?? '').toBe('done');
       expect(errors).toEqual([]);

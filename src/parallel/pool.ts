@@ -16,7 +16,7 @@ import type { Chunk } from '../types.js';
 import type { JobKind } from '../passes/jobs.js';
 import type { PassState } from '../passes/state.js';
 import type { HostWorker, WorkerData } from './hostWorker.js';
-import { startWorker } from './platform.js';
+import { startWorker } from './threads.js';
 import { isShared, sharedF64 } from './sharedMemory.js';
 import type { TaskArgs, TaskName, TaskResult } from './tasks.js';
 
