@@ -40,7 +40,7 @@ let info;
 for (let r = 0; r < repeats; r++) {
   for (const backend of ['wasm', 'js']) {
     const out = await page.evaluate(`(async () => {
-      const pn = await import('/dist/browser.js');
+      const pn = await import('/dist/browser/index.js');
       const g = pn.generate(${JSON.stringify(problem)});
       const t0 = performance.now();
       const m = await pn.learn({ x: g.x, y: g.y, d: g.d, l: g.l }, { k: 16, backend: '${backend}' });

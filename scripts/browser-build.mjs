@@ -6,7 +6,7 @@ import { relative, resolve } from 'node:path';
 export const BROWSER_SWAPS = {
   'src/parallel/platform.ts': 'src/parallel/platform.browser.ts',
   'src/parallel/threads.ts': 'src/parallel/threads.browser.ts',
-  'src/sources/files.ts': 'src/sources/files.browser.ts',
+  'src/sources/openPath.ts': 'src/sources/openPath.browser.ts',
 };
 
 export const browserOnly = {

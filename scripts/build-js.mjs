@@ -35,4 +35,5 @@ await build({ ...common, entryPoints: ['tools/experiments/command.ts'], format: 
 
 // The browser build (package.json exports["."].browser): the host's modules swapped for their
 // browser twins, dependencies inlined, any `node:` import an error (scripts/browser-build.mjs).
-await build({ ...common, platform: 'browser', external: [], entryPoints: ['src/browser.ts'], format: 'esm', outfile: 'dist/browser.js', plugins: [browserOnly] });
+// Split: the Parquet and Arrow readers (hyparquet, apache-arrow) are chunks loaded on first use.
+await build({ ...common, platform: 'browser', external: [], entryPoints: { index: 'src/browser.ts' }, format: 'esm', outdir: 'dist/browser', splitting: true, chunkNames: 'chunks/[name]-[hash]', plugins: [browserOnly] });

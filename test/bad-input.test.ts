@@ -414,7 +414,7 @@ table('fileSource(): files', [
   },
   { what: 'unknown extension', call: () => fileSource({ x: p('data.bin'), y: p('y.f64'), d: 3, l: 2 }), error: PureneuronError, code: 'BAD_OPTION', message: /cannot tell the format of .*data\.bin from its extension/ },
   { what: "format 'bin'", call: () => fileSource({ x: p('data.bin'), y: p('y.f64'), d: 3, l: 2, format: 'bin' as 'f64' }), error: PureneuronError, code: 'BAD_OPTION', message: /format must be one of 'f64', 'f32', 'csv', 'npy', 'parquet', 'arrow', got "bin"/ },
-  { what: 'empty path', call: () => fileSource({ x: '', y: p('y.f64') }), error: TypeError, message: /x must be a file path, got ""/ },
+  { what: 'empty path', call: () => fileSource({ x: '', y: p('y.f64') }), error: TypeError, message: /x must be a file path or a Blob \/ File, got ""/ },
   { what: 'd = 0', call: () => fileSource({ x: p('x.f64'), y: p('y.f64'), d: 0, l: 2 }), error: RangeError, message: /d must be a positive integer, got 0/ },
 ]);
 

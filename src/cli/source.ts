@@ -1,5 +1,6 @@
 /** The flags naming the samples (learn, plan, accumulate) or the inputs alone (predict), and opening them. */
-import { fileSource, inputRows, sidecarDims } from '../sources/files.js';
+import { fileSource, inputRows } from '../sources/files.js';
+import { sidecarDims } from '../sources/sidecar.js';
 import type { FileSpec } from '../sources/spec.js';
 import type { SampleSource } from '../types.js';
 import { choice, intFlag, required, UsageError, type OptionSpec, type Values } from './args.js';

@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { PureneuronError } from '../errors.js';
-import { sidecarDims, type FileSourceOptions } from '../sources/files.js';
+import type { FileSourceOptions } from '../sources/files.js';
+import { sidecarDims } from '../sources/sidecar.js';
 
 export type ShardSpec = Omit<FileSourceOptions, 'blockBytes'>;
 

@@ -5,7 +5,7 @@
  */
 import { PureneuronError } from '../errors.js';
 import { HOST_LITTLE_ENDIAN, parseNpyHeader, readNpyPreamble } from '../io/npy.js';
-import { BlockReader, fileError, openRegularFile } from './blocks.js';
+import { BlockReader, fileError, openRegularFile, refName, type FileRef } from './blocks.js';
 import type { FileSpec, Role, RowReader } from './spec.js';
 import { widthName } from './spec.js';
 
@@ -89,18 +89,21 @@ function decode(buf: Uint8Array, pos: number, out: Float64Array, o: number, m: n
 }
 
 class BinarySpec implements FileSpec {
+  readonly path: string;
   constructor(
-    readonly path: string,
+    readonly ref: FileRef,
     readonly format: 'f64' | 'f32' | 'npy',
     readonly width: number,
     readonly n: number,
     readonly itemBytes: number,
     readonly dataOffset: number,
     readonly size: number,
-  ) {}
+  ) {
+    this.path = refName(ref);
+  }
 
   async open(blockBytes: number, signal?: AbortSignal): Promise<RowReader> {
-    const { fh, size } = await openRegularFile(this.path);
+    const { fh, size } = await openRegularFile(this.ref);
     if (size !== this.size) {
       await fh.close().catch(() => undefined);
       throw new PureneuronError(
@@ -119,7 +122,8 @@ class BinarySpec implements FileSpec {
  * A raw little-endian float64/float32 file: n = size / (itemBytes · width); `width` (d or l)
  * must be given because the file has no header.
  */
-export async function rawSpec(path: string, format: 'f64' | 'f32', role: Role, width: number | undefined): Promise<FileSpec> {
+export async function rawSpec(ref: FileRef, format: 'f64' | 'f32', role: Role, width: number | undefined): Promise<FileSpec> {
+  const path = refName(ref);
   const wn = widthName(role);
   if (width === undefined) {
     throw new PureneuronError(
@@ -127,7 +131,7 @@ export async function rawSpec(path: string, format: 'f64' | 'f32', role: Role, w
       `${path} is raw ${format} data with no header, so its number of columns must be given: pass ${wn} (--${wn} on the command line)`,
     );
   }
-  const { fh, size } = await openRegularFile(path);
+  const { fh, size } = await openRegularFile(ref);
   await fh.close().catch(() => undefined);
   const itemBytes = format === 'f64' ? 8 : 4;
   const rowBytes = itemBytes * width;
@@ -139,12 +143,13 @@ export async function rawSpec(path: string, format: 'f64' | 'f32', role: Role, w
         `(check ${wn} = ${width} and the format ${format})`,
     );
   }
-  return new BinarySpec(path, format, width, size / rowBytes, itemBytes, 0, size);
+  return new BinarySpec(ref, format, width, size / rowBytes, itemBytes, 0, size);
 }
 
 /** A .npy file: dtype, shape and data offset come from its header. */
-export async function npySpec(path: string, role: Role, width: number | undefined): Promise<FileSpec> {
-  const { fh, size } = await openRegularFile(path);
+export async function npySpec(ref: FileRef, role: Role, width: number | undefined): Promise<FileSpec> {
+  const path = refName(ref);
+  const { fh, size } = await openRegularFile(ref);
   let head: Uint8Array;
   try {
     if (size === 0) throw new PureneuronError('BAD_FILE', `${path} is empty`);
@@ -192,5 +197,5 @@ export async function npySpec(path: string, role: Role, width: number | undefine
   if (width !== undefined && width !== w) {
     throw new PureneuronError('BAD_SHAPE', `${path} has shape ${shapeText}, so ${wn} = ${w}, but ${wn} = ${width} was given`);
   }
-  return new BinarySpec(path, 'npy', w, n, h.itemBytes, h.dataOffset, size);
+  return new BinarySpec(ref, 'npy', w, n, h.itemBytes, h.dataOffset, size);
 }

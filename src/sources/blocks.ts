@@ -3,8 +3,11 @@
  * only `blockBytes` at a time into one reusable buffer, at explicit positions (so each pass
  * is independent of any other open handle).
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { PureneuronError, throwIfAborted } from '../errors.js';
+import { fileError } from './fileErrors.js';
+import { openPath } from './openPath.js';
+
+export { badFile, fileError } from './fileErrors.js';
 
 /** Default read size per block: large enough for full disk throughput, small next to a chunk. */
 export const DEFAULT_BLOCK_BYTES = 1 << 20;
@@ -12,53 +15,50 @@ export const DEFAULT_BLOCK_BYTES = 1 << 20;
 /** Extra buffer room beyond one block: a binary value split across blocks (≤ 8 bytes) is carried over. */
 const CARRY_BYTES = 8;
 
-/** A BAD_FILE error with `message` as is (and the error behind it, if any, as its cause). */
-export function badFile(message: string, cause?: unknown): PureneuronError {
-  const e = new PureneuronError('BAD_FILE', message);
-  if (cause !== undefined) e.cause = cause;
-  return e;
+
+
+/** A file to read: a path (Node), or a Blob / File (a page's files, or Node's Blob). */
+export type FileRef = string | Blob;
+
+/**
+ * What the readers need of an open file — positioned reads — as Node's FileHandle offers it;
+ * a Blob gets the same face (blobHandle), with the `fd` and `stat` apache-arrow looks for.
+ */
+export interface ByteFile {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number; buffer?: Uint8Array }>;
+  close(): Promise<void>;
 }
 
-/** A BAD_FILE error for a failed fs call on `path`, with a plain-words reason and the fs error as cause. */
-export function fileError(path: string, e: unknown, doing = 'read'): PureneuronError {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const reason =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : e instanceof Error
-            ? e.message
-            : String(e);
-  const err = new PureneuronError('BAD_FILE', `cannot ${doing} ${path}: ${reason}`);
-  err.cause = e;
-  return err;
+const isBlob = (ref: unknown): ref is Blob => typeof Blob === 'function' && ref instanceof Blob;
+
+/** How messages name a file: its path, or a File's name. */
+export function refName(ref: FileRef): string {
+  return isBlob(ref) ? (ref as { name?: string }).name || `a Blob of ${ref.size} bytes` : ref;
+}
+
+/** A Blob read in slices (Blob.slice + arrayBuffer): never whole. */
+function blobHandle(blob: Blob): ByteFile & { fd: number; stat(): Promise<{ size: number }> } {
+  return {
+    fd: -1,
+    stat: async () => ({ size: blob.size }),
+    async read(buffer, offset, length, position) {
+      const bytes = new Uint8Array(await blob.slice(position, position + length).arrayBuffer());
+      buffer.set(bytes, offset);
+      // `buffer` too, as FileHandle.read returns it: apache-arrow's reader takes it from there.
+      return { bytesRead: bytes.length, buffer };
+    },
+    close: async () => undefined,
+  };
 }
 
 /**
- * Opens `path` for reading and returns the handle and size. Only regular files: a pass-based
- * learner re-reads its input, which pipes and devices cannot do.
+ * Opens a file for reading and returns the handle and size. Paths must name regular files (a
+ * pass-based learner re-reads its input, which pipes and devices cannot do).
  */
-export async function openRegularFile(path: string): Promise<{ fh: FileHandle; size: number }> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw fileError(path, e, 'open');
-  }
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw new PureneuronError('BAD_FILE', `cannot read ${path}: it is a directory`);
-    if (!st.isFile()) {
-      throw new PureneuronError('BAD_FILE', `cannot read ${path}: not a regular file (the learner reads its input several times)`);
-    }
-    return { fh, size: st.size };
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    throw e instanceof PureneuronError ? e : fileError(path, e, 'open');
-  }
+export async function openRegularFile(ref: FileRef): Promise<{ fh: ByteFile; size: number }> {
+  if (isBlob(ref)) return { fh: blobHandle(ref), size: ref.size };
+  if (typeof ref !== 'string') throw new TypeError(`a file must be a path or a Blob, got ${Object.prototype.toString.call(ref)}`);
+  return openPath(ref);
 }
 
 /**
@@ -74,7 +74,7 @@ export class BlockReader {
   private filePos: number;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: ByteFile,
     readonly path: string,
     start: number,
     private readonly blockBytes: number,

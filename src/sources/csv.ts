@@ -11,7 +11,7 @@
  * No quoting: quoted values are reported as not numbers.
  */
 import { PureneuronError } from '../errors.js';
-import { badFile, BlockReader, openRegularFile } from './blocks.js';
+import { badFile, BlockReader, openRegularFile, refName, type FileRef } from './blocks.js';
 import type { FileSpec, Role, RowReader } from './spec.js';
 import { widthName } from './spec.js';
 
@@ -219,15 +219,18 @@ class CsvReader implements RowReader {
 class CsvSpec implements FileSpec {
   readonly format = 'csv' as const;
   readonly n = undefined;
+  readonly path: string;
   constructor(
-    readonly path: string,
+    readonly ref: FileRef,
     readonly width: number,
     /** Chosen fields of a file with a header, and its field count. */
     private readonly table?: { keep: readonly number[]; fieldCount: number },
-  ) {}
+  ) {
+    this.path = refName(ref);
+  }
 
   async open(blockBytes: number, signal?: AbortSignal): Promise<RowReader> {
-    const { fh } = await openRegularFile(this.path);
+    const { fh } = await openRegularFile(this.ref);
     const close = async (): Promise<void> => {
       await fh.close().catch(() => undefined);
     };
@@ -236,8 +239,9 @@ class CsvSpec implements FileSpec {
 }
 
 /** The column names of a CSV file's header (BAD_FILE when it has none: columns are chosen by name). */
-export async function csvHeader(path: string, blockBytes: number): Promise<string[]> {
-  const { fh, size } = await openRegularFile(path);
+export async function csvHeader(ref: FileRef, blockBytes: number): Promise<string[]> {
+  const path = refName(ref);
+  const { fh, size } = await openRegularFile(ref);
   const close = async (): Promise<void> => {
     await fh.close().catch(() => undefined);
   };
@@ -256,13 +260,14 @@ export async function csvHeader(path: string, blockBytes: number): Promise<strin
 }
 
 /** A spec reading the fields `keep` (0-based, in that order) of each line of a CSV file with a header of `fieldCount` names. */
-export function csvColumnsSpec(path: string, keep: readonly number[], fieldCount: number): FileSpec {
-  return new CsvSpec(path, keep.length, { keep, fieldCount });
+export function csvColumnsSpec(ref: FileRef, keep: readonly number[], fieldCount: number): FileSpec {
+  return new CsvSpec(ref, keep.length, { keep, fieldCount });
 }
 
 /** Opens a CSV file far enough to find its width (from the first data row) and checks it against `width`. */
-export async function csvSpec(path: string, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
-  const { fh, size } = await openRegularFile(path);
+export async function csvSpec(ref: FileRef, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
+  const path = refName(ref);
+  const { fh, size } = await openRegularFile(ref);
   const close = async (): Promise<void> => {
     await fh.close().catch(() => undefined);
   };
@@ -291,5 +296,5 @@ export async function csvSpec(path: string, role: Role, width: number | undefine
       `${path} has ${w} columns (line ${firstLine}, the first data row), so ${wn} = ${w}, but ${wn} = ${width} was given`,
     );
   }
-  return new CsvSpec(path, w);
+  return new CsvSpec(ref, w);
 }

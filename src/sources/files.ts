@@ -17,12 +17,10 @@
  * buffers, refilled for every chunk, so memory holds one chunk plus two read buffers whatever
  * the file size.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { PureneuronError, throwIfAborted } from '../errors.js';
 import type { Chunk, SampleSource } from '../types.js';
 import { rawSpec, npySpec } from './binary.js';
-import { DEFAULT_BLOCK_BYTES } from './blocks.js';
+import { DEFAULT_BLOCK_BYTES, refName, type FileRef } from './blocks.js';
 import { checkFinite, checkMaxRows, checkPositiveInt } from './check.js';
 import { csvSpec } from './csv.js';
 import { widthName, type ArrayFormat, type FileFormat, type FileSpec, type Role, type RowReader, type TableFormat } from './spec.js';
@@ -37,12 +35,12 @@ const TABLE_FORMATS: readonly TableFormat[] = ['parquet', 'arrow', 'csv'];
 const EXTENSIONS: Record<string, FileFormat> = { f64: 'f64', f32: 'f32', csv: 'csv', npy: 'npy', parquet: 'parquet', arrow: 'arrow', feather: 'arrow', ipc: 'arrow' };
 
 export interface FileSourceOptions {
-  /** Path of the inputs, n×d (with `y`; or give `data`). */
-  x?: string;
-  /** Path of the outputs, n×l. */
-  y?: string;
+  /** The inputs, n×d (with `y`; or give `data`): a path, or a Blob / File (a page's files). */
+  x?: FileRef;
+  /** The outputs, n×l. */
+  y?: FileRef;
   /** One file holding x and y as named columns (Parquet, Arrow IPC / Feather, CSV with a header). */
-  data?: string;
+  data?: FileRef;
   /** The columns of `data` that make x: names and glob patterns, comma-separated or as an array, taken in the file's order. */
   xColumns?: ColumnSpec;
   /** The columns of `data` that make y. */
@@ -65,7 +63,8 @@ export function formatFromPath(path: string): FileFormat | undefined {
 
 const quoted = (fs: readonly string[]): string => fs.map((f) => `'${f}'`).join(' | ');
 
-function resolveFormat(path: string, format: FileFormat | undefined): FileFormat {
+function resolveFormat(ref: FileRef, format: FileFormat | undefined): FileFormat {
+  const path = refName(ref);
   if (format !== undefined) {
     if (!FORMATS.includes(format)) throw new PureneuronError('BAD_OPTION', `format must be one of ${FORMATS.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(format)}`);
     return format;
@@ -82,23 +81,25 @@ function resolveFormat(path: string, format: FileFormat | undefined): FileFormat
 }
 
 /** The format of a file of one side (x or y); Parquet and Arrow hold named columns, chosen with data/xColumns. */
-function arrayFormat(path: string, format: FileFormat | undefined): ArrayFormat {
-  const f = resolveFormat(path, format);
+function arrayFormat(ref: FileRef, format: FileFormat | undefined): ArrayFormat {
+  const path = refName(ref);
+  const f = resolveFormat(ref, format);
   if (f === 'parquet' || f === 'arrow') {
     throw new PureneuronError('BAD_OPTION', `${path} is a ${f === 'parquet' ? 'Parquet' : 'Arrow'} file of named columns: give it as data, choosing the columns with xColumns and yColumns (--data, --x-columns, --y-columns)`);
   }
   return f;
 }
 
-function tableFormat(path: string, format: FileFormat | undefined): TableFormat {
-  const f = resolveFormat(path, format);
+function tableFormat(ref: FileRef, format: FileFormat | undefined): TableFormat {
+  const path = refName(ref);
+  const f = resolveFormat(ref, format);
   if (!(TABLE_FORMATS as readonly string[]).includes(f)) {
     throw new PureneuronError('BAD_OPTION', `${path} is read as ${f}, which has no named columns; data files are ${quoted(TABLE_FORMATS)} (give raw or .npy x and y as two files: x, y)`);
   }
   return f as TableFormat;
 }
 
-async function openSpec(path: string, format: ArrayFormat, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
+async function openSpec(path: FileRef, format: ArrayFormat, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
   switch (format) {
     case 'f64':
     case 'f32':
@@ -257,8 +258,9 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [ra.value, rb.value];
 }
 
-function checkPath(name: string, p: unknown): asserts p is string {
-  if (typeof p !== 'string' || p === '') throw new TypeError(`${name} must be a file path, got ${JSON.stringify(p)}`);
+function checkPath(name: string, p: unknown): asserts p is FileRef {
+  const blob = typeof Blob === 'function' && p instanceof Blob;
+  if (!blob && (typeof p !== 'string' || p === '')) throw new TypeError(`${name} must be a file path or a Blob / File, got ${JSON.stringify(p)}`);
 }
 
 function checkWidth(spec: FileSpec, role: Role, given: number | undefined): void {
@@ -301,7 +303,7 @@ export async function fileSource(options: FileSourceOptions): Promise<FileSource
   if (xs.n !== undefined && ys.n !== undefined && xs.n !== ys.n) {
     throw new PureneuronError(
       'BAD_FILE',
-      `${x} has ${samples(xs.n)} but ${y} has ${samples(ys.n)}; x and y must have the same number of rows (row i of x pairs with row i of y)`,
+      `${refName(x)} has ${samples(xs.n)} but ${refName(y)} has ${samples(ys.n)}; x and y must have the same number of rows (row i of x pairs with row i of y)`,
     );
   }
   return new FileSource(xs, ys, blockBytes);
@@ -325,13 +327,3 @@ export async function inputRows(options: Pick<FileSourceOptions, 'x' | 'data' | 
 }
 
 export type { FileSource };
-
-/** d and l from a meta.json beside a raw x file (as `pureneuron generate` writes it), when it exists and names them. */
-export async function sidecarDims(xPath: string): Promise<{ d?: number; l?: number }> {
-  try {
-    const meta = JSON.parse(await readFile(join(dirname(xPath), 'meta.json'), 'utf8')) as { d?: unknown; l?: unknown };
-    return { d: typeof meta.d === 'number' ? meta.d : undefined, l: typeof meta.l === 'number' ? meta.l : undefined };
-  } catch {
-    return {};
-  }
-}

@@ -14,10 +14,9 @@
  * peaked at 491 MiB against 281 for raw files. Streams, and files with dictionary-encoded
  * columns, go through apache-arrow's reader (memory then holds about two batches).
  */
-import type { FileHandle } from 'node:fs/promises';
 import type { DataType, RecordBatch, Schema, Vector } from 'apache-arrow';
 import { PureneuronError } from '../../errors.js';
-import { badFile, openRegularFile } from '../blocks.js';
+import { badFile, openRegularFile, refName, type ByteFile, type FileRef } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
 
@@ -63,9 +62,10 @@ function describe(A: Arrow, fields: { name: string; type: DataType }[]): TableCo
 
 type Reader = AsyncIterableIterator<RecordBatch> & { open(): Promise<unknown>; schema: { fields: { name: string; type: DataType }[] }; cancel?(): Promise<void> };
 
-async function openReader(A: Arrow, path: string, fh: FileHandle): Promise<Reader> {
+async function openReader(A: Arrow, path: string, fh: ByteFile): Promise<Reader> {
   try {
-    const r = (await A.RecordBatchReader.from(fh)) as unknown as Reader;
+    // A FileHandle, or a Blob's handle with the fd and stat() apache-arrow checks for.
+    const r = (await A.RecordBatchReader.from(fh as never)) as unknown as Reader;
     await r.open();
     if (!r.schema) throw new Error('no schema message');
     return r;
@@ -87,7 +87,7 @@ interface Block {
  * are known up front and the cache (cacheBytes) takes the file as it takes raw files.
  * Undefined for a stream.
  */
-async function fileBlocks(A: Arrow, path: string, fh: FileHandle, r: Reader): Promise<Block[] | undefined> {
+async function fileBlocks(A: Arrow, path: string, fh: ByteFile, r: Reader): Promise<Block[] | undefined> {
   const file = r as unknown as { isFile(): boolean; footer?: { recordBatches(): Iterable<{ offset: number; metaDataLength: number }> } };
   if (!file.isFile() || !file.footer) return undefined;
   const blocks: Block[] = [];
@@ -106,7 +106,7 @@ interface BatchMessage {
 }
 
 /** The record-batch message at `offset` (metaDataLength bytes: the continuation marker and length, then the flatbuffer). */
-async function readMessage(A: Arrow, path: string, fh: FileHandle, offset: number, metaDataLength: number): Promise<BatchMessage> {
+async function readMessage(A: Arrow, path: string, fh: ByteFile, offset: number, metaDataLength: number): Promise<BatchMessage> {
   const buf = new Uint8Array(metaDataLength);
   try {
     const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
@@ -143,7 +143,7 @@ function readerBatches(r: Reader): Batches {
  * (views of it) by apache-arrow's VectorLoader; a compressed body's buffers are decompressed
  * one by one (each to its own array, as apache-arrow does).
  */
-function blockBatches(A: Arrow, path: string, fh: FileHandle, schema: Schema, blocks: Block[]): Batches {
+function blockBatches(A: Arrow, path: string, fh: ByteFile, schema: Schema, blocks: Block[]): Batches {
   let i = 0;
   let body = new Uint8Array(0);
   return async () => {
@@ -186,34 +186,38 @@ function decompress(A: Arrow, header: RecordBatchHeader, body: Uint8Array): { da
 }
 
 export class ArrowTable {
+  readonly path: string;
   private constructor(
-    readonly path: string,
+    private readonly ref: FileRef,
     readonly columns: TableColumn[],
     private readonly schema: Schema,
     /** An IPC file's record batches (undefined for a stream). */
     private readonly blocks: Block[] | undefined,
     private readonly A: Arrow,
-  ) {}
+  ) {
+    this.path = refName(ref);
+  }
 
   /** Rows of an IPC file, from its batches' headers; a stream's are counted by the first pass. */
   get n(): number | undefined {
     return this.blocks?.reduce((s, b) => s + b.rows, 0);
   }
 
-  static async open(path: string): Promise<ArrowTable> {
+  static async open(ref: FileRef): Promise<ArrowTable> {
+    const path = refName(ref);
     const A = await load();
-    const { fh, size } = await openRegularFile(path);
+    const { fh, size } = await openRegularFile(ref);
     try {
       if (size === 0) throw badFile(`${path} is empty`);
       const r = await openReader(A, path, fh);
-      return new ArrowTable(path, describe(A, r.schema.fields), r.schema as unknown as Schema, await fileBlocks(A, path, fh, r), A);
+      return new ArrowTable(ref, describe(A, r.schema.fields), r.schema as unknown as Schema, await fileBlocks(A, path, fh, r), A);
     } finally {
       await fh.close().catch(() => undefined);
     }
   }
 
   async reader(chosen: readonly number[]): Promise<RowReader> {
-    const { fh } = await openRegularFile(this.path);
+    const { fh } = await openRegularFile(this.ref);
     try {
       const own = this.blocks !== undefined && this.schema.dictionaries.size === 0;
       const batches = own ? blockBatches(this.A, this.path, fh, this.schema, this.blocks!) : readerBatches(await openReader(this.A, this.path, fh));
@@ -243,7 +247,7 @@ class ArrowRows implements RowReader {
 
   constructor(
     private readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly fh: ByteFile,
     private readonly batches: Batches,
     private readonly chosen: readonly number[],
     private readonly columns: TableColumn[],

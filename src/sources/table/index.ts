@@ -4,6 +4,7 @@
  * and Arrow are columnar, so two readers over one file fetch disjoint bytes.
  */
 import { PureneuronError } from '../../errors.js';
+import { refName, type FileRef } from '../blocks.js';
 import { csvColumnsSpec, csvHeader } from '../csv.js';
 import type { FileSpec, TableFormat } from '../spec.js';
 import { selectColumns, totalWidth, type ColumnSpec, type TableColumn } from './columns.js';
@@ -17,11 +18,12 @@ interface Table {
   spec(chosen: readonly number[]): FileSpec;
 }
 
-async function openTable(path: string, format: TableFormat, blockBytes: number): Promise<Table> {
+async function openTable(ref: FileRef, format: TableFormat, blockBytes: number): Promise<Table> {
+  const path = refName(ref);
   switch (format) {
     case 'parquet': {
       const { ParquetTable } = await import('./parquet.js');
-      const t = await ParquetTable.open(path);
+      const t = await ParquetTable.open(ref);
       return {
         columns: t.columns,
         probeWidths: (chosen) => t.probeWidths(chosen),
@@ -30,7 +32,7 @@ async function openTable(path: string, format: TableFormat, blockBytes: number):
     }
     case 'arrow': {
       const { ArrowTable } = await import('./arrow.js');
-      const t = await ArrowTable.open(path);
+      const t = await ArrowTable.open(ref);
       return {
         columns: t.columns,
         probeWidths: async () => undefined,
@@ -38,8 +40,8 @@ async function openTable(path: string, format: TableFormat, blockBytes: number):
       };
     }
     case 'csv': {
-      const names = await csvHeader(path, blockBytes);
-      return { columns: names.map((name) => ({ name, width: 1 })), probeWidths: async () => undefined, spec: (chosen) => csvColumnsSpec(path, chosen, names.length) };
+      const names = await csvHeader(ref, blockBytes);
+      return { columns: names.map((name) => ({ name, width: 1 })), probeWidths: async () => undefined, spec: (chosen) => csvColumnsSpec(ref, chosen, names.length) };
     }
   }
 }
@@ -50,13 +52,14 @@ async function openTable(path: string, format: TableFormat, blockBytes: number):
  * twice, BAD_FILE for unreadable files and chosen columns of other types.
  */
 export async function tableSpecs(
-  path: string,
+  ref: FileRef,
   format: TableFormat,
   xColumns: ColumnSpec,
   yColumns: ColumnSpec | undefined,
   blockBytes: number,
 ): Promise<{ x: FileSpec; y: FileSpec | undefined }> {
-  const table = await openTable(path, format, blockBytes);
+  const path = refName(ref);
+  const table = await openTable(ref, format, blockBytes);
   const chosen = selectColumns(path, table.columns, xColumns, yColumns, { x: 'x columns', y: 'y columns' });
   await table.probeWidths([...chosen.x, ...chosen.y]);
   const x = table.spec(chosen.x);

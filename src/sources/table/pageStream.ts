@@ -10,9 +10,8 @@
  * compresses in 64 KiB blocks, so a reference reaches at most 64 KiB back, which is the history
  * kept). Uncompressed pages are read through. Other codecs decompress whole pages (parquet.ts).
  */
-import type { FileHandle } from 'node:fs/promises';
 import { PureneuronError } from '../../errors.js';
-import { fileError } from '../blocks.js';
+import { fileError, type ByteFile } from '../blocks.js';
 
 /** Bytes of a page, in order. */
 export interface PageBytes {
@@ -44,7 +43,7 @@ class FileBytes {
   private next: number;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: ByteFile,
     private readonly path: string,
     start: number,
     private readonly stop: number,
@@ -79,7 +78,7 @@ class FileBytes {
 /** An uncompressed page: the file's bytes as they are. */
 export class RawPage implements PageBytes {
   private readonly src: FileBytes;
-  constructor(fh: FileHandle, path: string, start: number, end: number, buffers: StreamBuffers) {
+  constructor(fh: ByteFile, path: string, start: number, end: number, buffers: StreamBuffers) {
     this.src = new FileBytes(fh, path, start, end, buffers.piece);
   }
 
@@ -112,7 +111,7 @@ export class SnappyPage implements PageBytes {
   /** Bytes of a literal still to copy (a literal may span input pieces and windows). */
   private literal = 0;
 
-  constructor(fh: FileHandle, path: string, start: number, end: number, buffers: StreamBuffers) {
+  constructor(fh: ByteFile, path: string, start: number, end: number, buffers: StreamBuffers) {
     this.src = new FileBytes(fh, path, start, end, buffers.piece);
     this.win = buffers.window;
   }

@@ -17,10 +17,9 @@
  * the first row (what DuckDB's DOUBLE[d], pyarrow's fixed_size_list and Spark's arrays become).
  * A null anywhere in a chosen column is an error naming the column and the row.
  */
-import type { FileHandle } from 'node:fs/promises';
 import type { ColumnChunk, Compressors, DecodedArray, FileMetaData, PageHeader, SchemaTree } from 'hyparquet';
 import { PureneuronError } from '../../errors.js';
-import { badFile, fileError, openRegularFile } from '../blocks.js';
+import { badFile, fileError, openRegularFile, refName, type ByteFile, type FileRef } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
 import { firstBelowEncoded, RawPage, SnappyPage, StreamBuffers, type PageBytes } from './pageStream.js';
@@ -75,23 +74,27 @@ interface LeafColumn {
 
 /** The parsed footer and the top-level columns of a Parquet file. */
 export class ParquetTable {
+  readonly path: string;
   private constructor(
-    readonly path: string,
+    private readonly ref: FileRef,
     readonly size: number,
     readonly metadata: FileMetaData,
     readonly columns: TableColumn[],
     private readonly leaves: (LeafColumn | undefined)[],
     private readonly hp: Hyparquet,
     private readonly compressors: Compressors,
-  ) {}
+  ) {
+    this.path = refName(ref);
+  }
 
   get n(): number {
     return Number(this.metadata.num_rows);
   }
 
-  static async open(path: string): Promise<ParquetTable> {
+  static async open(ref: FileRef): Promise<ParquetTable> {
+    const path = refName(ref);
     const { hp, compressors } = await load();
-    const { fh, size } = await openRegularFile(path);
+    const { fh, size } = await openRegularFile(ref);
     let metadata: FileMetaData;
     try {
       if (size < 12) throw badFile(`${path} is not a Parquet file: ${size} bytes is too short`);
@@ -121,7 +124,7 @@ export class ParquetTable {
       columns.push(column);
       leaves.push(leaf);
     }
-    return new ParquetTable(path, size, metadata, columns, leaves, hp, compressors);
+    return new ParquetTable(ref, size, metadata, columns, leaves, hp, compressors);
   }
 
   /**
@@ -141,7 +144,7 @@ export class ParquetTable {
         leaf.column.width = ratio;
         continue;
       }
-      const fh = (await openRegularFile(this.path)).fh;
+      const fh = (await openRegularFile(this.ref)).fh;
       try {
         const cursor = this.cursor(fh, leaf, 0, 0, 0);
         leaf.column.width = await cursor.firstRowLength();
@@ -153,12 +156,12 @@ export class ParquetTable {
 
   /** A reader of the chosen columns' rows (row-major, the columns side by side in the given order). */
   async reader(chosen: readonly number[]): Promise<RowReader> {
-    const { fh } = await openRegularFile(this.path);
+    const { fh } = await openRegularFile(this.ref);
     return new ParquetRows(this, fh, chosen.map((i) => this.leaves[i]!));
   }
 
   /** @internal A cursor over one column's chunk in row group `group`, writing at `offset` of each row. */
-  cursor(fh: FileHandle, leaf: LeafColumn, group: number, offset: number, firstRow: number, buffers = new ColumnBuffers()): ColumnCursor {
+  cursor(fh: ByteFile, leaf: LeafColumn, group: number, offset: number, firstRow: number, buffers = new ColumnBuffers()): ColumnCursor {
     const chunk = this.metadata.row_groups[group]!.columns[leaf.chunkIndex]!;
     return new ColumnCursor(this, fh, chunk, leaf, offset, this.hp, this.compressors, firstRow, buffers);
   }
@@ -188,7 +191,7 @@ function describe(top: SchemaTree, root: SchemaTree, chunkOf: Map<string, number
   return { column: { name, width: 1, unsupported: isList ? 'a nested list' : top.element.converted_type === 'MAP' ? 'a map' : 'a struct (group)' } };
 }
 
-async function readExactly(fh: FileHandle, path: string, out: Uint8Array, position: number): Promise<void> {
+async function readExactly(fh: ByteFile, path: string, out: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < out.length) {
     let got: number;
@@ -262,7 +265,7 @@ class ColumnCursor {
 
   constructor(
     private readonly table: ParquetTable,
-    private readonly fh: FileHandle,
+    private readonly fh: ByteFile,
     chunk: ColumnChunk,
     private readonly leaf: LeafColumn,
     private readonly offset: number,
@@ -662,7 +665,7 @@ class ParquetRows implements RowReader {
 
   constructor(
     private readonly table: ParquetTable,
-    private readonly fh: FileHandle,
+    private readonly fh: ByteFile,
     private readonly leaves: LeafColumn[],
   ) {
     let o = 0;
