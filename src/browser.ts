@@ -1,8 +1,9 @@
 /**
- * The browser build's entry (package.json exports["."].browser → dist/browser.js): the Node API
- * minus file paths — generate, learn, compare, Model (toONNX included) — and blobSource for
- * File and Blob objects. scripts/build-js.mjs substitutes the platform, the worker pool and the
- * file source with their browser modules and fails the build if any `node:` import is reached.
+ * The browser build's entry (package.json exports["."].browser → dist/browser/index.js): the
+ * Node API minus file paths — generate, learn, compare, Model (toONNX included) — and blobSource
+ * for File and Blob objects (every format the file source reads). scripts/browser-build.mjs
+ * swaps the platform, the worker threads and the path opener for their browser twins and fails
+ * the build if any `node:` import is reached.
  */
 export { learn } from './api/learn.js';
 export { generate, DISTRIBUTIONS } from './api/generate.js';
