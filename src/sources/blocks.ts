@@ -3,7 +3,7 @@
  * only `blockBytes` at a time into one reusable buffer, at explicit positions (so each pass
  * is independent of any other open handle).
  */
-import { PureneuronError, throwIfAborted } from '../errors.js';
+import { throwIfAborted } from '../errors.js';
 import { fileError } from './fileErrors.js';
 import { openPath } from './openPath.js';
 
