@@ -10,9 +10,9 @@
  *
  * An IPC file (Feather v2) is read batch by batch from its footer's blocks into one body buffer
  * per reader, reused (apache-arrow's message decoder and VectorLoader make the vectors, views of
- * it): apache-arrow's own reader allocates each body afresh, and learning from a 1.1 GB file
- * peaked at 491 MiB against 281 for raw files. Streams, and files with dictionary-encoded
- * columns, go through apache-arrow's reader (memory then holds about two batches).
+ * it): apache-arrow's own reader allocates each body afresh, garbage that piles up between
+ * collections (README, design notes, has the measurements). Streams, and files with
+ * dictionary-encoded columns, go through apache-arrow's reader.
  */
 import type { DataType, RecordBatch, Schema, Vector } from 'apache-arrow';
 import { PureneuronError } from '../../errors.js';

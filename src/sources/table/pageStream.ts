@@ -1,9 +1,9 @@
 /**
  * A data page's bytes, decompressed as they are consumed, read from the file in small pieces:
  * memory per column is two small windows, not the page. DuckDB writes a row group's column as
- * one page (32 MB for a DOUBLE[32] list of 122 880 rows); holding the compressed and the
- * decompressed page of x and of y cost ~140 MB, which put learning from a 1.1 GB file at a
- * 484 MB peak against ~300 MB for raw files.
+ * one page (tens of MB for a list column), and holding the compressed and the decompressed page
+ * of every chosen column would put a streamed run well above the memory of raw files
+ * (measurements: README, design notes).
  *
  * Snappy is decoded here (the format is a sequence of literals and back-references; every
  * mainstream encoder — Google's C++ library used by DuckDB, Arrow and Spark, Rust's snap —

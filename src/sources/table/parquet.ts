@@ -4,9 +4,9 @@
  * hyparquet (loaded only when a Parquet file is given) parses the footer, the page headers
  * and decodes each page's levels and values (every encoding and, with hyparquet-compressors,
  * every codec: snappy, gzip, zstd, brotli, lz4). Its row reader is not used: it assembles each
- * value into JS arrays through the Dremel algorithm (~0.2 M rows/s for 64 double columns,
- * ~650 MB resident per row group, measured on this machine), while the learner wants numbers
- * written straight into a row-major Float64Array. So this file walks each chosen column's pages
+ * value into JS arrays through the Dremel algorithm (slow and memory-hungry for numeric columns:
+ * README, design notes), while the learner wants numbers written straight into a row-major
+ * Float64Array. So this file walks each chosen column's pages
  * itself and writes value j of row r of a column at out[r·width + offset + j]. Version-1 plain
  * pages, snappy or uncompressed — what DuckDB, pyarrow and Spark write for floats — stream
  * through small windows (pageStream.ts); other pages are read and decoded whole, one page per
@@ -212,11 +212,10 @@ const STREAM_VALUES = 8192;
 
 /**
  * One column's working memory, kept from page to page and row group to row group: DuckDB
- * writes a row group's column as one page (32 MB for a DOUBLE[32] column of 122 880 rows), and
- * fresh buffers per page — the compressed bytes, the page, the levels, an aligned copy of the
- * values — were ~100 MB of garbage per page that the collector let pile up (peak RSS 609 MiB
- * learning a 1.1 GB file, against ~300 for raw files). A page's views are dropped before the
- * next page is read into the same buffers.
+ * writes a row group's column as one page (tens of MB for a list column), and fresh buffers per
+ * page — the compressed bytes, the page, the levels, an aligned copy of the values — were
+ * garbage the collector let pile up. A page's views are dropped before the next page is read
+ * into the same buffers.
  */
 export class ColumnBuffers {
   raw = new Uint8Array(0);
