@@ -51,7 +51,7 @@ export async function createShardWorker(options: ShardWorkerOptions): Promise<Sh
   // Its own client for the states (BullMQ's blocking connection is busy waiting for jobs).
   const redis = await connectClient(Redis, conn, 3);
 
-  const process = async (job: Job<ShardJob>): Promise<{ bytes: number; rows: number }> => {
+  const runJob = async (job: Job<ShardJob>): Promise<{ bytes: number; rows: number }> => {
     const data = job.data;
     await options.beforeJob?.(data, job.attemptsMade + 1);
     try {
@@ -77,7 +77,7 @@ export async function createShardWorker(options: ShardWorkerOptions): Promise<Sh
     }
   };
 
-  const worker = new bullmq.Worker<ShardJob>(options.queue ?? DEFAULT_QUEUE, process, {
+  const worker = new bullmq.Worker<ShardJob>(options.queue ?? DEFAULT_QUEUE, runJob, {
     connection: { ...conn, maxRetriesPerRequest: null } as ConnectionOptions,
     concurrency,
     lockDuration: LOCK_MS,

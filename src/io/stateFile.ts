@@ -15,7 +15,6 @@
  * as PureneuronError BAD_FILE naming the file.
  */
 import { createHash } from 'node:crypto';
-import { PureneuronError } from '../errors.js';
 
 export const STATE_MAGIC = 'PNSTATE\0';
 export const STATE_FORMAT_VERSION = 2;
