@@ -54,7 +54,18 @@ CONF
     exit 1
     ;;
   stop)
-    for f in slurmctld.pid slurmd.pid munge/munged.pid; do [ -f "$dir/$f" ] && kill "$(cat "$dir/$f")" 2>/dev/null || true; done
-    pkill -f "slurmctld -D" 2>/dev/null || true; pkill -f "slurmd -D" 2>/dev/null || true
+    pids=""
+    for f in slurmctld.pid slurmd.pid munge/munged.pid; do [ -f "$dir/$f" ] && pids="$pids $(cat "$dir/$f")"; done
+    pids="$pids $(pgrep -f "slurmctld -D" || true) $(pgrep -f "slurmd -D" || true)"
+    # shellcheck disable=SC2086
+    kill $pids 2>/dev/null || true
+    # Wait for them to exit (they write their state on the way out), at most 10 s.
+    for _ in $(seq 1 50); do
+      alive=0; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+      [ "$alive" = 0 ] && exit 0
+      sleep 0.2
+    done
+    # shellcheck disable=SC2086
+    kill -9 $pids 2>/dev/null || true
     ;;
 esac

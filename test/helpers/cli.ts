@@ -60,7 +60,8 @@ export function makeTempDir(prefix = 'pureneuron-test-'): Promise<string> {
 }
 
 export async function removeTempDir(dir: string | undefined): Promise<void> {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  // Retries: a server the test stopped (Slurm, Redis) may still be writing there as it exits.
+  if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
 /** Names in `dir`, hidden files included, sorted. */
