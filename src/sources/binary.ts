@@ -5,7 +5,7 @@
  */
 import { PureneuronError } from '../errors.js';
 import { HOST_LITTLE_ENDIAN, parseNpyHeader, readNpyPreamble } from '../io/npy.js';
-import { BlockReader, fileError, openRegularFile, refName, type FileRef } from './blocks.js';
+import { BlockReader, fileError, openRegularFile, readAt, refName, type FileRef } from './blocks.js';
 import type { FileSpec, Role, RowReader } from './spec.js';
 import { widthName } from './spec.js';
 
@@ -153,18 +153,12 @@ export async function npySpec(ref: FileRef, role: Role, width: number | undefine
   let head: Uint8Array;
   try {
     if (size === 0) throw new PureneuronError('BAD_FILE', `${path} is empty`);
-    const readAt = async (len: number): Promise<Uint8Array> => {
+    const start = async (len: number): Promise<Uint8Array> => {
       const b = new Uint8Array(len);
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await fh.read(b, got, len - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return b.subarray(0, got);
+      return b.subarray(0, await readAt(fh, path, b, 0));
     };
-    const pre = readNpyPreamble(await readAt(Math.min(size, 12)), path);
-    head = await readAt(Math.min(size, pre.dataOffset));
+    const pre = readNpyPreamble(await start(Math.min(size, 12)), path);
+    head = await start(Math.min(size, pre.dataOffset));
   } catch (e) {
     throw e instanceof PureneuronError ? e : fileError(path, e);
   } finally {

@@ -52,6 +52,25 @@ function blobHandle(blob: Blob): ByteFile & { fd: number; stat(): Promise<{ size
 }
 
 /**
+ * Fills `out` from `position` of the file, over as many reads as it takes; returns the bytes
+ * read, fewer than out.length only at the end of the file. Failed reads are BAD_FILE naming `path`.
+ */
+export async function readAt(fh: ByteFile, path: string, out: Uint8Array, position: number): Promise<number> {
+  let got = 0;
+  while (got < out.length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(out, got, out.length - got, position + got));
+    } catch (e) {
+      throw fileError(path, e);
+    }
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+/**
  * Opens a file for reading and returns the handle and size. Paths must name regular files (a
  * pass-based learner re-reads its input, which pipes and devices cannot do).
  */
@@ -116,18 +135,8 @@ export class BlockReader {
    */
   async readDirect(dst: Uint8Array): Promise<number> {
     throwIfAborted(this.signal, `reading ${this.path}`);
-    let got = 0;
-    while (got < dst.length) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await this.fh.read(dst, got, dst.length - got, this.filePos));
-      } catch (e) {
-        throw fileError(this.path, e);
-      }
-      if (bytesRead === 0) break;
-      this.filePos += bytesRead;
-      got += bytesRead;
-    }
+    const got = await readAt(this.fh, this.path, dst, this.filePos);
+    this.filePos += got;
     return got;
   }
 }

@@ -16,7 +16,7 @@
  */
 import type { DataType, RecordBatch, Schema, Vector } from 'apache-arrow';
 import { PureneuronError } from '../../errors.js';
-import { badFile, openRegularFile, refName, type ByteFile, type FileRef } from '../blocks.js';
+import { badFile, openRegularFile, readAt, refName, type ByteFile, type FileRef } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
 
@@ -74,11 +74,10 @@ async function openReader(A: Arrow, path: string, fh: ByteFile): Promise<Reader>
   }
 }
 
-/** A record batch of an IPC file: where its message is, its rows, and the message itself. */
+/** A record batch of an IPC file: where its message is, the message decoded (its header: rows, field nodes, buffer regions), and where its body is. */
 interface Block {
-  offset: number;
-  metaDataLength: number;
-  rows: number;
+  message: BatchMessage;
+  bodyOffset: number;
 }
 
 /**
@@ -91,9 +90,9 @@ async function fileBlocks(A: Arrow, path: string, fh: ByteFile, r: Reader): Prom
   const file = r as unknown as { isFile(): boolean; footer?: { recordBatches(): Iterable<{ offset: number; metaDataLength: number }> } };
   if (!file.isFile() || !file.footer) return undefined;
   const blocks: Block[] = [];
+  // Decoded once: every pass reads the bodies only.
   for (const { offset, metaDataLength } of file.footer.recordBatches()) {
-    const m = await readMessage(A, path, fh, Number(offset), metaDataLength);
-    blocks.push({ offset: Number(offset), metaDataLength, rows: Number(m.header().length) });
+    blocks.push({ message: await readMessage(A, path, fh, Number(offset), metaDataLength), bodyOffset: Number(offset) + metaDataLength });
   }
   return blocks;
 }
@@ -109,8 +108,7 @@ interface BatchMessage {
 async function readMessage(A: Arrow, path: string, fh: ByteFile, offset: number, metaDataLength: number): Promise<BatchMessage> {
   const buf = new Uint8Array(metaDataLength);
   try {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    if (bytesRead !== buf.length) throw new Error('the file ends inside a batch header');
+    if ((await readAt(fh, path, buf, offset)) !== buf.length) throw new Error('the file ends inside a batch header');
     // A message starts with 0xFFFFFFFF and its length (older files: the length alone).
     const skip = new DataView(buf.buffer).getInt32(0, true) === -1 ? 8 : 4;
     const m = A.Message.decode(buf.subarray(skip));
@@ -148,15 +146,13 @@ function blockBatches(A: Arrow, path: string, fh: ByteFile, schema: Schema, bloc
   let body = new Uint8Array(0);
   return async () => {
     if (i >= blocks.length) return undefined;
-    const block = blocks[i++]!;
-    const m = await readMessage(A, path, fh, block.offset, block.metaDataLength);
-    const length = Number(m.bodyLength);
+    const { message, bodyOffset } = blocks[i++]!;
+    const length = Number(message.bodyLength);
     // 8-byte aligned: the vectors are typed-array views of it at the buffers' offsets.
     if (body.length < length) body = new Uint8Array(Math.ceil(length * 1.0625));
     const bytes = body.subarray(0, length);
-    const { bytesRead } = await fh.read(bytes, 0, length, block.offset + block.metaDataLength);
-    if (bytesRead !== length) throw new Error(`the file ends inside record batch ${i - 1}`);
-    const header = m.header();
+    if ((await readAt(fh, path, bytes, bodyOffset)) !== length) throw new Error(`the file ends inside record batch ${i - 1}`);
+    const header = message.header();
     let data: Uint8Array = bytes;
     let buffers: { offset: number; length: number }[] = header.buffers;
     if (header.compression != null) ({ data, buffers } = decompress(A, header, bytes));
@@ -200,7 +196,7 @@ export class ArrowTable {
 
   /** Rows of an IPC file, from its batches' headers; a stream's are counted by the first pass. */
   get n(): number | undefined {
-    return this.blocks?.reduce((s, b) => s + b.rows, 0);
+    return this.blocks?.reduce((s, b) => s + Number(b.message.header().length), 0);
   }
 
   static async open(ref: FileRef): Promise<ArrowTable> {
@@ -215,6 +211,9 @@ export class ArrowTable {
       await fh.close().catch(() => undefined);
     }
   }
+
+  /** Widths come from the schema (FixedSizeList sizes): nothing to probe. */
+  async probeWidths(): Promise<void> {}
 
   async reader(chosen: readonly number[]): Promise<RowReader> {
     const { fh } = await openRegularFile(this.ref);

@@ -21,21 +21,12 @@ interface Table {
 async function openTable(ref: FileRef, format: TableFormat, blockBytes: number): Promise<Table> {
   const path = refName(ref);
   switch (format) {
-    case 'parquet': {
-      const { ParquetTable } = await import('./parquet.js');
-      const t = await ParquetTable.open(ref);
+    case 'parquet':
+    case 'arrow': {
+      const t = format === 'parquet' ? await (await import('./parquet.js')).ParquetTable.open(ref) : await (await import('./arrow.js')).ArrowTable.open(ref);
       return {
         columns: t.columns,
         probeWidths: (chosen) => t.probeWidths(chosen),
-        spec: (chosen) => ({ path, format, width: totalWidth(t.columns, chosen), n: t.n, open: () => t.reader(chosen) }),
-      };
-    }
-    case 'arrow': {
-      const { ArrowTable } = await import('./arrow.js');
-      const t = await ArrowTable.open(ref);
-      return {
-        columns: t.columns,
-        probeWidths: async () => undefined,
         spec: (chosen) => ({ path, format, width: totalWidth(t.columns, chosen), n: t.n, open: () => t.reader(chosen) }),
       };
     }

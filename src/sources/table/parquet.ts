@@ -19,7 +19,7 @@
  */
 import type { ColumnChunk, Compressors, DecodedArray, FileMetaData, PageHeader, SchemaTree } from 'hyparquet';
 import { PureneuronError } from '../../errors.js';
-import { badFile, fileError, openRegularFile, refName, type ByteFile, type FileRef } from '../blocks.js';
+import { badFile, openRegularFile, readAt, refName, type ByteFile, type FileRef } from '../blocks.js';
 import type { RowReader } from '../spec.js';
 import type { TableColumn } from './columns.js';
 import { firstBelowEncoded, RawPage, SnappyPage, StreamBuffers, type PageBytes } from './pageStream.js';
@@ -192,17 +192,8 @@ function describe(top: SchemaTree, root: SchemaTree, chunkOf: Map<string, number
 }
 
 async function readExactly(fh: ByteFile, path: string, out: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < out.length) {
-    let got: number;
-    try {
-      ({ bytesRead: got } = await fh.read(out, done, out.length - done, position + done));
-    } catch (e) {
-      throw fileError(path, e);
-    }
-    if (got === 0) throw badFile(`${path} is truncated: it ended at byte ${position + done} inside a Parquet structure`);
-    done += got;
-  }
+  const got = await readAt(fh, path, out, position);
+  if (got < out.length) throw badFile(`${path} is truncated: it ended at byte ${position + got} inside a Parquet structure`);
 }
 
 /** Bytes read for a page header (a page decoded whole is read whole, even when larger). */
@@ -222,7 +213,6 @@ export class ColumnBuffers {
   /** Decompressed page, with 8 bytes of slack to move the values to an 8-byte boundary. */
   page = new Uint8Array(0);
   reps = new Uint8Array(0);
-  defs = new Uint8Array(0);
   values = new Float64Array(0);
   /** Streamed pages: a file piece and the snappy window, and the level bytes. */
   stream: StreamBuffers | undefined;
@@ -356,8 +346,8 @@ class ColumnCursor {
           const page = this.decompress(bytes, Number(header.uncompressed_page_size));
           const view = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
           // A copy: the page's buffers are reused by the data pages.
-          const dict = hp.readPlain(view, this.decoder.type, header.dictionary_page_header!.num_values, undefined);
-          this.dict = dict instanceof Float64Array ? dict.slice() : toFloat64(dict);
+          const dict = hp.readPlain(view, this.decoder.type, header.dictionary_page_header!.num_values, undefined) as ArrayLike<number | bigint>;
+          this.dict = Float64Array.from(dict, Number);
           continue;
         }
         let decoded: DecodedPage;
@@ -393,7 +383,7 @@ class ColumnCursor {
     const bufs = this.bufs;
     bufs.stream ??= new StreamBuffers();
     this.stream = this.decoder.codec === 'SNAPPY' ? new SnappyPage(this.fh, this.table.path, start, end, bufs.stream) : new RawPage(this.fh, this.table.path, start, end, bufs.stream);
-    /** Version-1 levels: a 4-byte length, then the RLE / bit-packed hybrid; their bytes. */
+    /** Version-1 levels: a 4-byte length, then the RLE / bit-packed hybrid; their bytes (valid until the next call). */
     const levelBytes = async (): Promise<Uint8Array> => {
       const head = new Uint8Array(4);
       await this.stream!.readInto(head);
@@ -403,16 +393,9 @@ class ColumnCursor {
       await this.stream!.readInto(bytes);
       return bytes;
     };
-    bufs.reps = ColumnBuffers.grow(bufs.reps, this.leaf.list ? n : 0, (m) => new Uint8Array(m));
-    const reps = bufs.reps.subarray(0, this.leaf.list ? n : 0);
-    if (this.leaf.list) {
-      const bytes = await levelBytes();
-      this.hp.readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), offset: 0 }, bitWidth(this.maxRep), reps, bytes.length);
-    }
-    if (this.maxDef > 0) {
-      const firstNull = firstBelowEncoded(await levelBytes(), bitWidth(this.maxDef), n, this.maxDef);
-      if (firstNull >= 0) throw this.nullAt(firstNull, reps);
-    }
+    const reps = this.repLevels(n, this.leaf.list ? await levelBytes() : undefined);
+    const firstNull = this.maxDef > 0 ? this.firstNull(n, await levelBytes()) : -1;
+    if (firstNull >= 0) throw this.nullAt(firstNull, reps);
     this.reps = reps;
     this.pageValues = n;
     this.streamLeft = n;
@@ -451,10 +434,27 @@ class ColumnCursor {
   }
 
   /**
-   * A version-1 data page's levels (as bytes: hyparquet's decoder writes them into plain JS
-   * arrays, 8 bytes a level — a 32-wide list row group of DuckDB's is one 4-million-value
-   * page) and values. Encodings other than plain, dictionary and byte-stream-split go to
-   * hyparquet's page reader.
+   * The repetition levels of a version-1 page (a list column's) decoded from their bytes into the
+   * column's buffer as bytes — hyparquet's page reader writes them into plain JS arrays, 8 bytes
+   * a level, and a 32-wide list row group of DuckDB's is one 4-million-value page; none (empty)
+   * for a flat column.
+   */
+  private repLevels(n: number, bytes: Uint8Array | undefined): Uint8Array {
+    if (!bytes) return new Uint8Array(0);
+    this.bufs.reps = ColumnBuffers.grow(this.bufs.reps, n, (m) => new Uint8Array(m));
+    const reps = this.bufs.reps.subarray(0, n);
+    this.hp.readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), offset: 0 }, bitWidth(this.maxRep), reps, bytes.length);
+    return reps;
+  }
+
+  /** The first of n values that is null, from the encoded definition levels (not written out), or −1. */
+  private firstNull(n: number, defBytes: Uint8Array): number {
+    return firstBelowEncoded(defBytes, bitWidth(this.maxDef), n, this.maxDef);
+  }
+
+  /**
+   * A version-1 data page's levels and values. Encodings other than plain, dictionary and
+   * byte-stream-split go to hyparquet's page reader.
    */
   private decodeV1(page: Uint8Array, daph: NonNullable<PageHeader['data_page_header']>): DecodedPage {
     const { hp } = this;
@@ -463,19 +463,17 @@ class ColumnCursor {
       const d = hp.readDataPage(page, daph, this.decoder);
       return { reps: d.repetitionLevels, firstNull: firstBelow(d.definitionLevels ?? [], this.maxDef), values: d.dataPage, encoding: daph.encoding };
     }
-    const bufs = this.bufs;
     const reader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
-    bufs.reps = ColumnBuffers.grow(bufs.reps, this.leaf.list ? n : 0, (m) => new Uint8Array(m));
-    const reps = bufs.reps.subarray(0, this.leaf.list ? n : 0);
-    if (this.leaf.list) hp.readRleBitPackedHybrid(reader, bitWidth(this.maxRep), reps);
-    let firstNull = -1;
-    if (this.maxDef > 0) {
-      bufs.defs = ColumnBuffers.grow(bufs.defs, n, (m) => new Uint8Array(m));
-      const defs = bufs.defs.subarray(0, n);
-      hp.readRleBitPackedHybrid(reader, bitWidth(this.maxDef), defs);
-      firstNull = firstBelow(defs, this.maxDef);
-      if (firstNull >= 0) return { reps, firstNull, values: new Float64Array(0), encoding: daph.encoding };
-    }
+    /** Version-1 levels: a 4-byte length, then the RLE / bit-packed hybrid; their bytes. */
+    const levelBytes = (): Uint8Array => {
+      const length = reader.view.getUint32(reader.offset, true);
+      const bytes = page.subarray(reader.offset + 4, reader.offset + 4 + length);
+      reader.offset += 4 + length;
+      return bytes;
+    };
+    const reps = this.repLevels(n, this.leaf.list ? levelBytes() : undefined);
+    const firstNull = this.maxDef > 0 ? this.firstNull(n, levelBytes()) : -1;
+    if (firstNull >= 0) return { reps, firstNull, values: new Float64Array(0), encoding: daph.encoding };
     let values: DecodedArray;
     if (daph.encoding === 'PLAIN' && this.decoder.type === 'DOUBLE') values = this.doubles(page, reader.offset, n);
     else if (daph.encoding === 'PLAIN') values = hp.readPlain(reader, this.decoder.type, n, undefined);
@@ -640,13 +638,6 @@ function countZeros(levels: ArrayLike<number>, end = levels.length): number {
   let z = 0;
   for (let i = 0; i < Math.min(end, levels.length); i++) if (levels[i] === 0) z++;
   return z;
-}
-
-/** A copy as float64 (integers and bigints converted). */
-function toFloat64(a: DecodedArray): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = Number((a as ArrayLike<number | bigint>)[i]);
-  return out;
 }
 
 /** Rows of the chosen columns, row group after row group, each column advanced by its own cursor. */
