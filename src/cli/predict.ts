@@ -2,8 +2,7 @@
 import { checkFinite } from '../sources/check.js';
 import { DEFAULT_BLOCK_BYTES } from '../sources/blocks.js';
 import { openRowsWriter, rowsFormat } from '../io/rowsWriter.js';
-import { throwIfAborted } from '../errors.js';
-import { PureneuronError } from '../errors.js';
+import { PureneuronError, throwIfAborted } from '../errors.js';
 import { parse, required } from './args.js';
 import { readModelFile } from './compare.js';
 import type { Io } from './io.js';

@@ -27,8 +27,9 @@ export async function workerCommand(argv: string[], io: Io): Promise<void> {
   // Loaded here: bullmq and ioredis are optional, and no other command needs them.
   const { createShardWorker } = await import('../distributed/worker.js');
   const { describeConnection, redisOptions } = await import('../distributed/redis.js');
+  const { DEFAULT_QUEUE } = await import('../distributed/jobs.js');
   const w = await createShardWorker({ connection: url, concurrency, queue: v.queue });
-  const where = `${describeConnection(redisOptions(url))} queue ${v.queue ?? 'pureneuron'}`;
+  const where = `${describeConnection(redisOptions(url))} queue ${v.queue ?? DEFAULT_QUEUE}`;
   if (!v.quiet) {
     w.worker.on('active', (job) => io.err(`start ${job.name} on shard ${job.data.shard} (run ${job.data.run}, step ${job.data.step}, attempt ${job.attemptsMade + 1})`));
     w.worker.on('completed', (job) => io.err(`done ${job.name} on shard ${job.data.shard} (run ${job.data.run}) in ${((Date.now() - job.processedOn!) / 1000).toFixed(1)} s`));

@@ -238,8 +238,8 @@ class CsvSpec implements FileSpec {
   }
 }
 
-/** The column names of a CSV file's header (BAD_FILE when it has none: columns are chosen by name). */
-export async function csvHeader(ref: FileRef, blockBytes: number): Promise<string[]> {
+/** Reads a CSV file up to its first data row (an empty file is an error) and closes it: the probe holds what it saw. */
+async function probeCsv(ref: FileRef, blockBytes: number): Promise<{ path: string; width: number | undefined; probe: CsvReader }> {
   const path = refName(ref);
   const { fh, size } = await openRegularFile(ref);
   const close = async (): Promise<void> => {
@@ -248,15 +248,20 @@ export async function csvHeader(ref: FileRef, blockBytes: number): Promise<strin
   try {
     if (size === 0) throw badFile(`${path} is empty`);
     const probe = new CsvReader(path, new BlockReader(fh, path, 0, blockBytes, undefined), close, undefined);
-    const w = await probe.probe();
-    if (!probe.names) {
-      throw badFile(`${path} has no header row (its first line is all numbers), so its columns have no names to choose by; add a header or pass x and y as separate files`);
-    }
-    if (w === undefined) throw badFile(`${path} has a header but no data rows`);
-    return probe.names;
+    return { path, width: await probe.probe(), probe };
   } finally {
     await close();
   }
+}
+
+/** The column names of a CSV file's header (BAD_FILE when it has none: columns are chosen by name). */
+export async function csvHeader(ref: FileRef, blockBytes: number): Promise<string[]> {
+  const { path, width, probe } = await probeCsv(ref, blockBytes);
+  if (!probe.names) {
+    throw badFile(`${path} has no header row (its first line is all numbers), so its columns have no names to choose by; add a header or pass x and y as separate files`);
+  }
+  if (width === undefined) throw badFile(`${path} has a header but no data rows`);
+  return probe.names;
 }
 
 /** A spec reading the fields `keep` (0-based, in that order) of each line of a CSV file with a header of `fieldCount` names. */
@@ -266,34 +271,18 @@ export function csvColumnsSpec(ref: FileRef, keep: readonly number[], fieldCount
 
 /** Opens a CSV file far enough to find its width (from the first data row) and checks it against `width`. */
 export async function csvSpec(ref: FileRef, role: Role, width: number | undefined, blockBytes: number): Promise<FileSpec> {
-  const path = refName(ref);
-  const { fh, size } = await openRegularFile(ref);
-  const close = async (): Promise<void> => {
-    await fh.close().catch(() => undefined);
-  };
-  let w: number | undefined;
-  let firstLine: number;
-  let headerLine: number;
-  try {
-    if (size === 0) throw badFile(`${path} is empty`);
-    const probe = new CsvReader(path, new BlockReader(fh, path, 0, blockBytes, undefined), close, undefined);
-    w = await probe.probe();
-    firstLine = probe.firstDataLine;
-    headerLine = probe.headerLine;
-  } finally {
-    await close();
-  }
+  const { path, width: w, probe } = await probeCsv(ref, blockBytes);
   if (w === undefined) {
     throw badFile(
       `${path} has no data rows` +
-        (headerLine !== 0 ? ` (line ${headerLine} was taken as a header because it has a non-numeric field)` : ''),
+        (probe.headerLine !== 0 ? ` (line ${probe.headerLine} was taken as a header because it has a non-numeric field)` : ''),
     );
   }
   const wn = widthName(role);
   if (width !== undefined && width !== w) {
     throw new PureneuronError(
       'BAD_SHAPE',
-      `${path} has ${w} columns (line ${firstLine}, the first data row), so ${wn} = ${w}, but ${wn} = ${width} was given`,
+      `${path} has ${w} columns (line ${probe.firstDataLine}, the first data row), so ${wn} = ${w}, but ${wn} = ${width} was given`,
     );
   }
   return new CsvSpec(ref, w);
